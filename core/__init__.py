@@ -1,0 +1,1 @@
+"""Qudao core: catalog, customers, pricing, orders, inventory, auth and the plugin host."""

@@ -1,0 +1,56 @@
+"""API bearer tokens: ``qd_<tenant id>_<secret>``; only the SHA-256 of the secret is stored.
+
+The tenant id in the token lets the API answer 404 (not 401) when a valid token
+is used on another tenant's path, as the contract asks, without a cross-tenant query.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qudao.core.auth.models import ApiToken, User
+from qudao.core.db.base import utcnow
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def parse_token(raw: str) -> tuple[int, str] | None:
+    parts = raw.split("_", 2)
+    if len(parts) != 3 or parts[0] != "qd" or not parts[1].isdigit() or len(parts[2]) < 20:
+        return None
+    return int(parts[1]), parts[2]
+
+
+async def issue_token(session: AsyncSession, user: User, name: str = "api") -> str:
+    secret = secrets.token_urlsafe(32)
+    session.add(ApiToken(tenant_id=user.tenant_id, user_id=user.id, token_hash=_hash(secret), name=name))
+    await session.flush()
+    return f"qd_{user.tenant_id}_{secret}"
+
+
+async def user_for_token(session: AsyncSession, secret: str) -> User | None:
+    """Look the token up in the session's bound tenant only."""
+    row = (
+        await session.execute(
+            select(ApiToken, User)
+            .join(User, (User.id == ApiToken.user_id) & (User.tenant_id == ApiToken.tenant_id))
+            .where(ApiToken.token_hash == _hash(secret), ApiToken.revoked_at.is_(None), User.active.is_(True))
+        )
+    ).first()
+    if row is None:
+        return None
+    token, user = row
+    now = utcnow()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        token.last_used_at = now
+    return user
+
+
+def hash_session_id(raw: str) -> str:
+    return _hash(raw)

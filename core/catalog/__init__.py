@@ -1,0 +1,1 @@
+"""Catalog: brands, categories and products."""

@@ -1,0 +1,1 @@
+"""Channel customers: tiers, the channel tree, regions and buyer logins."""

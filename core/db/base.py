@@ -1,0 +1,123 @@
+"""Declarative base and the tenant-owned mixin.
+
+Every tenant-owned table has ``tenant_id`` first in its primary key and in
+every unique key and foreign key to another tenant-owned table, so tables can
+be distributed by ``tenant_id`` (Citus) without redesign. Ids are generated in
+Python (time ordered 63-bit integers) because SQLite cannot autoincrement a
+composite primary key.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, ForeignKeyConstraint, MetaData, Numeric, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+_lock = threading.Lock()
+_last = [0, 0]
+_node = int.from_bytes(os.urandom(1), "big") & 0x0F
+
+
+def new_id() -> int:
+    """Time-ordered id: 41 bits of milliseconds, 4 bits of node, 18 bits of sequence."""
+    with _lock:
+        now = int(time.time() * 1000) - 1_700_000_000_000
+        if now <= _last[0]:
+            _last[1] += 1
+            if _last[1] >= 1 << 18:
+                _last[0] += 1
+                _last[1] = 0
+            now = _last[0]
+        else:
+            _last[0], _last[1] = now, 0
+        return (now << 22) | (_node << 18) | _last[1]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores UTC; always returns an aware datetime (SQLite drops tzinfo)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored; use UTC-aware datetimes")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Money(TypeDecorator):
+    """Decimal money column; SQLite has no NUMERIC, so keep exact strings there."""
+
+    impl = Numeric(18, 4)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        from sqlalchemy import String
+
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(18, 4))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise TypeError("money must be Decimal, never float")
+        value = Decimal(value)
+        return str(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        return None if value is None else Decimal(str(value))
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), Decimal: Money(), int: BigInteger()}
+
+
+class TenantOwned:
+    """Mixin for tenant-owned rows. The session filters and stamps ``tenant_id``."""
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[int]:  # noqa: N805
+        return mapped_column(BigInteger, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
+
+    @declared_attr
+    def id(cls) -> Mapped[int]:  # noqa: N805
+        return mapped_column(BigInteger, primary_key=True, default=new_id, autoincrement=False)
+
+
+def tenant_fk(column: str, table: str, *, ondelete: str | None = None) -> ForeignKeyConstraint:
+    """A foreign key to another tenant-owned table, always including tenant_id."""
+    return ForeignKeyConstraint(
+        ["tenant_id", column], [f"{table}.tenant_id", f"{table}.id"], ondelete=ondelete
+    )
+
+
+def tenant_owned_tables() -> list[str]:
+    return sorted(t.name for t in Base.metadata.sorted_tables if "tenant_id" in t.c and t.name != "tenants")

@@ -1,0 +1,166 @@
+"""Engine, sessions and the tenant guard.
+
+The request's tenant is bound once on the session (``bind_tenant``). From then
+on the ORM adds ``tenant_id = :bound`` to every SELECT/UPDATE/DELETE of a
+``TenantOwned`` model and stamps/validates it on INSERT; with no tenant bound,
+tenant-owned rows match nothing (fail closed). On PostgreSQL every transaction
+also runs ``set_config('app.tenant_id', …, true)`` and ``SET LOCAL ROLE`` to the
+non-owner app role, so row-level security catches anything the ORM missed.
+Jobs collected during a unit of work are sent only after it commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from qudao.core.db.base import TenantOwned
+
+NO_TENANT = -1
+
+
+class TenantMismatch(Exception):
+    """An INSERT or UPDATE tried to write a row into another tenant."""
+
+
+def make_engine(url: str, *, app_role: str | None = None, pool_size: int = 10) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        _sqlite_setup(engine)
+    else:
+        engine = create_async_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+    engine.sync_engine.qudao_app_role = None if url.startswith("sqlite") else app_role  # type: ignore[attr-defined]
+    return engine
+
+
+def _sqlite_setup(engine: AsyncEngine) -> None:
+    """WAL, a busy timeout and BEGIN IMMEDIATE: one writer at a time, no 'database is locked'."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def bind_tenant(session: AsyncSession, tenant_id: int | None) -> None:
+    """Bind the tenant for the rest of this session (and the current transaction)."""
+    session.sync_session.info["tenant_id"] = tenant_id
+    if session.in_transaction():
+        await session.run_sync(lambda sync: _apply_db_tenant(sync.connection(), tenant_id))
+
+
+def current_tenant(session: AsyncSession | Session) -> int | None:
+    sync = session.sync_session if isinstance(session, AsyncSession) else session
+    return sync.info.get("tenant_id")
+
+
+def _apply_db_tenant(conn: Connection, tenant_id: int | None) -> None:
+    if conn.dialect.name != "postgresql":
+        return
+    role = getattr(conn.engine, "qudao_app_role", None)
+    if role:
+        conn.exec_driver_sql(f'SET LOCAL ROLE "{role}"')
+    value = NO_TENANT if tenant_id is None else int(tenant_id)  # int(): never interpolate text
+    conn.exec_driver_sql(f"SELECT set_config('app.tenant_id', '{value}', true)")
+
+
+@event.listens_for(Session, "after_begin")
+def _after_begin(session: Session, _transaction: Any, connection: Connection) -> None:
+    _apply_db_tenant(connection, session.info.get("tenant_id"))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _tenant_filter(state: ORMExecuteState) -> None:
+    if state.execution_options.get("all_tenants") or not (
+        state.is_select or state.is_update or state.is_delete
+    ):
+        return
+    tid = state.session.info.get("tenant_id")
+    tid = NO_TENANT if tid is None else tid
+    state.statement = state.statement.options(
+        with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id == tid, include_aliases=True)
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_tenant(session: Session, _ctx: Any, _instances: Any) -> None:
+    tid = session.info.get("tenant_id")
+    for obj in list(session.new) + list(session.dirty):
+        if not isinstance(obj, TenantOwned):
+            continue
+        if obj.tenant_id is None:
+            if tid is None:
+                raise TenantMismatch(f"no tenant bound while inserting {type(obj).__name__}")
+            obj.tenant_id = tid
+        elif tid is not None and obj.tenant_id != tid:
+            raise TenantMismatch(f"{type(obj).__name__} belongs to another tenant")
+
+
+# --- jobs sent after commit -------------------------------------------------
+
+JobSender = Callable[[str, dict[str, Any]], None]
+_job_sender: list[JobSender] = []
+
+
+def set_job_sender(sender: JobSender | None) -> None:
+    """The worker package installs the broker here; core only knows actor names."""
+    _job_sender.clear()
+    if sender is not None:
+        _job_sender.append(sender)
+
+
+def enqueue_after_commit(session: AsyncSession | Session, actor: str, **kwargs: Any) -> None:
+    """Collect a job during the unit of work; it is sent only if the transaction commits."""
+    sync = session.sync_session if isinstance(session, AsyncSession) else session
+    kwargs.setdefault("tenant_id", sync.info.get("tenant_id"))
+    sync.info.setdefault("pending_jobs", []).append((actor, kwargs))
+
+
+@event.listens_for(Session, "after_commit")
+def _send_jobs(session: Session) -> None:
+    jobs = session.info.pop("pending_jobs", [])
+    for actor, kwargs in jobs:
+        for send in _job_sender:
+            send(actor, kwargs)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_jobs(session: Session, previous_transaction: Any) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop("pending_jobs", None)
+
+
+# --- the process-wide database -----------------------------------------------
+
+
+class Database:
+    """Holds the engine and session factory for one process."""
+
+    def __init__(self, url: str, app_role: str | None = None) -> None:
+        self.url = url
+        self.engine = make_engine(url, app_role=app_role)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def session(self, tenant_id: int | None = None) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session:
+            await bind_tenant(session, tenant_id)
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,42 @@
+"""Money is Decimal quantized to the currency's minor unit, rounded half-up."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CURRENCY_PLACES = {"CNY": 2, "USD": 2, "EUR": 2, "JPY": 0, "HKD": 2, "TWD": 0, "KRW": 0}
+
+
+def places(currency: str) -> int:
+    return CURRENCY_PLACES.get(currency.upper(), 2)
+
+
+def quantize(amount: Decimal, currency: str = "CNY") -> Decimal:
+    exp = Decimal(1).scaleb(-places(currency))
+    return amount.quantize(exp, rounding=ROUND_HALF_UP)
+
+
+def parse_money(value: object, currency: str = "CNY", *, allow_negative: bool = False) -> Decimal:
+    """Parse a client-supplied amount. Floats are refused: JSON numbers arrive as str/int."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError("must be a decimal amount such as \"12.50\"")
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValueError("must be a decimal amount such as \"12.50\"") from None
+    if not amount.is_finite():
+        raise ValueError("must be a finite amount")
+    if amount < 0 and not allow_negative:
+        raise ValueError("must not be negative")
+    if amount.as_tuple().exponent < -places(currency):  # type: ignore[operator]
+        raise ValueError(f"has more than {places(currency)} decimal places")
+    if abs(amount) >= Decimal("1e12"):
+        raise ValueError("is too large")
+    return quantize(amount, currency)
+
+
+def fmt(amount: Decimal, currency: str = "CNY") -> str:
+    """Contract format: a decimal string with the currency's places."""
+    return str(quantize(amount, currency))

@@ -1,0 +1,1 @@
+"""Orders: the checkout pipeline, placement and the order lifecycle."""

@@ -1,0 +1,1 @@
+"""The plugin host: hookspecs (the plugin API), loading and per-tenant calling."""

@@ -1,0 +1,100 @@
+"""The plugin API (version ``API_VERSION``): every hook a plugin may implement.
+
+Each hook is documented in README.md ("Writing a plugin"); a test fails when a
+hookspec is missing there. Hooks are called only for plugins enabled for the
+current tenant. ``ctx`` is a :class:`qudao.core.plugins.context.TenantContext`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+API_VERSION = "1.0"
+hookspec = pluggy.HookspecMarker("qudao")
+hookimpl = pluggy.HookimplMarker("qudao")
+
+
+@hookspec
+def qudao_api_routes() -> list[Any]:
+    """Return Litestar route handlers/controllers to mount under ``/t/{tenant_slug}/api/v1``.
+
+    Called once at app start for every installed plugin. The host wraps them in a
+    guard that answers 404 while the plugin is off for the request's tenant.
+    """
+
+
+@hookspec
+def qudao_page_routes() -> list[Any]:
+    """Return Litestar route handlers for HTML pages, mounted under ``/t/{tenant_slug}``.
+
+    Paths should start with ``/admin/<plugin>`` or ``/<plugin>``; they are guarded like API routes.
+    Templates live in the plugin's ``templates/<plugin>/`` folder and are referenced as
+    ``"<plugin>/page.html"``.
+    """
+
+
+@hookspec
+def qudao_admin_menu(ctx: Any) -> list[tuple[str, str]]:
+    """Return ``(label, path)`` admin menu entries; path relative to ``/t/{slug}/admin``."""
+
+
+@hookspec
+def qudao_storefront_menu(ctx: Any) -> list[tuple[str, str]]:
+    """Return ``(label, path)`` storefront menu entries; path relative to ``/t/{slug}``."""
+
+
+@hookspec
+def qudao_product_criteria(ctx: Any) -> list[Any]:
+    """Return SQLAlchemy criteria on ``Product`` that limit what the current buyer may see.
+
+    Applied to every listing, search, product page, quote and order of a buyer or guest
+    (never to staff). A product filtered out is ``unknown_product`` at checkout.
+    """
+
+
+@hookspec(firstresult=True)
+def qudao_guest_checkout_allowed(ctx: Any) -> bool | None:
+    """Return True to let calls without a token quote and order as a guest at retail price."""
+
+
+@hookspec
+def qudao_adjust_lines(ctx: Any, cart: Any) -> None:
+    """Change line prices in place (special prices); set ``line.unit_price`` and ``line.source``.
+
+    Runs after the price engine resolved base/tier/customer prices and before totals.
+    """
+
+
+@hookspec
+def qudao_order_adjustments(ctx: Any, cart: Any) -> list[Any]:
+    """Return order-level :class:`Adjustment` (negative amounts) and :class:`GiftLine` items.
+
+    Read ``cart.subtotal`` (after line adjustments). The host caps the total discount at the
+    subtotal, so a total never goes negative.
+    """
+
+
+@hookspec
+def qudao_validate_cart(ctx: Any, cart: Any, placing: bool) -> list[Any]:
+    """Return :class:`Violation` items; at quote they are shown, at placement they refuse."""
+
+
+@hookspec
+def qudao_order_placed(ctx: Any, order: Any, cart: Any) -> list[Any]:
+    """Called inside the placement transaction; return violations to refuse and roll back.
+
+    Use ``ctx.session`` for conditional updates (e.g. credit) and
+    ``enqueue_after_commit`` for jobs.
+    """
+
+
+@hookspec
+def qudao_order_status_changed(ctx: Any, order: Any, old: str, new: str, note: str) -> None:
+    """Called inside the transaction of every status change (release credit, notify, …)."""
+
+
+@hookspec
+def qudao_order_paid(ctx: Any, order: Any) -> None:
+    """Called inside the transaction that marks an order fully paid."""

@@ -1,0 +1,116 @@
+"""Loads plugins from the ``qudao.plugins`` entry-point group and calls them per tenant.
+
+Built-in and third-party plugins load the same way. A plugin whose declared API
+range does not include ``API_VERSION`` is refused at start with a clear message.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib.metadata import entry_points
+from typing import Any
+
+import pluggy
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+from qudao.core.plugins import hookspecs
+from qudao.core.plugins.meta import PluginMeta
+
+
+class PluginError(RuntimeError):
+    """A plugin cannot be loaded (incompatible API, missing dependency, bad metadata)."""
+
+
+class PluginHost:
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager("qudao")
+        self.pm.add_hookspecs(hookspecs)
+        self.metas: dict[str, PluginMeta] = {}
+
+    def register(self, plugin: Any) -> None:
+        meta: PluginMeta | None = getattr(plugin, "meta", None)
+        if not isinstance(meta, PluginMeta):
+            raise PluginError(f"plugin {plugin!r} has no PluginMeta 'meta' attribute")
+        try:
+            supported = SpecifierSet(meta.api)
+        except InvalidSpecifier:
+            raise PluginError(f"plugin '{meta.name}' declares an invalid API range {meta.api!r}") from None
+        if Version(hookspecs.API_VERSION) not in supported:
+            raise PluginError(
+                f"plugin '{meta.name}' {meta.version} needs plugin API {meta.api}, "
+                f"but this Qudao provides API {hookspecs.API_VERSION}; upgrade the plugin or Qudao"
+            )
+        if meta.name in self.metas:
+            raise PluginError(f"two plugins are named '{meta.name}'")
+        self.pm.register(plugin, name=meta.name)
+        self.metas[meta.name] = meta
+        self.hooks_for.cache_clear()
+
+    def load_entry_points(self, group: str = "qudao.plugins", *, only: set[str] | None = None) -> None:
+        for ep in sorted(entry_points(group=group), key=lambda e: e.name):
+            if only is not None and ep.name not in only:
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # noqa: BLE001 - report which plugin broke the start
+                raise PluginError(f"plugin entry point '{ep.name}' failed to load: {exc}") from exc
+            self.register(plugin)
+        self.check_requirements()
+
+    def check_requirements(self) -> None:
+        for meta in self.metas.values():
+            missing = [r for r in meta.requires if r not in self.metas]
+            if missing:
+                raise PluginError(f"plugin '{meta.name}' requires plugins not installed: {', '.join(missing)}")
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self.metas)
+
+    def plugin(self, name: str) -> Any:
+        return self.pm.get_plugin(name)
+
+    @lru_cache(maxsize=256)  # noqa: B019 - one host per process; keyed by the enabled set
+    def hooks_for(self, enabled: frozenset[str]) -> TenantHooks:
+        return TenantHooks(self, enabled)
+
+    def all_hooks(self) -> Any:
+        return self.pm.hook
+
+
+class TenantHooks:
+    """Hook callers restricted to one tenant's enabled plugins (pluggy subset_hook_caller)."""
+
+    def __init__(self, host: PluginHost, enabled: frozenset[str]) -> None:
+        self.enabled = enabled
+        self._remove = [host.pm.get_plugin(n) for n in host.metas if n not in enabled]
+        self._host = host
+        self._callers: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        caller = self._callers.get(name)
+        if caller is None:
+            caller = self._host.pm.subset_hook_caller(name, remove_plugins=self._remove)
+            self._callers[name] = caller
+        return caller
+
+
+_host: PluginHost | None = None
+
+
+def get_host() -> PluginHost:
+    """The process-wide host, loaded from entry points on first use."""
+    global _host
+    if _host is None:
+        host = PluginHost()
+        host.load_entry_points()
+        _host = host
+    return _host
+
+
+def set_host(host: PluginHost | None) -> None:
+    global _host
+    _host = host

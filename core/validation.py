@@ -1,0 +1,95 @@
+"""Small validators for JSON bodies and forms; each collects ``{field, message}`` errors."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from qudao.core.errors import InputError
+from qudao.core.money import parse_money
+
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
+
+
+class Fields:
+    """Collects errors while reading a body, then raises them all at once."""
+
+    def __init__(self, data: Any) -> None:
+        if not isinstance(data, dict):
+            raise InputError("must be a JSON object", field="body")
+        self.data = data
+        self.errors: list[dict[str, str]] = []
+
+    def has(self, name: str) -> bool:
+        return name in self.data
+
+    def error(self, name: str, message: str) -> None:
+        self.errors.append({"field": name, "message": message})
+
+    def text(self, name: str, *, required: bool = False, max_len: int = 200, default: str | None = None) -> str | None:
+        value = self.data.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.error(name, "is required")
+            return default
+        if not isinstance(value, str):
+            self.error(name, "must be text")
+            return default
+        value = value.strip()
+        if len(value) > max_len:
+            self.error(name, f"must be at most {max_len} characters")
+            return default
+        return value
+
+    def money(self, name: str, currency: str, *, required: bool = False) -> Decimal | None:
+        value = self.data.get(name)
+        if value is None or value == "":
+            if required:
+                self.error(name, "is required")
+            return None
+        try:
+            return parse_money(value, currency)
+        except ValueError as exc:
+            self.error(name, str(exc))
+            return None
+
+    def integer(self, name: str, *, required: bool = False, minimum: int | None = 0,
+                maximum: int = 1_000_000_000) -> int | None:
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                self.error(name, "is required")
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+                value = int(value)
+            else:
+                self.error(name, "must be a whole number")
+                return None
+        if minimum is not None and value < minimum:
+            self.error(name, f"must be at least {minimum}")
+            return None
+        if value > maximum:
+            self.error(name, f"must be at most {maximum}")
+            return None
+        return value
+
+    def boolean(self, name: str, default: bool | None = None) -> bool | None:
+        value = self.data.get(name)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.error(name, "must be true or false")
+            return default
+        return value
+
+    def check(self) -> None:
+        if self.errors:
+            raise InputError(self.errors)
+
+
+def check_code(value: str, field: str = "code") -> str:
+    if not CODE_RE.match(value or ""):
+        raise InputError([{"field": field, "message": "must be 1-64 letters, digits, '.', '_' or '-'"}])
+    return value

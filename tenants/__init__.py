@@ -1,0 +1,1 @@
+"""Tenants: the tenant model, signup/provisioning and request resolution."""

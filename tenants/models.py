@@ -1,0 +1,47 @@
+"""The tenant (a brand) and platform-level rows. These tables are global."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from qudao.core.db.base import Base, new_id, utcnow
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "ordering": {"min_order_amount": None, "min_order_qty": None, "order_window": None},
+    "count_in_transit": False,
+}
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id, autoincrement=False)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=lambda: dict(DEFAULT_SETTINGS))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def setting(self, *path: str, default: Any = None) -> Any:
+        node: Any = self.settings or {}
+        for key in path:
+            if not isinstance(node, dict) or key not in node:
+                return default
+            node = node[key]
+        return node
+
+
+class PlatformOperator(Base):
+    __tablename__ = "platform_operators"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id, autoincrement=False)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

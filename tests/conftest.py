@@ -1,0 +1,152 @@
+"""Test fixtures: a migrated database (SQLite, or PostgreSQL when
+``QUDAO_TEST_DATABASE_URL`` is set), the app, and helpers to drive the API.
+
+Installed third-party plugins never leak in: the host loads only our built-ins.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from qudao.core.config import load_settings, reset_settings
+from qudao.core.db.migrate import upgrade_all
+from qudao.core.plugins.host import PluginHost, set_host
+
+BUILTIN_PLUGINS = {"promotions", "credit", "guest_checkout", "brand_isolation", "wechat"}
+PASSWORD = "correct-horse-battery"
+_counter = itertools.count()
+
+
+def builtin_host() -> PluginHost:
+    host = PluginHost()
+    host.load_entry_points(only=BUILTIN_PLUGINS)
+    return host
+
+
+@pytest.fixture(scope="session")
+def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    var = tmp_path_factory.mktemp("var")
+    os.environ["QUDAO_VAR_DIR"] = str(var)
+    url = os.environ.get("QUDAO_TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{var / 'test.db'}"
+    settings = replace(load_settings(), database_url=url, redis_url=os.environ.get("QUDAO_TEST_REDIS_URL"),
+                       var_dir=Path(var), secret_key="test-secret-key-" + "x" * 32)
+    reset_settings(settings)
+    host = builtin_host()
+    set_host(host)
+    upgrade_all(url, settings.db_app_role, host)
+    yield settings
+    reset_settings(None)
+
+
+@pytest.fixture(scope="session")
+def app(test_settings: Any) -> Any:
+    from qudao.core.plugins.host import get_host
+    from qudao.web.app import create_app
+
+    return create_app(test_settings, get_host())
+
+
+@pytest.fixture(scope="session")
+def client(app: Any) -> Iterator[TestClient[Any]]:
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+def unique_slug(prefix: str = "t") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+class TenantAPI:
+    """Drives one tenant through the API as a given token."""
+
+    def __init__(self, client: TestClient[Any], slug: str, token: str) -> None:
+        self.client, self.slug, self.token = client, slug, token
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def url(self, path: str) -> str:
+        return f"/t/{self.slug}/api/v1{path}"
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.client.get(self.url(path), headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+    def put(self, path: str, json: Any = None, **kw: Any) -> Any:
+        return self.client.put(self.url(path), json=json, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+    def post(self, path: str, json: Any = None, **kw: Any) -> Any:
+        return self.client.post(self.url(path), json=json, headers={**self.headers, **kw.pop("headers", {})},
+                                **kw)
+
+    def ok(self, method: str, path: str, json: Any = None, status: int | tuple[int, ...] = (200, 201)) -> Any:
+        resp = getattr(self, method)(path, json=json) if method != "get" else self.get(path)
+        allowed = (status,) if isinstance(status, int) else status
+        assert resp.status_code in allowed, f"{method.upper()} {path} -> {resp.status_code}: {resp.text}"
+        return resp.json()
+
+    def as_user(self, email: str, password: str = PASSWORD) -> TenantAPI:
+        resp = self.client.post(self.url("/auth/token"), json={"email": email, "password": password})
+        assert resp.status_code == 200, resp.text
+        return TenantAPI(self.client, self.slug, resp.json()["token"])
+
+    def buyer(self, customer: str, email: str | None = None, **customer_fields: Any) -> TenantAPI:
+        """Create (or update) a customer and a buyer login for it; return the buyer's API."""
+        self.ok("put", f"/customers/{customer}", {"name": customer_fields.pop("name", customer), **customer_fields})
+        email = email or f"{customer.lower()}-{next(_counter)}@buyer.test"
+        self.ok("put", f"/customers/{customer}/users/{email}", {"password": PASSWORD})
+        return self.as_user(email)
+
+
+def signup(client: TestClient[Any], slug: str | None = None) -> TenantAPI:
+    slug = slug or unique_slug()
+    resp = client.post("/api/v1/signup", json={"name": f"Brand {slug}", "slug": slug,
+                                               "admin_email": f"owner@{slug}.test", "admin_password": PASSWORD})
+    assert resp.status_code == 201, resp.text
+    return TenantAPI(client, slug, resp.json()["token"])
+
+
+@pytest.fixture
+def tenant(client: TestClient[Any]) -> TenantAPI:
+    return signup(client)
+
+
+@pytest.fixture
+def other_tenant(client: TestClient[Any]) -> TenantAPI:
+    return signup(client)
+
+
+@pytest.fixture(scope="session")
+def on_postgres() -> bool:
+    return bool(os.environ.get("QUDAO_TEST_DATABASE_URL", "").startswith("postgresql"))
+
+
+def tmpdir() -> Path:
+    return Path(tempfile.mkdtemp())
+
+
+# --- in CI a skipped test fails the run -------------------------------------------
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get("QUDAO_NO_SKIPS") and _skipped:
+        print(f"\nQUDAO_NO_SKIPS is set and {len(_skipped)} test(s) were skipped:")
+        for nodeid in _skipped:
+            print(f"  {nodeid}")
+        session.exitstatus = 1

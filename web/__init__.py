@@ -1,0 +1,1 @@
+"""Web: the Litestar app factory, the integration API and HTMX pages."""

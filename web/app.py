@@ -1,0 +1,121 @@
+"""The Litestar app factory: one app serves the platform, every tenant's admin,
+storefront and API, and every enabled plugin's routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
+from litestar import Litestar, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from qudao.core.config import Settings, get_settings
+from qudao.core.db.session import Database
+from qudao.core.plugins.host import PluginHost, get_host
+from qudao.web import i18n
+from qudao.web.context import provide_api_ctx, provide_page_ctx
+from qudao.web.middleware import HostRoutingMiddleware, RequestLogMiddleware
+from qudao.web.problems import EXCEPTION_HANDLERS
+from qudao.web.routes import api_handlers, page_handlers, platform_handlers
+
+WEB_DIR = Path(__file__).resolve().parent
+
+
+def _template_engine(host: PluginHost) -> JinjaTemplateEngine:
+    plugin_loaders = {
+        name: FileSystemLoader(str(meta.templates_dir / name if (meta.templates_dir / name).is_dir()
+                                   else meta.templates_dir))
+        for name, meta in host.metas.items() if meta.templates_dir is not None
+    }
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(WEB_DIR / "templates")), PrefixLoader(plugin_loaders)]),
+        autoescape=select_autoescape(["html", "jinja"]),
+        extensions=["jinja2.ext.i18n"],
+        enable_async=False,
+    )
+    i18n.install(env)
+    return JinjaTemplateEngine.from_environment(env)
+
+
+def _plugin_routers(host: PluginHost) -> tuple[list[Router], list[Router]]:
+    api, pages = [], []
+    for name in host.names:
+        plugin = host.plugin(name)
+        if hasattr(plugin, "qudao_api_routes"):
+            handlers = plugin.qudao_api_routes() or []
+            if handlers:
+                api.append(Router(path="/", route_handlers=handlers, opt={"plugin": name}, tags=[name]))
+        if hasattr(plugin, "qudao_page_routes"):
+            handlers = plugin.qudao_page_routes() or []
+            if handlers:
+                pages.append(Router(path="/", route_handlers=handlers, opt={"plugin": name},
+                                    include_in_schema=False))
+    return api, pages
+
+
+def create_app(settings: Settings | None = None, host: PluginHost | None = None,
+               db: Database | None = None, *, start_inprocess_worker: bool = True) -> Litestar:
+    settings = settings or get_settings()
+    host = host or get_host()
+    db = db or Database(settings.database_url, settings.db_app_role)
+    plugin_api, plugin_pages = _plugin_routers(host)
+
+    tenant_api = Router(
+        path="/t/{tenant_slug:str}/api/v1",
+        route_handlers=[*api_handlers(), *plugin_api],
+        dependencies={"ctx": Provide(provide_api_ctx)},
+    )
+    tenant_pages = Router(
+        path="/t/{tenant_slug:str}",
+        route_handlers=[*page_handlers(), *plugin_pages],
+        dependencies={"ctx": Provide(provide_page_ctx)},
+        include_in_schema=False,
+    )
+    static_dirs = [create_static_files_router(path="/static", directories=[WEB_DIR / "static"],
+                                              include_in_schema=False)]
+    for name, meta in host.metas.items():
+        if meta.static_dir is not None:
+            static_dirs.append(create_static_files_router(path=f"/static/plugins/{name}",
+                                                          directories=[meta.static_dir], include_in_schema=False))
+
+    state: dict[str, Any] = {"db": db, "host": host, "settings": settings}
+
+    async def on_startup(app: Litestar) -> None:
+        from qudao.workers.broker import setup_broker
+
+        app.state.broker = setup_broker(settings, start_worker=start_inprocess_worker)
+
+    async def on_shutdown(app: Litestar) -> None:
+        from qudao.workers.broker import shutdown_broker
+
+        shutdown_broker()
+        await db.dispose()
+
+    return Litestar(
+        route_handlers=[*platform_handlers(), tenant_api, tenant_pages, *static_dirs],
+        state=State(state),
+        exception_handlers=EXCEPTION_HANDLERS,
+        template_config=TemplateConfig(engine=_template_engine(host)),
+        plugins=[HTMXPlugin()],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="qd_csrf",
+            header_name="x-csrftoken",
+            cookie_samesite="lax",
+            exclude=[r"^/api/", r"^/t/[^/]+/api/", r"^/stripe/", r"^/healthz", r"^/readyz", r"^/metrics"],
+        ),
+        middleware=[HostRoutingMiddleware(settings.base_domain), RequestLogMiddleware],
+        openapi_config=OpenAPIConfig(title="Qudao API", version="1.0.0", path="/schema"),
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        request_max_body_size=20 * 1024 * 1024,
+        debug=False,
+    )

@@ -1,0 +1,145 @@
+"""The ``qudao`` command: serve, worker, db upgrade, demo, plugins, tenants."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import click
+
+from qudao.core.config import get_settings
+
+
+@click.group()
+def main() -> None:
+    """Qudao 渠道: multi-tenant B2B ordering and channel management."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-migrate", is_flag=True, help="Do not apply migrations at start.")
+@click.option("--demo/--no-demo", default=True, show_default=True,
+              help="On the embedded default, create the demo brand if no brand exists yet.")
+def serve(host: str, port: int, no_migrate: bool, demo: bool) -> None:
+    """Serve the web app, API and (without Redis) the in-process worker."""
+    import uvicorn
+
+    settings = get_settings()
+    if not no_migrate:
+        from qudao.core.db.migrate import upgrade_all
+
+        upgrade_all(settings.database_url, settings.db_app_role)
+    if demo and settings.is_sqlite:
+        from qudao.web.demo import ensure_demo
+
+        logins = asyncio.run(ensure_demo(settings, only_if_empty=True))
+        if logins:
+            _print_logins(logins, host, port)
+    from qudao.web.app import create_app
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=True)
+
+
+@main.command()
+@click.option("--processes", default=1, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=int)
+def worker(processes: int, threads: int) -> None:
+    """Run background job workers (needs QUDAO_REDIS_URL)."""
+    from qudao.workers.cli import run_worker
+
+    sys.exit(run_worker(processes, threads))
+
+
+@main.group()
+def db() -> None:
+    """Database commands."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate core, then every installed plugin, then apply row-level security."""
+    from qudao.core.db.migrate import upgrade_all
+
+    settings = get_settings()
+    done = upgrade_all(settings.database_url, settings.db_app_role)
+    click.echo(f"upgraded: {', '.join(done)}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8000, type=int)
+def demo(host: str, port: int) -> None:
+    """Create the demo brand (catalog, customers, stock, orders) and print its logins."""
+    from qudao.core.db.migrate import upgrade_all
+    from qudao.web.demo import ensure_demo
+
+    settings = get_settings()
+    upgrade_all(settings.database_url, settings.db_app_role)
+    logins = asyncio.run(ensure_demo(settings, only_if_empty=False))
+    _print_logins(logins, host, port)
+
+
+def _print_logins(logins: dict[str, str], host: str, port: int) -> None:
+    click.echo("")
+    click.echo("Demo brand ready:")
+    for label, value in logins.items():
+        click.echo(f"  {label:<18} {value.replace('{base}', f'http://{host}:{port}')}")
+    click.echo("")
+
+
+@main.command()
+def plugins() -> None:
+    """List installed plugins and the plugin API versions they support."""
+    from qudao.core.plugins.hookspecs import API_VERSION
+    from qudao.core.plugins.host import get_host
+
+    host = get_host()
+    click.echo(f"plugin API {API_VERSION}")
+    for name in host.names:
+        m = host.metas[name]
+        click.echo(f"  {name:<18} {m.version:<8} api {m.api:<12} {m.title}")
+
+
+@main.group()
+def tenants() -> None:
+    """List or create tenants (brands)."""
+
+
+@tenants.command("list")
+def tenants_list() -> None:
+    from qudao.web.demo import list_tenants
+
+    for slug, name, created in asyncio.run(list_tenants(get_settings())):
+        click.echo(f"{slug:<30} {created:%Y-%m-%d}  {name}")
+
+
+@tenants.command("create")
+@click.option("--slug", required=True)
+@click.option("--name", required=True)
+@click.option("--admin-email", required=True)
+@click.option("--admin-password", required=True, prompt=True, hide_input=True)
+def tenants_create(slug: str, name: str, admin_email: str, admin_password: str) -> None:
+    from qudao.tenants.provisioning import SignupError
+    from qudao.web.demo import create_tenant_cli
+
+    try:
+        asyncio.run(create_tenant_cli(get_settings(), slug, name, admin_email, admin_password))
+    except SignupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created tenant {slug}")
+
+
+@main.command("create-operator")
+@click.option("--email", required=True)
+@click.option("--password", required=True, prompt=True, hide_input=True)
+def create_operator(email: str, password: str) -> None:
+    """Create a platform operator login for /platform."""
+    from qudao.web.demo import create_operator as make
+
+    asyncio.run(make(get_settings(), email, password))
+    click.echo(f"operator {email} can sign in at /platform/login")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""HTMX + Jinja pages: platform console, tenant admin and storefront."""

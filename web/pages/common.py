@@ -1,0 +1,75 @@
+"""Shared page helpers: rendering with tenant, user, menus and the right locale."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request
+from litestar.response import Redirect, Template
+
+from qudao.core.errors import Forbidden
+from qudao.web import i18n
+from qudao.web.context import RequestContext
+
+ADMIN_MENU = [
+    ("Dashboard", ""), ("Orders", "/orders"), ("Products", "/products"), ("Customers", "/customers"),
+    ("Prices", "/prices"), ("Stock", "/stock"), ("Settings", "/settings"), ("Plugins", "/plugins"),
+    ("Account", "/account"),
+]
+STORE_MENU = [("Catalog", "/"), ("Cart", "/cart"), ("My orders", "/orders"), ("Account", "/account")]
+
+
+def locale_for(request: Request, ctx: RequestContext | None) -> str:
+    if ctx is not None and ctx.user is not None and ctx.user.locale:
+        return ctx.user.locale
+    cookie = request.cookies.get("qd_lang")
+    if cookie in i18n.SUPPORTED:
+        return cookie
+    return ctx.tenant.locale if ctx is not None else "zh_CN"
+
+
+def render(ctx: RequestContext, template: str, status_code: int = 200, **context: Any) -> Template:
+    request = ctx.request
+    assert request is not None
+    i18n.set_locale(locale_for(request, ctx))
+    base = f"/t/{ctx.tenant.slug}"
+    admin_menu = [(label, f"{base}/admin{path}") for label, path in ADMIN_MENU]
+    store_menu = [(label, f"{base}{path}") for label, path in STORE_MENU]
+    if ctx.user is not None and ctx.user.kind == "staff":
+        for items in ctx.hooks.qudao_admin_menu(ctx=ctx):
+            admin_menu.extend((label, f"{base}/admin{path}") for label, path in items)
+    for items in ctx.hooks.qudao_storefront_menu(ctx=ctx):
+        store_menu.extend((label, f"{base}{path}") for label, path in items)
+    return Template(template, status_code=status_code, context={
+        "tenant": ctx.tenant, "user": ctx.user, "customer": ctx.customer, "base": base,
+        "admin_menu": admin_menu, "store_menu": store_menu, "ctx": ctx, **context,
+    })
+
+
+def login_redirect(ctx: RequestContext) -> Redirect:
+    assert ctx.request is not None
+    target = quote(ctx.request.url.path)
+    return Redirect(f"/t/{ctx.tenant.slug}/login?next={target}")
+
+
+def staff_or_login(ctx: RequestContext, roles: tuple[str, ...] | None = None) -> Redirect | None:
+    """Pages: anonymous users go to the login page; buyers are refused."""
+    if ctx.user is None:
+        return login_redirect(ctx)
+    if ctx.user.kind != "staff":
+        raise Forbidden("this page is for the brand's staff")
+    if roles and ctx.user.role not in roles and ctx.user.role not in ("owner", "admin"):
+        raise Forbidden(f"needs one of the roles: {', '.join(roles)}")
+    return None
+
+
+def buyer_or_login(ctx: RequestContext) -> Redirect | None:
+    if ctx.user is None:
+        return login_redirect(ctx)
+    return None
+
+
+async def form_data(request: Request) -> dict[str, Any]:
+    form = await request.form()
+    return {k: v for k, v in form.items() if k != "_csrf_token"}

@@ -1,0 +1,128 @@
+"""Platform pages: landing, brand signup, operator console."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.response import Redirect, Response, Template
+from sqlalchemy import select
+
+from qudao.core.auth.models import WebSession
+from qudao.core.auth.passwords import verify_password
+from qudao.core.auth.tokens import hash_session_id
+from qudao.core.db.base import utcnow
+from qudao.core.db.session import Database
+from qudao.tenants.models import PlatformOperator, Tenant
+from qudao.tenants.provisioning import SignupError, SignupInput, create_tenant
+from qudao.web import i18n
+from qudao.web.context import SESSION_COOKIE, SESSION_TTL, start_web_session
+from qudao.web.pages.common import form_data
+
+
+def _locale(request: Request) -> None:
+    cookie = request.cookies.get("qd_lang")
+    i18n.set_locale(cookie if cookie in i18n.SUPPORTED else "zh_CN")
+
+
+def session_cookie(response: Response[Any], raw: str) -> Response[Any]:
+    response.set_cookie(SESSION_COOKIE, raw, httponly=True, samesite="lax", max_age=int(SESSION_TTL.total_seconds()),
+                        path="/")
+    return response
+
+
+@get("/", include_in_schema=False)
+async def home(request: Request) -> Template:
+    _locale(request)
+    return Template("platform/home.html", context={"tenants": []})
+
+
+@get("/signup", include_in_schema=False)
+async def signup_form(request: Request) -> Template:
+    _locale(request)
+    return Template("platform/signup.html", context={"form": {}, "errors": []})
+
+
+@post("/signup", include_in_schema=False)
+async def signup_submit(request: Request) -> Response[Any]:
+    _locale(request)
+    form = await form_data(request)
+    db: Database = request.app.state.db
+    async with db.sessions() as session:
+        try:
+            tenant, owner = await create_tenant(session, SignupInput(
+                form.get("name"), form.get("slug"), form.get("admin_email"), form.get("admin_password")))
+        except SignupError as exc:
+            return Template("platform/signup.html", status_code=422, context={"form": form, "errors": exc.errors})
+        raw = await start_web_session(session, tenant_id=tenant.id, user_id=owner.id)
+        await session.commit()
+    return session_cookie(Redirect(f"/t/{tenant.slug}/admin"), raw)
+
+
+@get("/platform", include_in_schema=False)
+async def console(request: Request) -> Response[Any]:
+    _locale(request)
+    from qudao.core.plugins.host import PluginHost
+
+    db: Database = request.app.state.db
+    async with db.sessions() as session:
+        raw = request.cookies.get(SESSION_COOKIE)
+        ws = await session.get(WebSession, hash_session_id(raw)) if raw else None
+        if ws is None or ws.operator_id is None or ws.expires_at < utcnow():
+            return Redirect("/platform/login")
+        tenants = (await session.scalars(select(Tenant).order_by(Tenant.created_at.desc()).limit(500))).all()
+    host: PluginHost = request.app.state.host
+    return Template("platform/console.html", context={"tenants": tenants, "plugins": list(host.metas.values())})
+
+
+@get("/platform/login", include_in_schema=False)
+async def platform_login_form(request: Request) -> Template:
+    _locale(request)
+    return Template("auth/login.html", context={"action": "/platform/login", "tenant": None})
+
+
+@post("/platform/login", include_in_schema=False)
+async def platform_login(request: Request) -> Response[Any]:
+    _locale(request)
+    form = await form_data(request)
+    db: Database = request.app.state.db
+    async with db.sessions() as session:
+        email = str(form.get("email", "")).strip().lower()
+        op = await session.scalar(select(PlatformOperator).where(PlatformOperator.email == email))
+        if not verify_password(str(form.get("password", "")), op.password_hash if op else None) or op is None:
+            return Template("auth/login.html", status_code=401, context={
+                "action": "/platform/login", "tenant": None, "email": email,
+                "error": i18n.gettext_("Email or password is wrong.")})
+        raw = await start_web_session(session, tenant_id=None, operator_id=op.id)
+        await session.commit()
+    return session_cookie(Redirect("/platform"), raw)
+
+
+@post("/platform/logout", include_in_schema=False)
+async def platform_logout(request: Request) -> Response[Any]:
+    raw = request.cookies.get(SESSION_COOKIE)
+    db: Database = request.app.state.db
+    if raw:
+        async with db.sessions() as session:
+            ws = await session.get(WebSession, hash_session_id(raw))
+            if ws is not None:
+                await session.delete(ws)
+                await session.commit()
+    resp = Redirect("/platform/login")
+    resp.delete_cookie(SESSION_COOKIE)
+    return resp
+
+
+@get("/lang/{code:str}", include_in_schema=False)
+async def switch_language(request: Request, code: str) -> Response[Any]:
+    back = request.headers.get("referer") or "/"
+    if not back.startswith(("/", str(request.base_url))):
+        back = "/"
+    resp = Redirect(back)
+    if code in i18n.SUPPORTED:
+        resp.set_cookie("qd_lang", code, samesite="lax", max_age=365 * 86400)
+    return resp
+
+
+HANDLERS = [home, signup_form, signup_submit, console, platform_login_form, platform_login, platform_logout,
+            switch_language]

@@ -1,0 +1,1 @@
+"""Background jobs: Dramatiq broker set-up, the tenant-aware actor decorator, actors."""

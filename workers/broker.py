@@ -1,0 +1,83 @@
+"""Dramatiq broker: Redis when ``QUDAO_REDIS_URL`` is set, otherwise in-process.
+
+The in-process mode (embedded default and tests) uses Dramatiq's StubBroker with
+a Worker running in this process, so jobs behave the same way, just locally.
+Core hands jobs over through ``set_job_sender`` only after the transaction commits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import AsyncIO
+
+from qudao.core.config import Settings
+from qudao.core.db.session import set_job_sender
+
+_state: dict[str, Any] = {}
+
+
+def make_broker(redis_url: str | None) -> dramatiq.Broker:
+    if redis_url:
+        from dramatiq.brokers.redis import RedisBroker
+
+        broker: dramatiq.Broker = RedisBroker(url=redis_url)
+    else:
+        broker = StubBroker()
+        broker.emit_after("process_boot")
+    broker.add_middleware(AsyncIO())
+    from qudao.workers.middleware import TenantMiddleware
+
+    broker.add_middleware(TenantMiddleware())
+    return broker
+
+
+def setup_broker(settings: Settings, *, start_worker: bool = True) -> dramatiq.Broker:
+    """Install the broker, import every actor, and (in-process mode) start a worker."""
+    if "broker" in _state:
+        return _state["broker"]
+    broker = make_broker(settings.redis_url)
+    dramatiq.set_broker(broker)
+    from qudao.workers import registry
+
+    registry.declare_all(broker)
+    _state["broker"] = broker
+    set_job_sender(lambda actor, kwargs: send(actor, kwargs))
+    if start_worker and settings.redis_url is None:
+        worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
+        worker.start()
+        _state["worker"] = worker
+    return broker
+
+
+def send(actor_name: str, kwargs: dict[str, Any]) -> None:
+    broker: dramatiq.Broker = _state["broker"]
+    actor = broker.get_actor(actor_name)
+    actor.send_with_options(kwargs=kwargs)
+
+
+def shutdown_broker() -> None:
+    worker = _state.pop("worker", None)
+    if worker is not None:
+        worker.stop()
+    broker = _state.pop("broker", None)
+    if broker is not None:
+        broker.close()
+    set_job_sender(None)
+
+
+def current_broker() -> dramatiq.Broker | None:
+    return _state.get("broker")
+
+
+def join(timeout_ms: int = 30_000) -> None:
+    """Tests: wait until the in-process queues are empty and the worker is idle."""
+    broker = _state.get("broker")
+    worker = _state.get("worker")
+    if isinstance(broker, StubBroker):
+        for queue in list(broker.queues):
+            broker.join(queue, timeout=timeout_ms, fail_fast=False)
+        if worker is not None:
+            worker.join()

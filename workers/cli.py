@@ -1,0 +1,22 @@
+"""``qudao worker``: run Dramatiq workers against Redis."""
+
+from __future__ import annotations
+
+import sys
+
+import dramatiq
+from dramatiq.cli import main as dramatiq_main
+
+from qudao.core.config import get_settings
+from qudao.workers.broker import setup_broker
+
+
+def run_worker(processes: int = 1, threads: int = 4) -> int:
+    settings = get_settings()
+    if not settings.redis_url:
+        print("QUDAO_REDIS_URL is not set: jobs run in-process inside `qudao serve`; no worker needed.")
+        return 2
+    setup_broker(settings, start_worker=False)
+    assert dramatiq.get_broker() is not None
+    sys.argv = ["dramatiq", "qudao.workers.boot", "--processes", str(processes), "--threads", str(threads)]
+    return dramatiq_main()

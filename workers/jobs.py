@@ -1,0 +1,1 @@
+"""Core jobs (none yet beyond what plugins add); imported by the worker at start."""
