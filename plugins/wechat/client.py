@@ -1,0 +1,462 @@
+"""Small WeChat official-account client: access token + template messages.
+
+Depends only on the standard library and httpx.  The base URL is configurable
+(tests point it at ``tests.doubles.wechat.FakeWeChat``); production uses
+``DEFAULT_BASE_URL``.
+
+* Tokens come from ``POST /cgi-bin/stable_token`` (does not rotate on every
+  call, so several workers fetching at once do not invalidate each other) and
+  are cached in a pluggable :class:`TokenStore` (one token per official
+  account; the app can plug in a DB/Redis store shared by all workers).
+* :meth:`WeChatClient.send_template` never raises for API or network errors:
+  it returns a :class:`SendResult` whose ``status`` tells the caller what to
+  do: ``"sent"``; ``"permanent"`` (do not retry: user not following 43004, bad
+  openid 40003, bad template 40037, bad arguments 47003/47001); ``"retry_later"``
+  (daily quota 45009 – ``retry_after`` is the time until midnight in China –,
+  or the account's credentials/IP whitelist are wrong and need a human); or
+  ``"retry"`` (network error, HTTP 5xx, system busy, a token still refused
+  after one refresh-and-retry, anything unknown).
+* On a token error (40001/40014/42001) the client fetches a fresh token and
+  retries the send exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import hmac
+import inspect
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import httpx
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "MAX_VALUE_LENGTH",
+    "PERMANENT_ERRCODES",
+    "RETRY_LATER_ERRCODES",
+    "TOKEN_ERRCODES",
+    "MemoryTokenStore",
+    "SendResult",
+    "TokenStore",
+    "WeChatClient",
+    "WeChatError",
+    "classify_errcode",
+    "signature_for",
+    "verify_signature",
+]
+
+DEFAULT_BASE_URL = "https://api.weixin.qq.com"
+MAX_VALUE_LENGTH = 20
+
+TOKEN_ERRCODES = frozenset({40001, 40014, 42001})
+PERMANENT_ERRCODES = frozenset({40003, 40037, 43004, 47001, 47003})
+# 45009: daily quota.  The others need a human (wrong appid/secret, grant type,
+# server IP not whitelisted): retrying in a few seconds cannot help.
+RETRY_LATER_ERRCODES = frozenset({45009, 40002, 40013, 40125, 40164, 61004})
+
+Status = Literal["sent", "permanent", "retry_later", "retry"]
+_CHINA_TZ = _dt.timezone(_dt.timedelta(hours=8))
+
+
+# ---------------------------------------------------------------------------
+# Token stores
+# ---------------------------------------------------------------------------
+
+
+@runtime_checkable
+class TokenStore(Protocol):
+    """Where access tokens are cached, keyed by a string (one per account).
+
+    ``get`` returns the token, or ``None`` if absent or expired; ``set`` stores
+    it for ``ttl`` seconds.  For the async client methods, both may also be
+    coroutine functions (e.g. an async Redis store).
+    """
+
+    def get(self, key: str) -> str | None: ...
+
+    def set(self, key: str, token: str, ttl: float) -> None: ...
+
+
+class MemoryTokenStore:
+    """Process-local token store (thread-safe)."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._items: dict[str, tuple[str, float]] = {}
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            token, expires_at = item
+            if self._clock() >= expires_at:
+                del self._items[key]
+                return None
+            return token
+
+    def set(self, key: str, token: str, ttl: float) -> None:
+        with self._lock:
+            self._items[key] = (token, self._clock() + ttl)
+
+
+# ---------------------------------------------------------------------------
+# Results and errors
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status: Status
+    errcode: int | None = None
+    errmsg: str | None = None
+    msgid: int | None = None
+    retry_after: float | None = None  # seconds, for "retry_later" on 45009
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "sent"
+
+
+class WeChatError(Exception):
+    """An API answer with a non-zero ``errcode`` (``errcode`` is ``None`` for
+    network errors, HTTP errors and unreadable answers)."""
+
+    def __init__(self, errcode: int | None, errmsg: str) -> None:
+        super().__init__(f"{errcode}: {errmsg}" if errcode is not None else errmsg)
+        self.errcode = errcode
+        self.errmsg = errmsg
+
+
+def seconds_until_china_midnight(now: float | None = None) -> float:
+    """WeChat daily quotas reset at 00:00 China time (UTC+8)."""
+    current = _dt.datetime.fromtimestamp(time.time() if now is None else now, _CHINA_TZ)
+    tomorrow = (current + _dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (tomorrow - current).total_seconds()
+
+
+def classify_errcode(errcode: int | None, errmsg: str = "", now: float | None = None) -> SendResult:
+    """Map a WeChat ``errcode`` (``None`` = network/HTTP failure) to a result."""
+    if errcode == 0:
+        return SendResult("sent", 0, errmsg or "ok")
+    if errcode in PERMANENT_ERRCODES:
+        return SendResult("permanent", errcode, errmsg)
+    if errcode == 45009:
+        return SendResult("retry_later", errcode, errmsg, retry_after=seconds_until_china_midnight(now))
+    if errcode in RETRY_LATER_ERRCODES:
+        return SendResult("retry_later", errcode, errmsg)
+    return SendResult("retry", errcode, errmsg)
+
+
+# ---------------------------------------------------------------------------
+# Callback signatures
+# ---------------------------------------------------------------------------
+
+
+def signature_for(token: str, timestamp: str, nonce: str) -> str:
+    """``sha1("".join(sorted([token, timestamp, nonce])))`` as lowercase hex."""
+    joined = "".join(sorted([str(token), str(timestamp), str(nonce)]))
+    return hashlib.sha1(joined.encode("utf-8")).hexdigest()
+
+
+def verify_signature(token: str, timestamp: str, nonce: str, signature: str) -> bool:
+    """Check a callback's ``signature`` query parameter (constant time)."""
+    if not signature or not token:
+        return False
+    expected = signature_for(token, timestamp, nonce).encode("ascii")
+    return hmac.compare_digest(expected, str(signature).strip().lower().encode("utf-8"))
+
+
+# ---------------------------------------------------------------------------
+# Client
+# ---------------------------------------------------------------------------
+
+
+def _truncate(data: Mapping[str, Any], limit: int) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):  # tolerate {"key": {"value": ...}}
+            value = value.get("value", "")
+        text = "" if value is None else str(value)
+        out[str(key)] = {"value": text[:limit]}
+    return out
+
+
+def _decode(response: httpx.Response) -> dict[str, Any]:
+    if response.status_code >= 400:
+        raise WeChatError(None, f"HTTP {response.status_code}")
+    try:
+        payload = json.loads(response.content.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise WeChatError(None, "unreadable response") from None
+    if not isinstance(payload, dict):
+        raise WeChatError(None, "unexpected response")
+    return payload
+
+
+async def _maybe_await(value: Any) -> Any:
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+class WeChatClient:
+    """Template-message client for one official account.
+
+    ``WeChatClient(base_url, appid, secret, token_store)``; optional keyword
+    arguments: ``timeout`` (seconds), ``http_client`` / ``async_http_client``
+    (bring your own httpx clients; otherwise one sync client is created lazily
+    and an async client per call), ``cache_key`` (default
+    ``"wechat:access_token:{appid}"``), ``token_margin`` (refresh this many
+    seconds before WeChat's expiry), ``max_value_length`` (20).
+
+    Use sync (``send_template``) or async (``send_template_async``); close with
+    ``close()`` / ``with`` when the client created its own httpx client.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        appid: str,
+        secret: str,
+        token_store: TokenStore,
+        *,
+        timeout: float = 10.0,
+        http_client: httpx.Client | None = None,
+        async_http_client: httpx.AsyncClient | None = None,
+        cache_key: str | None = None,
+        token_margin: float = 300.0,
+        max_value_length: int = MAX_VALUE_LENGTH,
+    ) -> None:
+        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        self.appid = appid
+        self._secret = secret
+        self.token_store = token_store
+        self.timeout = timeout
+        self.cache_key = cache_key or f"wechat:access_token:{appid}"
+        self.token_margin = token_margin
+        self.max_value_length = max_value_length
+        self._http = http_client
+        self._owns_http = http_client is None
+        self._ahttp = async_http_client
+
+    def __repr__(self) -> str:  # never show the secret
+        return f"WeChatClient(base_url={self.base_url!r}, appid={self.appid!r})"
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def close(self) -> None:
+        if self._http is not None and self._owns_http:
+            self._http.close()
+            self._http = None
+
+    def __enter__(self) -> WeChatClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _client(self) -> httpx.Client:
+        if self._http is None:
+            self._http = httpx.Client(timeout=self.timeout)
+        return self._http
+
+    # -- shared pieces -------------------------------------------------------
+
+    def _token_request(self, force_refresh: bool) -> tuple[str, dict[str, Any]]:
+        return f"{self.base_url}/cgi-bin/stable_token", {
+            "grant_type": "client_credential",
+            "appid": self.appid,
+            "secret": self._secret,
+            "force_refresh": force_refresh,
+        }
+
+    def _ttl(self, expires_in: Any) -> float:
+        try:
+            seconds = float(expires_in)
+        except (TypeError, ValueError):
+            seconds = 7200.0
+        return max(seconds - self.token_margin, seconds / 2, 0.0)
+
+    @staticmethod
+    def _token_from(payload: dict[str, Any]) -> str:
+        token = payload.get("access_token")
+        if not token:
+            errcode = payload.get("errcode")
+            raise WeChatError(
+                errcode if isinstance(errcode, int) else None,
+                str(payload.get("errmsg") or "no access_token in response"),
+            )
+        return str(token)
+
+    def _send_request(
+        self,
+        openid: str,
+        template_id: str,
+        data: Mapping[str, Any],
+        url: str | None,
+        client_msg_id: str | None,
+    ) -> tuple[str, bytes]:
+        body: dict[str, Any] = {
+            "touser": openid,
+            "template_id": template_id,
+            "data": _truncate(data, self.max_value_length),
+        }
+        if url:
+            body["url"] = url
+        if client_msg_id:
+            body["client_msg_id"] = client_msg_id
+        endpoint = f"{self.base_url}/cgi-bin/message/template/send"
+        # ensure_ascii=False: WeChat expects raw UTF-8, not \\u escapes.
+        return endpoint, json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+    @staticmethod
+    def _errcode(payload: dict[str, Any]) -> int:
+        errcode = payload.get("errcode", 0)
+        try:
+            return int(errcode)
+        except (TypeError, ValueError):
+            return -1
+
+    @staticmethod
+    def _result(payload: dict[str, Any], errcode: int) -> SendResult:
+        errmsg = str(payload.get("errmsg") or "")
+        result = classify_errcode(errcode, errmsg)
+        if result.status == "sent":
+            msgid = payload.get("msgid")
+            return SendResult("sent", 0, errmsg or "ok", msgid=int(msgid) if msgid is not None else None)
+        return result
+
+    @staticmethod
+    def _failure(exc: Exception) -> SendResult:
+        if isinstance(exc, WeChatError):
+            if exc.errcode is None:
+                return SendResult("retry", None, exc.errmsg)
+            return classify_errcode(exc.errcode, exc.errmsg)
+        return SendResult("retry", None, f"{type(exc).__name__}: {exc}")
+
+    # -- sync API ------------------------------------------------------------
+
+    def _fetch_token(self, force_refresh: bool) -> str:
+        endpoint, body = self._token_request(force_refresh)
+        payload = _decode(self._client().post(endpoint, json=body))
+        token = self._token_from(payload)
+        self.token_store.set(self.cache_key, token, self._ttl(payload.get("expires_in")))
+        return token
+
+    def get_access_token(self, *, refresh: bool = False, rejected: str | None = None) -> str:
+        """The cached token, or a new one from ``stable_token``.
+
+        ``refresh=True`` skips the cache; if WeChat then hands back the token
+        we know was ``rejected``, it is fetched again with ``force_refresh``.
+        Raises :class:`WeChatError` or ``httpx.HTTPError``.
+        """
+        if not refresh:
+            cached = self.token_store.get(self.cache_key)
+            if cached:
+                return cached
+        token = self._fetch_token(force_refresh=False)
+        if rejected is not None and token == rejected:
+            token = self._fetch_token(force_refresh=True)
+        return token
+
+    def _post_send(self, token: str, endpoint: str, body: bytes) -> dict[str, Any]:
+        response = self._client().post(
+            endpoint,
+            params={"access_token": token},
+            content=body,
+            headers={"Content-Type": "application/json; charset=utf-8"},
+        )
+        return _decode(response)
+
+    def send_template(
+        self,
+        openid: str,
+        template_id: str,
+        data: Mapping[str, Any],
+        url: str | None = None,
+        *,
+        client_msg_id: str | None = None,
+    ) -> SendResult:
+        """Send a template message; values are truncated to 20 characters.
+
+        ``data`` maps template keys to strings (``{"thing1": "Order 42"}``).
+        Never raises for API/network errors: see :class:`SendResult`.
+        """
+        try:
+            token = self.get_access_token()
+            endpoint, body = self._send_request(openid, template_id, data, url, client_msg_id)
+            payload = self._post_send(token, endpoint, body)
+            errcode = self._errcode(payload)
+            if errcode in TOKEN_ERRCODES:
+                token = self.get_access_token(refresh=True, rejected=token)
+                payload = self._post_send(token, endpoint, body)
+                errcode = self._errcode(payload)
+            return self._result(payload, errcode)
+        except (WeChatError, httpx.HTTPError) as exc:
+            return self._failure(exc)
+
+    # -- async API -----------------------------------------------------------
+
+    async def _apost(self, url: str, **kwargs: Any) -> httpx.Response:
+        if self._ahttp is not None:
+            return await self._ahttp.post(url, **kwargs)
+        async with httpx.AsyncClient(timeout=self.timeout) as client:
+            return await client.post(url, **kwargs)
+
+    async def _fetch_token_async(self, force_refresh: bool) -> str:
+        endpoint, body = self._token_request(force_refresh)
+        payload = _decode(await self._apost(endpoint, json=body))
+        token = self._token_from(payload)
+        await _maybe_await(self.token_store.set(self.cache_key, token, self._ttl(payload.get("expires_in"))))
+        return token
+
+    async def get_access_token_async(self, *, refresh: bool = False, rejected: str | None = None) -> str:
+        """Async :meth:`get_access_token` (the store may be sync or async)."""
+        if not refresh:
+            cached = await _maybe_await(self.token_store.get(self.cache_key))
+            if cached:
+                return str(cached)
+        token = await self._fetch_token_async(force_refresh=False)
+        if rejected is not None and token == rejected:
+            token = await self._fetch_token_async(force_refresh=True)
+        return token
+
+    async def _post_send_async(self, token: str, endpoint: str, body: bytes) -> dict[str, Any]:
+        response = await self._apost(
+            endpoint,
+            params={"access_token": token},
+            content=body,
+            headers={"Content-Type": "application/json; charset=utf-8"},
+        )
+        return _decode(response)
+
+    async def send_template_async(
+        self,
+        openid: str,
+        template_id: str,
+        data: Mapping[str, Any],
+        url: str | None = None,
+        *,
+        client_msg_id: str | None = None,
+    ) -> SendResult:
+        """Async :meth:`send_template`."""
+        try:
+            token = await self.get_access_token_async()
+            endpoint, body = self._send_request(openid, template_id, data, url, client_msg_id)
+            payload = await self._post_send_async(token, endpoint, body)
+            errcode = self._errcode(payload)
+            if errcode in TOKEN_ERRCODES:
+                token = await self.get_access_token_async(refresh=True, rejected=token)
+                payload = await self._post_send_async(token, endpoint, body)
+                errcode = self._errcode(payload)
+            return self._result(payload, errcode)
+        except (WeChatError, httpx.HTTPError) as exc:
+            return self._failure(exc)
