@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-
 from qudao.core.config import load_settings, reset_settings
 from qudao.core.db.migrate import upgrade_all
 from qudao.core.plugins.host import PluginHost, set_host
@@ -29,7 +28,8 @@ _counter = itertools.count()
 
 def builtin_host() -> PluginHost:
     host = PluginHost()
-    host.load_entry_points(only=BUILTIN_PLUGINS)
+    only = set(os.environ["QUDAO_TEST_PLUGINS"].split(",")) if os.environ.get("QUDAO_TEST_PLUGINS") else None
+    host.load_entry_points(only=(only or BUILTIN_PLUGINS) & BUILTIN_PLUGINS)
     return host
 
 

@@ -6,7 +6,6 @@ import asyncio
 import sys
 
 import click
-
 from qudao.core.config import get_settings
 
 

@@ -7,8 +7,6 @@ from typing import Any
 
 import dramatiq
 import structlog
-from sqlalchemy import select
-
 from qudao.core.config import get_settings
 from qudao.core.db.session import Database
 from qudao.core.jobs import JOBS, JobSpec

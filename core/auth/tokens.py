@@ -9,11 +9,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from qudao.core.auth.models import ApiToken, User
 from qudao.core.db.base import utcnow
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def _hash(secret: str) -> str:

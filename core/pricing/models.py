@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from qudao.core.db.base import Base, TenantOwned, tenant_fk, utcnow
 from sqlalchemy import BigInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
-
-from qudao.core.db.base import Base, TenantOwned, tenant_fk, utcnow
 
 
 class TierPrice(TenantOwned, Base):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from qudao.core.catalog.models import Product
 from qudao.core.customers.models import Customer
 from qudao.core.orders.models import Order
 from qudao.web.context import RequestContext
+from sqlalchemy import func, select
 
 
 async def dashboard_stats(ctx: RequestContext) -> list[tuple[str, str]]:

@@ -6,7 +6,6 @@ from typing import Any
 
 from litestar import get
 from litestar.response import Response
-
 from qudao.web.context import RequestContext
 from qudao.web.pages.common import render
 

@@ -1,0 +1,139 @@
+"""Catalog writes and reads shared by the API, the admin pages and imports."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from qudao.core.catalog.models import Brand, Category, Product
+from qudao.core.catalog.search import search_key
+from qudao.core.errors import InputError, NotFound
+from qudao.core.pricing.history import record_price_change
+from qudao.core.validation import Fields, check_code
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def upsert_brand(session: AsyncSession, code: str, data: dict[str, Any]) -> tuple[Brand, bool]:
+    check_code(code)
+    f = Fields(data)
+    name = f.text("name", required=True)
+    f.check()
+    brand = await session.scalar(select(Brand).where(Brand.code == code))
+    created = brand is None
+    if brand is None:
+        brand = Brand(code=code, name=name)
+        session.add(brand)
+    else:
+        brand.name = name  # type: ignore[assignment]
+    await session.flush()
+    return brand, created
+
+
+async def brand_by_code(session: AsyncSession, code: str) -> Brand | None:
+    return await session.scalar(select(Brand).where(Brand.code == code))
+
+
+async def category_for(session: AsyncSession, code: str) -> Category:
+    cat = await session.scalar(select(Category).where(Category.code == code))
+    if cat is None:
+        cat = Category(code=code, name=code)
+        session.add(cat)
+        await session.flush()
+    return cat
+
+
+async def upsert_product(session: AsyncSession, sku: str, data: dict[str, Any], *, currency: str,
+                         user_id: int | None) -> tuple[Product, bool]:
+    """Create or update a product; validates everything before touching the row."""
+    check_code(sku, "sku")
+    product = await session.scalar(select(Product).where(Product.sku == sku))
+    f = Fields(data)
+    name = f.text("name", required=product is None, max_len=300)
+    price = f.money("price", currency, required=product is None)
+    retail = f.money("retail_price", currency)
+    floor = f.money("floor_price", currency)
+    unit = f.text("unit", max_len=20)
+    spec = f.text("spec", max_len=200)
+    erp_code = f.text("erp_code", max_len=64)
+    barcode = f.text("barcode", max_len=64)
+    description = f.text("description", max_len=20000)
+    active = f.boolean("active")
+    featured = f.boolean("featured")
+    min_qty = f.integer("min_qty", minimum=1, maximum=1_000_000)
+    multiple = f.integer("order_multiple", minimum=1, maximum=1_000_000)
+    brand_code = f.text("brand", max_len=64)
+    category_code = f.text("category", max_len=64)
+    tags = data.get("tags")
+    if tags is not None and (not isinstance(tags, list) or not all(isinstance(t, str) for t in tags)):
+        f.error("tags", "must be a list of strings")
+    brand = None
+    if brand_code:
+        brand = await brand_by_code(session, brand_code)
+        if brand is None:
+            f.error("brand", f"unknown brand '{brand_code}'")
+    effective_floor = floor if f.has("floor_price") else (product.floor_price if product else None)
+    effective_price = price if price is not None else (product.price if product else None)
+    if effective_floor is not None and effective_price is not None and effective_price < effective_floor:
+        f.error("price", f"is below the price floor {effective_floor}")
+    f.check()
+    created = product is None
+    if product is None:
+        product = Product(sku=sku, name=name, price=price)
+        session.add(product)
+    old_price, old_retail = (None, None) if created else (product.price, product.retail_price)
+    if name is not None:
+        product.name = name
+    if price is not None:
+        product.price = price
+    if f.has("retail_price"):
+        product.retail_price = retail
+    if f.has("floor_price"):
+        product.floor_price = floor
+    for attr, value in (("unit", unit), ("spec", spec), ("erp_code", erp_code), ("barcode", barcode),
+                        ("description", description), ("active", active), ("featured", featured),
+                        ("min_qty", min_qty), ("order_multiple", multiple)):
+        if value is not None:
+            setattr(product, attr, value)
+    if tags is not None:
+        product.tags = tags
+    if f.has("brand"):
+        product.brand_id = brand.id if brand else None
+    if f.has("category"):
+        product.category_id = (await category_for(session, category_code)).id if category_code else None
+    product.search_key = search_key(product.name, product.sku, product.erp_code, product.barcode)
+    await session.flush()
+    if old_price != product.price:
+        await record_price_change(session, "base", None, sku, old_price, product.price, user_id)
+    if old_retail != product.retail_price and (old_retail is not None or product.retail_price is not None):
+        await record_price_change(session, "retail", None, sku, old_retail, product.retail_price, user_id)
+    return product, created
+
+
+async def product_by_sku(session: AsyncSession, sku: str) -> Product:
+    product = await session.scalar(select(Product).where(Product.sku == sku))
+    if product is None:
+        raise NotFound(f"no product with SKU '{sku}'")
+    return product
+
+
+def search_filter(q: str) -> Any:
+    needle = f"%{q.strip().lower()}%"
+    return or_(Product.search_key.like(needle), func.lower(Product.name).like(needle))
+
+
+def validate_paging(limit: Any, offset: Any, max_limit: int = 200) -> tuple[int, int]:
+    try:
+        lim = 50 if limit in (None, "") else int(limit)
+        off = 0 if offset in (None, "") else int(offset)
+    except (TypeError, ValueError):
+        raise InputError([{"field": "limit", "message": "limit and offset must be whole numbers"}]) from None
+    if lim < 1 or lim > max_limit:
+        raise InputError([{"field": "limit", "message": f"must be between 1 and {max_limit}"}])
+    if off < 0:
+        raise InputError([{"field": "offset", "message": "must not be negative"}])
+    return lim, off
+
+
+def as_decimal(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)

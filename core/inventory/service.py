@@ -1,0 +1,155 @@
+"""Stock levels and movements. Reservations are conditional UPDATEs (never read-then-write),
+so concurrent orders cannot oversell; every movement writes a ledger row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from qudao.core.customers.models import Customer
+from qudao.core.errors import Conflict, NotFound
+from qudao.core.inventory.models import Stock, StockMove, Warehouse
+from qudao.core.validation import Fields, check_code
+from qudao.tenants.models import Tenant
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def available_expr(count_in_transit: bool) -> Any:
+    expr = Stock.on_hand - Stock.reserved
+    return expr + Stock.in_transit if count_in_transit else expr
+
+
+def counts_in_transit(tenant: Tenant) -> bool:
+    return bool(tenant.setting("count_in_transit", default=False))
+
+
+async def upsert_warehouse(session: AsyncSession, code: str, data: dict[str, Any]) -> tuple[Warehouse, bool]:
+    check_code(code)
+    f = Fields(data)
+    name = f.text("name", required=True)
+    f.check()
+    wh = await session.scalar(select(Warehouse).where(Warehouse.code == code))
+    created = wh is None
+    if wh is None:
+        wh = Warehouse(code=code, name=name)
+        session.add(wh)
+    else:
+        wh.name = name  # type: ignore[assignment]
+    await session.flush()
+    return wh, created
+
+
+async def warehouse_by_code(session: AsyncSession, code: str) -> Warehouse:
+    wh = await session.scalar(select(Warehouse).where(Warehouse.code == code))
+    if wh is None:
+        raise NotFound(f"no warehouse with code '{code}'")
+    return wh
+
+
+async def default_warehouse_id(session: AsyncSession) -> int | None:
+    """Customers without an assigned warehouse order from the first one the brand created."""
+    return await session.scalar(select(Warehouse.id).order_by(Warehouse.id).limit(1))
+
+
+async def warehouse_for(session: AsyncSession, customer: Customer | None) -> int | None:
+    if customer is not None and customer.warehouse_id is not None:
+        return customer.warehouse_id
+    return await default_warehouse_id(session)
+
+
+async def set_on_hand(session: AsyncSession, warehouse: Warehouse, product_id: int, on_hand: int, *,
+                      user_id: int | None, kind: str = "adjustment", note: str = "") -> tuple[Stock, bool]:
+    row = await session.scalar(select(Stock).where(Stock.warehouse_id == warehouse.id,
+                                                   Stock.product_id == product_id))
+    created = row is None
+    if row is None:
+        row = Stock(warehouse_id=warehouse.id, product_id=product_id, on_hand=0, reserved=0, in_transit=0)
+        session.add(row)
+        await session.flush()
+    delta = on_hand - row.on_hand
+    if delta:
+        await session.execute(update(Stock).where(Stock.id == row.id).values(on_hand=Stock.on_hand + delta))
+        session.add(StockMove(warehouse_id=warehouse.id, product_id=product_id, kind=kind, on_hand_delta=delta,
+                              user_id=user_id, note=note))
+    await session.flush()
+    await session.refresh(row)
+    return row, created
+
+
+async def availability(session: AsyncSession, warehouse_id: int | None, product_ids: Iterable[int],
+                       count_in_transit: bool) -> dict[int, int]:
+    ids = list(product_ids)
+    if warehouse_id is None or not ids:
+        return {}
+    rows = await session.execute(
+        select(Stock.product_id, available_expr(count_in_transit))
+        .where(Stock.warehouse_id == warehouse_id, Stock.product_id.in_(ids)))
+    return {pid: max(0, int(avail)) for pid, avail in rows.all()}
+
+
+async def total_availability(session: AsyncSession, product_ids: Iterable[int],
+                             count_in_transit: bool) -> dict[int, int]:
+    ids = list(product_ids)
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Stock.product_id, func.sum(available_expr(count_in_transit)))
+        .where(Stock.product_id.in_(ids)).group_by(Stock.product_id))
+    return {pid: max(0, int(avail or 0)) for pid, avail in rows.all()}
+
+
+async def reserve(session: AsyncSession, warehouse_id: int, product_id: int, qty: int, *,
+                  count_in_transit: bool, order_number: str | None = None) -> StockMove | None:
+    """Atomically reserve ``qty`` if available; None when it is not (nothing changed).
+
+    Returns the (pending) ledger row so the caller can stamp the order number later."""
+    result = await session.execute(
+        update(Stock)
+        .where(Stock.warehouse_id == warehouse_id, Stock.product_id == product_id,
+               available_expr(count_in_transit) >= qty)
+        .values(reserved=Stock.reserved + qty)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return None
+    move = StockMove(warehouse_id=warehouse_id, product_id=product_id, kind="reservation",
+                     reserved_delta=qty, order_number=order_number)
+    session.add(move)
+    return move
+
+
+async def release(session: AsyncSession, warehouse_id: int, product_id: int, qty: int, *,
+                  order_number: str, user_id: int | None) -> None:
+    await session.execute(
+        update(Stock).where(Stock.warehouse_id == warehouse_id, Stock.product_id == product_id)
+        .values(reserved=Stock.reserved - qty).execution_options(synchronize_session=False))
+    session.add(StockMove(warehouse_id=warehouse_id, product_id=product_id, kind="release",
+                          reserved_delta=-qty, order_number=order_number, user_id=user_id))
+
+
+async def ship(session: AsyncSession, warehouse_id: int, product_id: int, qty: int, *,
+               order_number: str, user_id: int | None) -> None:
+    """Take shipped goods off hand and out of reserved in one conditional UPDATE."""
+    result = await session.execute(
+        update(Stock)
+        .where(Stock.warehouse_id == warehouse_id, Stock.product_id == product_id,
+               Stock.on_hand >= qty, Stock.reserved >= qty)
+        .values(on_hand=Stock.on_hand - qty, reserved=Stock.reserved - qty)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise Conflict("not enough stock on hand to ship this order; receive or adjust stock first")
+    session.add(StockMove(warehouse_id=warehouse_id, product_id=product_id, kind="shipment",
+                          on_hand_delta=-qty, reserved_delta=-qty, order_number=order_number, user_id=user_id))
+
+
+async def stock_rows(session: AsyncSession, product_id: int, count_in_transit: bool) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(Warehouse.code, Stock.on_hand, Stock.reserved, Stock.in_transit)
+        .join(Warehouse, (Warehouse.id == Stock.warehouse_id) & (Warehouse.tenant_id == Stock.tenant_id))
+        .where(Stock.product_id == product_id).order_by(Warehouse.code))
+    out = []
+    for code, on_hand, reserved, in_transit in rows.all():
+        available = on_hand - reserved + (in_transit if count_in_transit else 0)
+        out.append({"warehouse": code, "on_hand": on_hand, "reserved": reserved, "in_transit": in_transit,
+                    "available": available})
+    return out

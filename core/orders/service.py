@@ -1,0 +1,238 @@
+"""Placing orders and moving them through their lifecycle, in one transaction each."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from qudao.core.customers.models import Customer
+from qudao.core.db.base import utcnow
+from qudao.core.errors import Conflict, Forbidden, InputError, NotFound, Refused
+from qudao.core.inventory import service as stock
+from qudao.core.orders.cart import Cart
+from qudao.core.orders.checkout import build_cart, needed_stock
+from qudao.core.orders.flow import BUYER_TRANSITIONS, RELEASES_STOCK, STAFF_ROLES_FOR, STATUSES, allowed
+from qudao.core.orders.models import Order, OrderAdjustment, OrderCounter, OrderEvent, OrderLine
+from qudao.core.plugins.context import TenantContext
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def next_order_number(session: AsyncSession, tenant_id: int, tz: str) -> str:
+    day = utcnow().astimezone(ZoneInfo(tz)).strftime("%Y%m%d")
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = OrderCounter.__table__
+    stmt = (insert(table).values(tenant_id=tenant_id, id=_counter_id(day), day=day, last=1)
+            .on_conflict_do_update(index_elements=["tenant_id", "day"], set_={"last": table.c.last + 1})
+            .returning(table.c.last))
+    seq = (await session.execute(stmt)).scalar_one()
+    return f"SO{day}-{seq:04d}"
+
+
+def _counter_id(day: str) -> int:
+    return int(day)
+
+
+def _parse_delivery(body: dict[str, Any]) -> tuple[date | None, str | None, str | None]:
+    errors = []
+    delivery: date | None = None
+    raw = body.get("delivery_date")
+    if raw not in (None, ""):
+        try:
+            delivery = date.fromisoformat(str(raw))
+        except ValueError:
+            errors.append({"field": "delivery_date", "message": "must be a date as YYYY-MM-DD"})
+    note = body.get("note")
+    if note is not None and (not isinstance(note, str) or len(note) > 1000):
+        errors.append({"field": "note", "message": "must be text of at most 1000 characters"})
+    address = body.get("delivery_address")
+    if address is not None and (not isinstance(address, str) or len(address) > 500):
+        errors.append({"field": "delivery_address", "message": "must be text of at most 500 characters"})
+    if delivery is not None and delivery < utcnow().date().replace(day=1).replace(year=2000):
+        errors.append({"field": "delivery_date", "message": "is too far in the past"})
+    if errors:
+        raise InputError(errors)
+    return delivery, (note or None), (address or None)
+
+
+def idempotency_scope(ctx: TenantContext) -> str:
+    if ctx.user is not None:
+        return f"user:{ctx.user.id}"
+    phone = (ctx.guest or {}).get("phone", "")
+    return f"guest:{phone}"
+
+
+async def find_idempotent(ctx: TenantContext, key: str | None) -> Order | None:
+    if not key:
+        return None
+    return await ctx.session.scalar(select(Order).where(Order.idempotency_scope == idempotency_scope(ctx),
+                                                        Order.idempotency_key == key))
+
+
+async def place_order(ctx: TenantContext, body: dict[str, Any], idempotency_key: str | None) -> tuple[Order, bool]:
+    """Quote, refuse on violations, reserve stock, write the order, run plugin effects; commit.
+
+    Returns (order, created). The same Idempotency-Key again returns the first order.
+    """
+    if idempotency_key is not None and (len(idempotency_key) > 200 or not idempotency_key.strip()):
+        raise InputError("must be 1-200 characters", field="Idempotency-Key")
+    existing = await find_idempotent(ctx, idempotency_key)
+    if existing is not None:
+        return existing, False
+    delivery, note, address = _parse_delivery(body)
+    session = ctx.session
+    cart = await build_cart(ctx, body, placing=True)
+    if cart.violations:
+        raise Refused([v.as_dict() for v in cart.violations])
+    if cart.warehouse_id is None:
+        raise Refused([{"code": "insufficient_stock", "message": "No warehouse to ship from."}])
+    count_in_transit = stock.counts_in_transit(ctx.tenant)
+    moves = []
+    for pid, qty in sorted(needed_stock(cart).items()):
+        move = await stock.reserve(session, cart.warehouse_id, pid, qty, count_in_transit=count_in_transit)
+        moves.append(move)
+        if move is None:
+            await session.rollback()
+            sku = next(line.sku for line in cart.lines if line.product.id == pid)
+            raise Refused([{"code": "insufficient_stock",
+                            "message": f"'{sku}' sold out while you were ordering; please check quantities."}])
+    number = await next_order_number(session, ctx.tenant.id, ctx.tenant.timezone)
+    order = Order(
+        number=number, customer_id=ctx.customer.id if ctx.customer else None, guest=ctx.guest,
+        status="submitted", currency=cart.currency, subtotal=cart.subtotal, discount=cart.discount,
+        total=cart.total, warehouse_id=cart.warehouse_id, idempotency_scope=idempotency_scope(ctx),
+        idempotency_key=idempotency_key, delivery_date=delivery, delivery_address=address, note=note,
+        placed_by=ctx.user.id if ctx.user else None,
+        extra={"coupon": cart.coupon} if cart.coupon else {},
+    )
+    session.add(order)
+    await session.flush()
+    _write_lines(session, order, cart)
+    session.add(OrderEvent(order_id=order.id, status="submitted", note=note or "",
+                           user_id=ctx.user.id if ctx.user else None))
+    for move in moves:
+        move.order_number = number  # type: ignore[union-attr]
+    await session.flush()
+    refusals = []
+    for found in ctx.hooks.qudao_order_placed(ctx=ctx, order=order, cart=cart):
+        refusals.extend(found or [])
+    if refusals:
+        await session.rollback()
+        raise Refused([v.as_dict() for v in refusals])
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        again = await find_idempotent(ctx, idempotency_key)
+        if again is not None:
+            return again, False
+        raise
+    return order, True
+
+
+def _write_lines(session: AsyncSession, order: Order, cart: Cart) -> None:
+    for no, line in enumerate(cart.lines, start=1):
+        session.add(OrderLine(order_id=order.id, line_no=no, product_id=line.product.id, sku=line.sku,
+                              name=line.product.name, qty=line.qty, unit_price=line.unit_price,
+                              line_total=line.line_total, gift=line.gift,
+                              price_source=(line.gift_source if line.gift else line.source) or "base"))
+    for adj in cart.adjustments:
+        session.add(OrderAdjustment(order_id=order.id, source=adj.source, label=adj.label, amount=adj.amount))
+
+
+async def order_for(ctx: TenantContext, number: str) -> Order:
+    """Staff see every order of the tenant; a buyer only its customer's (404 otherwise)."""
+    stmt = select(Order).where(Order.number == number)
+    if ctx.user is None or ctx.user.kind != "staff":
+        if ctx.customer is None:
+            raise NotFound(f"no order '{number}'")
+        stmt = stmt.where(Order.customer_id == ctx.customer.id)
+    order = await ctx.session.scalar(stmt)
+    if order is None:
+        raise NotFound(f"no order '{number}'")
+    return order
+
+
+async def change_status(ctx: TenantContext, order: Order, new: str, note: str = "", *,
+                        lock: bool = True) -> Order:
+    if new not in STATUSES:
+        raise InputError(f"must be one of {', '.join(STATUSES)}", field="status")
+    user = ctx.user
+    is_staff = user is not None and user.kind == "staff"
+    if not is_staff and (order.status, new) not in BUYER_TRANSITIONS:
+        if allowed(order.status, new):
+            raise Forbidden("only the brand's staff can make this change")
+        raise Conflict(f"an order that is {order.status} cannot become {new}")
+    if is_staff:
+        roles = STAFF_ROLES_FOR.get(new, ())
+        if user.role not in ("owner", "admin", *roles):  # type: ignore[union-attr]
+            raise Forbidden(f"needs one of the roles: {', '.join(roles)}")
+    old = order.status
+    if not allowed(old, new):
+        raise Conflict(f"an order that is {old} cannot become {new}")
+    # Move the status with a conditional UPDATE so two clerks cannot both act on one order.
+    result = await ctx.session.execute(
+        update(Order).where(Order.id == order.id, Order.status == old).values(status=new)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        await ctx.session.rollback()
+        raise Conflict("the order changed meanwhile; reload it")
+    order.status = new
+    lines = (await ctx.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id))).all()
+    user_id = user.id if user else None
+    if new in RELEASES_STOCK and order.warehouse_id is not None:
+        for pid, qty in sorted(_qty_by_product(lines).items()):
+            await stock.release(ctx.session, order.warehouse_id, pid, qty, order_number=order.number,
+                                user_id=user_id)
+    if new == "shipped" and order.warehouse_id is not None:
+        for pid, qty in sorted(_qty_by_product(lines).items()):
+            await stock.ship(ctx.session, order.warehouse_id, pid, qty, order_number=order.number, user_id=user_id)
+    ctx.session.add(OrderEvent(order_id=order.id, status=new, note=note, user_id=user_id))
+    ctx.hooks.qudao_order_status_changed(ctx=ctx, order=order, old=old, new=new, note=note)
+    await ctx.session.commit()
+    return order
+
+
+def _qty_by_product(lines: Any) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for line in lines:
+        out[line.product_id] = out.get(line.product_id, 0) + line.qty
+    return out
+
+
+async def order_view(session: AsyncSession, order: Order) -> dict[str, Any]:
+    lines = (await session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)
+                                   .order_by(OrderLine.line_no))).all()
+    adjustments = (await session.scalars(select(OrderAdjustment).where(OrderAdjustment.order_id == order.id)
+                                         .order_by(OrderAdjustment.id))).all()
+    events = (await session.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id)
+                                    .order_by(OrderEvent.at, OrderEvent.id))).all()
+    customer = (await session.get(Customer, (order.tenant_id, order.customer_id))
+                if order.customer_id is not None else None)
+    return {
+        "number": order.number,
+        "status": order.status,
+        "customer": customer.code if customer else None,
+        "guest": order.guest,
+        "currency": order.currency,
+        "lines": [{"sku": ln.sku, "name": ln.name, "qty": ln.qty, "unit_price": str(ln.unit_price),
+                   "line_total": str(ln.line_total), "gift": ln.gift, "price_source": ln.price_source}
+                  for ln in lines],
+        "adjustments": [{"source": a.source, "label": a.label, "amount": str(a.amount)} for a in adjustments],
+        "subtotal": str(order.subtotal),
+        "discount": str(order.discount),
+        "total": str(order.total),
+        "paid_amount": str(order.paid_amount),
+        "delivery_date": order.delivery_date.isoformat() if order.delivery_date else None,
+        "delivery_address": order.delivery_address,
+        "note": order.note,
+        "carrier": order.carrier,
+        "tracking_number": order.tracking_number,
+        "created_at": order.created_at.isoformat(),
+        "events": [{"status": e.status, "at": e.at.isoformat(), "note": e.note} for e in events],
+    }

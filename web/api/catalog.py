@@ -1,0 +1,141 @@
+"""Tenant API: brands and products."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, put
+from qudao.core.catalog.models import Brand, Product
+from qudao.core.catalog.service import (
+    as_decimal,
+    product_by_sku,
+    search_filter,
+    upsert_brand,
+    upsert_product,
+    validate_paging,
+)
+from qudao.core.errors import NotFound
+from qudao.core.inventory.service import (
+    availability,
+    counts_in_transit,
+    stock_rows,
+    total_availability,
+    warehouse_for,
+)
+from qudao.core.orders.checkout import visible_products
+from qudao.core.pricing.engine import resolve_prices
+from qudao.web.api.common import json_body, upserted
+from qudao.web.context import RequestContext, require_staff, require_user
+from sqlalchemy import func, select
+
+
+@put("/brands/{code:str}", tags=["catalog"])
+async def put_brand(request: Request, ctx: RequestContext, code: str) -> Response[Any]:
+    require_staff(ctx)
+    brand, created = await upsert_brand(ctx.session, code, await json_body(request))
+    await ctx.session.commit()
+    return upserted({"code": brand.code, "name": brand.name}, created)
+
+
+@get("/brands", tags=["catalog"])
+async def list_brands(ctx: RequestContext) -> list[dict[str, Any]]:
+    require_staff(ctx)
+    brands = (await ctx.session.scalars(select(Brand).order_by(Brand.code))).all()
+    return [{"code": b.code, "name": b.name} for b in brands]
+
+
+async def product_view(ctx: RequestContext, p: Product, brand_code: str | None) -> dict[str, Any]:
+    return {
+        "sku": p.sku, "name": p.name, "brand": brand_code, "price": str(p.price),
+        "retail_price": as_decimal(p.retail_price), "floor_price": as_decimal(p.floor_price), "unit": p.unit,
+        "spec": p.spec, "erp_code": p.erp_code, "barcode": p.barcode, "active": p.active,
+        "min_qty": p.min_qty, "order_multiple": p.order_multiple, "tags": p.tags, "featured": p.featured,
+    }
+
+
+@put("/products/{sku:str}", tags=["catalog"])
+async def put_product(request: Request, ctx: RequestContext, sku: str) -> Response[Any]:
+    """Create or update a product (``price`` is the base wholesale price)."""
+    user = require_staff(ctx)
+    product, created = await upsert_product(ctx.session, sku, await json_body(request),
+                                            currency=ctx.tenant.currency, user_id=user.id)
+    brand = await ctx.session.get(Brand, (ctx.tenant.id, product.brand_id)) if product.brand_id else None
+    view = await product_view(ctx, product, brand.code if brand else None)
+    await ctx.session.commit()
+    return upserted(view, created)
+
+
+async def catalog_page(ctx: RequestContext, q: str | None, brand: str | None, limit: int, offset: int,
+                       *, featured: bool = False) -> dict[str, Any]:
+    """One page of the catalog as the caller sees it, in a constant number of queries."""
+    staff = ctx.user is not None and ctx.user.kind == "staff"
+    stmt = select(Product, Brand.code).outerjoin(
+        Brand, (Brand.id == Product.brand_id) & (Brand.tenant_id == Product.tenant_id))
+    if not staff:
+        stmt = stmt.where(Product.active.is_(True))
+        for criteria in ctx.hooks.qudao_product_criteria(ctx=ctx):
+            for criterion in criteria or []:
+                stmt = stmt.where(criterion)
+        if ctx.guest is not None:
+            stmt = stmt.where(Product.retail_price.is_not(None))
+    if q:
+        stmt = stmt.where(search_filter(q))
+    if brand:
+        stmt = stmt.where(Brand.code == brand)
+    if featured:
+        stmt = stmt.where(Product.featured.is_(True))
+    total = await ctx.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = (await ctx.session.execute(stmt.order_by(Product.sku).limit(limit).offset(offset))).all()
+    products = [p for p, _ in rows]
+    cit = counts_in_transit(ctx.tenant)
+    if staff:
+        avail = await total_availability(ctx.session, [p.id for p in products], cit)
+        prices = {p.id: p.price for p in products}
+        sources = {p.id: "base" for p in products}
+    else:
+        wh = await warehouse_for(ctx.session, ctx.customer)
+        avail = await availability(ctx.session, wh, [p.id for p in products], cit)
+        resolved = await resolve_prices(ctx.session, products, customer=ctx.customer, guest=ctx.guest is not None,
+                                        currency=ctx.tenant.currency)
+        prices = {pid: r.price for pid, r in resolved.items() if r is not None}
+        sources = {pid: r.source for pid, r in resolved.items() if r is not None}
+    items = [{"sku": p.sku, "name": p.name, "brand": code, "price": str(prices[p.id]),
+              "price_source": sources[p.id], "available": avail.get(p.id, 0), "unit": p.unit, "spec": p.spec,
+              "images": p.images, "min_qty": p.min_qty, "order_multiple": p.order_multiple}
+             for p, code in rows if p.id in prices]
+    return {"items": items, "total": total or 0, "products": products}
+
+
+@get("/products", tags=["catalog"])
+async def list_products(ctx: RequestContext, q: str | None = None, brand: str | None = None,
+                        limit: str | None = None, offset: str | None = None) -> dict[str, Any]:
+    """Staff see every product at its base price; a customer sees what it may order at its own price."""
+    require_user(ctx)
+    lim, off = validate_paging(limit, offset)
+    page = await catalog_page(ctx, q, brand, lim, off)
+    return {"items": page["items"], "total": page["total"]}
+
+
+@get("/products/{sku:str}", tags=["catalog"])
+async def get_product(ctx: RequestContext, sku: str) -> dict[str, Any]:
+    require_user(ctx)
+    if ctx.user is not None and ctx.user.kind == "staff":
+        product = await product_by_sku(ctx.session, sku)
+        brand = await ctx.session.get(Brand, (ctx.tenant.id, product.brand_id)) if product.brand_id else None
+        view = await product_view(ctx, product, brand.code if brand else None)
+        view["stock"] = await stock_rows(ctx.session, product.id, counts_in_transit(ctx.tenant))
+        return view
+    found = (await visible_products(ctx, [sku])).get(sku)
+    if found is None:
+        raise NotFound(f"no product with SKU '{sku}'")
+    resolved = (await resolve_prices(ctx.session, [found], customer=ctx.customer, currency=ctx.tenant.currency))
+    wh = await warehouse_for(ctx.session, ctx.customer)
+    avail = await availability(ctx.session, wh, [found.id], counts_in_transit(ctx.tenant))
+    price = resolved[found.id]
+    assert price is not None
+    return {"sku": found.sku, "name": found.name, "price": str(price.price), "price_source": price.source,
+            "available": avail.get(found.id, 0), "unit": found.unit, "spec": found.spec,
+            "description": found.description, "images": found.images}
+
+
+HANDLERS = [put_brand, list_brands, put_product, list_products, get_product]
