@@ -44,10 +44,12 @@ def _template_engine(host: PluginHost) -> JinjaTemplateEngine:
     return JinjaTemplateEngine.from_environment(env)
 
 
-def _plugin_routers(host: PluginHost) -> tuple[list[Router], list[Router]]:
-    api, pages = [], []
+def _plugin_routers(host: PluginHost) -> tuple[list[Router], list[Router], list[Any]]:
+    api, pages, platform = [], [], []
     for name in host.names:
         plugin = host.plugin(name)
+        if hasattr(plugin, "qudao_platform_routes"):
+            platform.extend(plugin.qudao_platform_routes() or [])
         if hasattr(plugin, "qudao_api_routes"):
             handlers = plugin.qudao_api_routes() or []
             if handlers:
@@ -57,7 +59,7 @@ def _plugin_routers(host: PluginHost) -> tuple[list[Router], list[Router]]:
             if handlers:
                 pages.append(Router(path="/", route_handlers=handlers, opt={"plugin": name},
                                     include_in_schema=False))
-    return api, pages
+    return api, pages, platform
 
 
 def create_app(settings: Settings | None = None, host: PluginHost | None = None,
@@ -65,7 +67,7 @@ def create_app(settings: Settings | None = None, host: PluginHost | None = None,
     settings = settings or get_settings()
     host = host or get_host()
     db = db or Database(settings.database_url, settings.db_app_role)
-    plugin_api, plugin_pages = _plugin_routers(host)
+    plugin_api, plugin_pages, plugin_platform = _plugin_routers(host)
 
     tenant_api = Router(
         path="/t/{tenant_slug:str}/api/v1",
@@ -99,7 +101,7 @@ def create_app(settings: Settings | None = None, host: PluginHost | None = None,
         await db.dispose()
 
     return Litestar(
-        route_handlers=[*platform_handlers(), tenant_api, tenant_pages, *static_dirs],
+        route_handlers=[*platform_handlers(), *plugin_platform, tenant_api, tenant_pages, *static_dirs],
         state=State(state),
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=TemplateConfig(engine=_template_engine(host)),

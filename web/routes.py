@@ -1,31 +1,37 @@
-"""The list of every route handler, by surface."""
+"""Collects every route handler, by surface. Each module under ``web/api`` and
+``web/pages`` exports ``HANDLERS``; new modules are picked up without edits here."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import Any
 
+from qudao.web import api as api_pkg
+from qudao.web import pages as pages_pkg
 
-def platform_handlers() -> list[Any]:
-    from qudao.web.api.platform import healthz, metrics_endpoint, readyz, signup
-    from qudao.web.pages import platform as platform_pages
-
-    return [signup, healthz, readyz, metrics_endpoint, *platform_pages.HANDLERS]
+PLATFORM_API = ("platform",)
+PLATFORM_PAGES = ("platform",)
 
 
-def api_handlers() -> list[Any]:
-    from qudao.web.api import auth, plugins
-
-    handlers: list[Any] = [auth.create_token, plugins.list_plugins, plugins.put_plugin]
-    for module_name in ("catalog", "customers", "inventory", "orders"):
-        try:
-            module = __import__(f"qudao.web.api.{module_name}", fromlist=["HANDLERS"])
-        except ModuleNotFoundError:
+def _collect(package: Any, include: tuple[str, ...] | None = None,
+             exclude: tuple[str, ...] = ()) -> list[Any]:
+    handlers: list[Any] = []
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if info.name.startswith("_") or info.name in exclude or (include and info.name not in include):
             continue
-        handlers.extend(module.HANDLERS)
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        handlers.extend(getattr(module, "HANDLERS", []))
     return handlers
 
 
-def page_handlers() -> list[Any]:
-    from qudao.web.pages import admin, auth, storefront
+def platform_handlers() -> list[Any]:
+    return [*_collect(api_pkg, include=PLATFORM_API), *_collect(pages_pkg, include=PLATFORM_PAGES)]
 
-    return [*auth.HANDLERS, *admin.HANDLERS, *storefront.HANDLERS]
+
+def api_handlers() -> list[Any]:
+    return _collect(api_pkg, exclude=PLATFORM_API)
+
+
+def page_handlers() -> list[Any]:
+    return _collect(pages_pkg, exclude=PLATFORM_PAGES)

@@ -36,6 +36,15 @@ def qudao_page_routes() -> list[Any]:
 
 
 @hookspec
+def qudao_platform_routes() -> list[Any]:
+    """Return route handlers mounted at the root, outside any tenant (e.g. ``/stripe/webhook``).
+
+    They are not guarded by tenant enablement: the handler must find the tenant itself
+    (from a signed payload or id) and check that the plugin is on for it.
+    """
+
+
+@hookspec
 def qudao_admin_menu(ctx: Any) -> list[tuple[str, str]]:
     """Return ``(label, path)`` admin menu entries; path relative to ``/t/{slug}/admin``."""
 

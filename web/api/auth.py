@@ -55,3 +55,6 @@ async def create_token(request: Request, ctx: RequestContext) -> dict[str, Any]:
     token = await issue_token(ctx.session, user, name=str(data.get("name") or "api")[:100])
     await ctx.session.commit()
     return {"token": token, "kind": user.kind}
+
+
+HANDLERS = [create_token]

@@ -81,3 +81,6 @@ async def metrics_endpoint() -> Response[bytes]:
 
     body, content_type = metrics.render()
     return Response(body, media_type=content_type)
+
+
+HANDLERS = [signup, healthz, readyz, metrics_endpoint]

@@ -78,3 +78,6 @@ async def put_plugin(request: Request, ctx: RequestContext, name: str) -> dict[s
     state = await set_plugin(ctx, host, name, enabled, data.get("settings"))
     await ctx.session.commit()
     return plugin_view(host, name, state.enabled, state.settings)
+
+
+HANDLERS = [list_plugins, put_plugin]
