@@ -1,8 +1,26 @@
-"""Promotions: threshold discounts, gifts, special prices, bundles and coupons."""
+"""Promotions: threshold discounts, gifts, special prices, bundles and coupons.
 
+Works only through hooks: special prices in ``qudao_adjust_lines``; bundles, threshold
+discounts, coupons and gifts in ``qudao_order_adjustments``; purchase limits and coupon
+checks in ``qudao_validate_cart``; usage is recorded in ``qudao_order_placed`` and given
+back in ``qudao_order_status_changed`` (cancelled / rejected). The math lives in
+``rules.py``, the database work in ``service.py``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from qudao.core.plugin_api import PluginMeta, Setting  # noqa: F401
+from qudao.core.plugin_api import Adjustment, GiftLine, PluginMeta, Setting, Violation, hookimpl  # noqa: F401
+from qudao.plugins.promotions import models  # noqa: F401 - registers the promotions_* tables
+
+RELEASING = ("cancelled", "rejected")
+
+
+def _info(cart: Any) -> dict[str, Any]:
+    return cart.info.setdefault("promotions", {"lines": [], "order": [], "upsell": []})
 
 
 class PromotionsPlugin:
@@ -13,6 +31,192 @@ class PromotionsPlugin:
         description="Promotions: threshold discounts, gifts, special prices, bundles and coupons.",
         package_dir=Path(__file__).parent,
     )
+
+    # --- routes and menus ------------------------------------------------------
+
+    @hookimpl
+    def qudao_api_routes(self) -> list[Any]:
+        from qudao.plugins.promotions.api import HANDLERS
+
+        return list(HANDLERS)
+
+    @hookimpl
+    def qudao_page_routes(self) -> list[Any]:
+        from qudao.plugins.promotions.pages import HANDLERS
+
+        return list(HANDLERS)
+
+    @hookimpl
+    def qudao_admin_menu(self, ctx: Any) -> list[tuple[str, str]]:
+        return [("Promotions", "/promotions")]
+
+    @hookimpl
+    def qudao_storefront_menu(self, ctx: Any) -> list[tuple[str, str]]:
+        return [("Promotions", "/promotions")]
+
+    # --- checkout pipeline -----------------------------------------------------
+
+    @hookimpl
+    async def qudao_adjust_lines(self, ctx: Any, cart: Any) -> None:
+        from qudao.plugins.promotions import rules as R
+        from qudao.plugins.promotions import service
+
+        offer = await service.offer(ctx, cart.coupon)
+        info = _info(cart)
+        info["lines"] = []
+        lines = [line for line in cart.lines if not line.gift]
+        chosen = R.best_special_prices(offer.rules, [R.Line(li.sku, li.qty, li.unit_price) for li in lines])
+        places = service.currency_places(ctx)
+        for index, rule in chosen.items():
+            line = lines[index]
+            assert rule.price is not None
+            saving = R.q((line.unit_price - rule.price) * line.qty, places)
+            line.notes.append(f"was {line.unit_price}")
+            line.unit_price = rule.price
+            line.source = rule.source
+            line.source_label = service.label_for(rule, ctx.tenant.currency)
+            info["lines"].append({"id": rule.id, "code": rule.code, "kind": rule.kind, "sku": line.sku,
+                                  "qty": line.qty, "amount": str(saving), "coupon": rule.coupon is not None})
+
+    @hookimpl
+    async def qudao_order_adjustments(self, ctx: Any, cart: Any) -> list[Any]:
+        from qudao.plugins.promotions import rules as R
+        from qudao.plugins.promotions import service
+
+        offer = await service.offer(ctx, cart.coupon)
+        info = _info(cart)
+        info["order"], info["upsell"], info["base"] = [], [], str(cart.subtotal)
+        if not offer.rules:
+            return []
+        currency = ctx.tenant.currency
+        lines = [R.Line(li.sku, li.qty, li.unit_price) for li in cart.lines if not li.gift]
+        result = R.evaluate_order(offer.rules, Decimal(cart.subtotal), lines, service.currency_places(ctx))
+        info["base"] = str(result.base)
+        out: list[Any] = []
+        for applied in result.bundles + result.discounts:
+            rule = applied.rule
+            out.append(Adjustment(source=rule.source, label=service.label_for(rule, currency), amount=-applied.amount))
+            info["order"].append({"id": rule.id, "code": rule.code, "kind": rule.kind, "qty": applied.qty,
+                                  "amount": str(applied.amount), "coupon": rule.coupon is not None})
+        for gift in result.gifts:
+            rule = gift.rule
+            qty = sum(li.qty for li in lines if li.sku == rule.sku) if rule.kind == R.KIND_BUY_X_GET_Y else 0
+            out.append(GiftLine(source=rule.source, sku=gift.sku, qty=gift.qty,
+                                label=service.label_for(rule, currency)))
+            info["order"].append({"id": rule.id, "code": rule.code, "kind": rule.kind, "qty": qty,
+                                  "gift_qty": gift.qty, "amount": "0", "coupon": rule.coupon is not None})
+        for upsell in result.upsells[:1]:
+            info["upsell"].append({"code": upsell.rule.code, "missing": str(upsell.missing),
+                                   "message": _upsell_message(upsell, currency)})
+        return out
+
+    @hookimpl
+    async def qudao_validate_cart(self, ctx: Any, cart: Any, placing: bool) -> list[Any]:
+        from qudao.plugins.promotions import rules as R
+        from qudao.plugins.promotions import service
+
+        offer = await service.offer(ctx, cart.coupon)
+        info = _info(cart)
+        applied = info["lines"] + info["order"]
+        violations: list[Any] = []
+        if cart.coupon and str(cart.coupon).strip():
+            if offer.coupon_problem:
+                violations.append(Violation("coupon_invalid", offer.coupon_problem))
+            elif not any(a["coupon"] for a in applied):
+                base = Decimal(info.get("base") or cart.subtotal)
+                key = str(cart.coupon).strip().upper()
+                if any(R.discount_for(r, base, service.currency_places(ctx)) > 0 for r in offer.rules
+                       if r.coupon and r.coupon.upper() == key and r.kind in R.DISCOUNT_KINDS):
+                    cart.warnings.append(Violation(
+                        "coupon_not_combined",
+                        f"Coupon {cart.coupon} is not combined with a promotion that saves more; that one applies",
+                    ))
+                else:
+                    violations.append(Violation("coupon_not_applicable", _coupon_miss(offer, str(cart.coupon), base, ctx)))
+        lines = [R.Line(li.sku, li.qty, li.unit_price) for li in cart.lines if not li.gift]
+        limited = [a for a in applied if a["kind"] in (R.KIND_SPECIAL_PRICE, R.KIND_BUY_X_GET_Y)]
+        rules = {r.id: r for r in offer.rules}
+        for entry in limited:
+            rule = rules.get(entry["id"])
+            if rule is None:
+                continue
+            have = R.over_limit(rule, lines)
+            if have is not None:
+                violations.append(Violation(
+                    "promotion_limit_exceeded",
+                    f"At most {rule.limit_per_order} × {rule.sku} per order at the price of promotion "
+                    f"{rule.code}; the cart has {have}",
+                ))
+        if ctx.customer is not None:
+            per_customer = [rules[e["id"]] for e in limited
+                            if e["id"] in rules and rules[e["id"]].limit_per_customer is not None]
+            if per_customer:
+                uses = await service.customer_uses(ctx, ctx.customer.id, [r.id for r in per_customer])
+                for rule in per_customer:
+                    had = uses.get(rule.id, (0, 0))[1]
+                    want = sum(li.qty for li in lines if li.sku == rule.sku)
+                    assert rule.limit_per_customer is not None
+                    if had + want > rule.limit_per_customer:
+                        violations.append(Violation(
+                            "promotion_limit_exceeded",
+                            f"At most {rule.limit_per_customer} × {rule.sku} per customer at the price of "
+                            f"promotion {rule.code}; {max(rule.limit_per_customer - had, 0)} left",
+                        ))
+        if not placing:
+            for upsell in info.get("upsell", []):
+                cart.warnings.append(Violation("promotion_available", upsell["message"]))
+        return violations
+
+    @hookimpl
+    async def qudao_order_placed(self, ctx: Any, order: Any, cart: Any) -> list[Any]:
+        from qudao.plugins.promotions import service
+
+        info = cart.info.get("promotions") or {}
+        merged: dict[int, dict[str, Any]] = {}
+        for entry in info.get("lines", []) + info.get("order", []):
+            current = merged.get(entry["id"])
+            if current is None:
+                merged[entry["id"]] = dict(entry)
+            else:
+                current["amount"] = str(Decimal(current["amount"]) + Decimal(entry["amount"]))
+                current["qty"] += entry["qty"]
+        if not merged:
+            return []
+        refusals = await service.record(ctx, order, list(merged.values()))
+        return [Violation(code, message) for code, message in refusals]
+
+    @hookimpl
+    async def qudao_order_status_changed(self, ctx: Any, order: Any, old: str, new: str, note: str) -> None:
+        from qudao.plugins.promotions import service
+
+        if new in RELEASING and old not in RELEASING:
+            await service.release(ctx, order)
+
+
+def _upsell_message(upsell: Any, currency: str) -> str:
+    from qudao.core.money import fmt
+    from qudao.plugins.promotions import rules as R
+
+    rule = upsell.rule
+    more = fmt(upsell.missing, currency)
+    if rule.kind == R.KIND_THRESHOLD_AMOUNT and rule.amount is not None:
+        return f"Add {more} more for {fmt(rule.amount, currency)} off"
+    if rule.kind == R.KIND_THRESHOLD_PERCENT and rule.percent is not None:
+        return f"Add {more} more for {format(rule.percent.normalize(), 'f')}% off"
+    return f"Add {more} more to get {rule.gift_qty} × {rule.gift_sku} free"
+
+
+def _coupon_miss(offer: Any, coupon: str, base: Decimal, ctx: Any) -> str:
+    from qudao.core.money import fmt
+
+    currency = ctx.tenant.currency
+    for rule in offer.rules:
+        if rule.coupon and rule.coupon.upper() == coupon.strip().upper():
+            if rule.threshold is not None and base < rule.threshold:
+                return (f"Coupon {rule.coupon} needs a subtotal of at least {fmt(rule.threshold, currency)}; "
+                        f"add {fmt(rule.threshold - base, currency)} more")
+            break
+    return f"Coupon {coupon} does not apply to this cart"
 
 
 plugin = PromotionsPlugin()

@@ -1,0 +1,3 @@
+"""Admin and storefront pages for promotions."""
+
+HANDLERS: list = []
