@@ -63,7 +63,10 @@ def _plugin_routers(host: PluginHost) -> tuple[list[Router], list[Router], list[
 
 
 def create_app(settings: Settings | None = None, host: PluginHost | None = None,
-               db: Database | None = None, *, start_inprocess_worker: bool = True) -> Litestar:
+               db: Database | None = None, *, start_inprocess_worker: bool = True,
+               manage_broker: bool = True) -> Litestar:
+    """``manage_broker=False`` serves without starting or stopping the job broker
+    (a second app in the same process, e.g. the browser tests' live server)."""
     settings = settings or get_settings()
     host = host or get_host()
     db = db or Database(settings.database_url, settings.db_app_role)
@@ -92,12 +95,14 @@ def create_app(settings: Settings | None = None, host: PluginHost | None = None,
     async def on_startup(app: Litestar) -> None:
         from qudao.workers.broker import setup_broker
 
-        app.state.broker = setup_broker(settings, start_worker=start_inprocess_worker)
+        if manage_broker:
+            app.state.broker = setup_broker(settings, start_worker=start_inprocess_worker)
 
     async def on_shutdown(app: Litestar) -> None:
         from qudao.workers.broker import shutdown_broker
 
-        shutdown_broker()
+        if manage_broker:
+            shutdown_broker()
         await db.dispose()
 
     return Litestar(

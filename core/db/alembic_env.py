@@ -11,10 +11,10 @@ compares tables with its prefix, so core and plugins never fight over tables.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from alembic import context
+from qudao.core.asyncutil import run_sync
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -56,4 +56,4 @@ def run_migrations(target_metadata: MetaData, include_prefix: str | None = None,
     if existing is not None:
         do_run(existing)
     else:
-        asyncio.run(main())
+        run_sync(main())

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from qudao.core.asyncutil import run_sync
 from qudao.core.db.rls import apply_rls
 from qudao.core.plugins.host import PluginHost, get_host
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -42,7 +42,7 @@ def upgrade_all(url: str, app_role: str | None = None, host: PluginHost | None =
     for name, location, table in environments(host):
         command.upgrade(alembic_config(url, location, table), "head")
         done.append(name)
-    asyncio.run(_rls(url, app_role))
+    run_sync(_rls(url, app_role))
     return done
 
 
