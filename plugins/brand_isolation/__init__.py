@@ -1,8 +1,27 @@
-"""Distributors see and order only the product brands they are authorized for."""
+"""Distributors see and order only the product brands they are authorized for.
+
+Semantics (documented choice):
+
+* A buyer (``ctx.customer`` set) sees a product when it has **no brand**, or its brand is
+  authorized to the customer itself or to the customer's tier. Unbranded products stay
+  visible to everyone: isolation is about brands.
+* A customer **with no authorization rows sees no branded product** once the plugin is on
+  (the usual 订货 practice: access must be granted). Authorizations are not inherited from a
+  parent customer.
+* Staff see everything (no criteria). Guests are not limited by this plugin; what guests see
+  is ``guest_checkout``'s setting.
+* The core applies the criterion to listings, search, brand filters, product pages, quotes
+  and orders, so a hidden product is ``unknown_product``. Turning the plugin off removes the
+  criterion and restores full visibility; the rows stay for when it is turned on again.
+"""
+
+from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from qudao.core.plugin_api import PluginMeta, Setting  # noqa: F401
+from qudao.core.plugin_api import PluginMeta, hookimpl
+from qudao.plugins.brand_isolation import models  # noqa: F401 - registers brand_isolation_* tables
 
 
 class BrandIsolationPlugin:
@@ -13,6 +32,34 @@ class BrandIsolationPlugin:
         description="Distributors see and order only the product brands they are authorized for.",
         package_dir=Path(__file__).parent,
     )
+
+    @hookimpl
+    def qudao_api_routes(self) -> list[Any]:
+        from qudao.plugins.brand_isolation.api import HANDLERS
+
+        return list(HANDLERS)
+
+    @hookimpl
+    def qudao_page_routes(self) -> list[Any]:
+        from qudao.plugins.brand_isolation.pages import HANDLERS
+
+        return list(HANDLERS)
+
+    @hookimpl
+    def qudao_admin_menu(self, ctx: Any) -> list[tuple[str, str]]:
+        return [("Brand access", "/brand-access")]
+
+    @hookimpl
+    def qudao_product_criteria(self, ctx: Any) -> list[Any]:
+        user = getattr(ctx, "user", None)
+        if user is not None and user.kind == "staff":
+            return []
+        customer = getattr(ctx, "customer", None)
+        if customer is None:
+            return []
+        from qudao.plugins.brand_isolation.service import visibility_criterion
+
+        return [visibility_criterion(customer)]
 
 
 plugin = BrandIsolationPlugin()

@@ -1,0 +1,64 @@
+"""API: ``PUT/GET /brand-access/{customer}`` (contract) and ``PUT/GET /brand-access/tier/{tier}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, put
+from qudao.core.customers.models import Tier
+from qudao.core.customers.service import customer_by_code
+from qudao.core.errors import NotFound
+from qudao.plugins.brand_isolation import service
+from qudao.web.api.common import json_body
+from qudao.web.context import RequestContext, require_staff
+from sqlalchemy import select
+
+TAGS = ["brand_isolation"]
+
+
+@put("/brand-access/{customer:str}", tags=TAGS)
+async def put_access(request: Request, ctx: RequestContext, customer: str) -> Response[Any]:
+    """Replace the brands a customer is authorized for (``{brands: [code, …]}``)."""
+    require_staff(ctx)
+    found = await customer_by_code(ctx.session, customer)
+    codes = service.parse_brand_codes(await json_body(request))
+    brands = await service.brands_by_code(ctx.session, codes)
+    created = await service.replace_access(ctx.session, brands, customer_id=found.id)
+    view = await service.access_view(ctx.session, found)
+    await ctx.session.commit()
+    return Response(view, status_code=201 if created and brands else 200)
+
+
+@get("/brand-access/{customer:str}", tags=TAGS)
+async def get_access(ctx: RequestContext, customer: str) -> dict[str, Any]:
+    require_staff(ctx)
+    return await service.access_view(ctx.session, await customer_by_code(ctx.session, customer))
+
+
+async def _tier(ctx: RequestContext, code: str) -> Tier:
+    tier = await ctx.session.scalar(select(Tier).where(Tier.code == code))
+    if tier is None:
+        raise NotFound(f"no tier with code '{code}'")
+    return tier
+
+
+@put("/brand-access/tier/{tier:str}", tags=TAGS)
+async def put_tier_access(request: Request, ctx: RequestContext, tier: str) -> Response[Any]:
+    """Brands every customer of a tier is authorized for (added to each customer's own list)."""
+    require_staff(ctx)
+    found = await _tier(ctx, tier)
+    codes = service.parse_brand_codes(await json_body(request))
+    brands = await service.brands_by_code(ctx.session, codes)
+    created = await service.replace_access(ctx.session, brands, tier_id=found.id)
+    await ctx.session.commit()
+    return Response({"tier": found.code, "brands": sorted(codes)}, status_code=201 if created and brands else 200)
+
+
+@get("/brand-access/tier/{tier:str}", tags=TAGS)
+async def get_tier_access(ctx: RequestContext, tier: str) -> dict[str, Any]:
+    require_staff(ctx)
+    found = await _tier(ctx, tier)
+    return {"tier": found.code, "brands": await service.brand_codes_for(ctx.session, tier_id=found.id)}
+
+
+HANDLERS = [put_access, get_access, put_tier_access, get_tier_access]

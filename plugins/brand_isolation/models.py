@@ -1,0 +1,29 @@
+"""Brand authorizations: which product brands a customer (or every customer of a tier) may see."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from qudao.core.plugin_api import Base, TenantOwned, tenant_fk, utcnow
+from sqlalchemy import BigInteger, CheckConstraint, Index, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+class BrandAccess(TenantOwned, Base):
+    """One authorization row: exactly one of ``customer_id`` / ``tier_id`` is set."""
+
+    __tablename__ = "brand_isolation_access"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "customer_id", "brand_id"),
+        UniqueConstraint("tenant_id", "tier_id", "brand_id"),
+        CheckConstraint("(customer_id IS NULL) <> (tier_id IS NULL)", name="one_target"),
+        tenant_fk("brand_id", "brands", ondelete="CASCADE"),
+        tenant_fk("customer_id", "customers", ondelete="CASCADE"),
+        tenant_fk("tier_id", "tiers", ondelete="CASCADE"),
+        Index("ix_brand_isolation_access_brand", "tenant_id", "brand_id"),
+    )
+
+    brand_id: Mapped[int] = mapped_column(BigInteger)
+    customer_id: Mapped[int | None] = mapped_column(BigInteger)
+    tier_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
