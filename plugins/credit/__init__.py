@@ -1,8 +1,20 @@
-"""Credit limits, payment terms and receivables per customer."""
+"""Credit limits, payment terms and receivables per customer.
+
+Semantics (API contract): with the plugin on, an order uses credit from
+``submitted`` until it is paid, rejected or cancelled, and an order that would
+take ``used`` above ``limit`` is refused with ``credit_limit_exceeded`` (the
+message names the amount to settle). Credit applies only to customers that have
+a credit account (``PUT /credit/{customer}``); others order unrestricted.
+"""
+
+from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from qudao.core.plugin_api import PluginMeta, Setting  # noqa: F401
+from qudao.core.plugin_api import PluginMeta, Setting, hookimpl
+
+ORDER_RELEASE_STATUSES = ("rejected", "cancelled")
 
 
 class CreditPlugin:
@@ -12,7 +24,61 @@ class CreditPlugin:
         version="0.1.0",
         description="Credit limits, payment terms and receivables per customer.",
         package_dir=Path(__file__).parent,
+        settings=(
+            Setting("default_terms_days", "int", label="Default payment terms (days)", default=30, min=0,
+                    max=3650, help="Due date of an order = order date + terms; a customer's own terms win."),
+            Setting("block_overdue", "bool", label="Block new orders while a balance is overdue", default=False,
+                    help="A customer's own setting wins over this default."),
+        ),
     )
+
+    @hookimpl
+    def qudao_api_routes(self) -> list[Any]:
+        from qudao.plugins.credit.api import HANDLERS
+
+        return HANDLERS
+
+    @hookimpl
+    def qudao_page_routes(self) -> list[Any]:
+        from qudao.plugins.credit.pages import HANDLERS
+
+        return HANDLERS
+
+    @hookimpl
+    def qudao_admin_menu(self, ctx: Any) -> list[tuple[str, str]]:
+        return [("Credit", "/credit")]
+
+    @hookimpl
+    def qudao_storefront_menu(self, ctx: Any) -> list[tuple[str, str]]:
+        return [("My credit", "/credit")] if getattr(ctx, "customer", None) is not None else []
+
+    @hookimpl
+    async def qudao_validate_cart(self, ctx: Any, cart: Any, placing: bool) -> list[Any]:
+        from qudao.plugins.credit.service import check_amount
+
+        customer = getattr(ctx, "customer", None)
+        if customer is None:
+            return []
+        return await check_amount(ctx, customer.id, cart.total)
+
+    @hookimpl
+    async def qudao_order_placed(self, ctx: Any, order: Any, cart: Any) -> list[Any]:
+        from qudao.plugins.credit.service import take_for_order
+
+        return await take_for_order(ctx, order)
+
+    @hookimpl
+    async def qudao_order_status_changed(self, ctx: Any, order: Any, old: str, new: str, note: str) -> None:
+        if new in ORDER_RELEASE_STATUSES:
+            from qudao.plugins.credit.service import close_order
+
+            await close_order(ctx, order, paid=False, note=f"order {new}" + (f": {note}" if note else ""))
+
+    @hookimpl
+    async def qudao_order_paid(self, ctx: Any, order: Any) -> None:
+        from qudao.plugins.credit.service import close_order
+
+        await close_order(ctx, order, paid=True, note="order paid")
 
 
 plugin = CreditPlugin()

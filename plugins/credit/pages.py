@@ -1,0 +1,214 @@
+"""Credit pages: admin (limits, ledger, repayments, adjustments) and the buyer's "my credit".
+
+Forms are validated before anything is written (a refused repayment changes no row), so an
+error re-renders the page in the same session without a rollback (which would expire the
+tenant and user objects the layout reads).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, get, post
+from litestar.response import Redirect, Response
+from qudao.core.customers.models import Customer
+from qudao.core.errors import InputError, NotFound
+from qudao.plugins.credit import service
+from qudao.plugins.credit.api import FINANCE, parse_amount, parse_line
+from qudao.plugins.credit.models import ADJUSTMENT, CreditAccount, from_minor, to_minor
+from qudao.web.context import RequestContext
+from qudao.web.pages.common import buyer_or_login, form_data, render, staff_or_login
+from sqlalchemy import select
+
+FLASHES = {
+    "saved": "Credit line saved.",
+    "paid": "Repayment recorded.",
+    "adjusted": "Adjustment recorded.",
+}
+
+
+def _one(form: dict[str, Any], key: str) -> str:
+    value = form.get(key, "")
+    if isinstance(value, list):
+        value = value[-1] if value else ""
+    return str(value).strip()
+
+
+def _line_body(form: dict[str, Any]) -> dict[str, Any]:
+    """Form fields -> the API's body: empty optional fields mean "none" (use the defaults)."""
+    block = _one(form, "block_when_overdue")
+    return {
+        "limit": _one(form, "limit"),
+        "terms_days": _one(form, "terms_days") or None,
+        "valid_from": _one(form, "valid_from") or None,
+        "valid_until": _one(form, "valid_until") or None,
+        "block_when_overdue": {"true": True, "false": False}.get(block),
+        "note": _one(form, "note"),
+    }
+
+
+def _detail_url(ctx: RequestContext, code: str, flash: str | None = None) -> str:
+    url = f"/t/{ctx.tenant.slug}/admin/credit/{quote(code, safe='')}"
+    return f"{url}?done={flash}" if flash else url
+
+
+async def _rows(ctx: RequestContext) -> list[dict[str, Any]]:
+    rows = (await ctx.session.execute(
+        select(CreditAccount, Customer).join(Customer, Customer.id == CreditAccount.customer_id)
+        .order_by(Customer.code))).all()
+    out = []
+    for account, customer in rows:
+        view = (await service.standing(ctx, account)).view(customer)
+        view["name"] = customer.name
+        out.append(view)
+    return out
+
+
+async def _customers(ctx: RequestContext) -> list[Customer]:
+    return list((await ctx.session.scalars(select(Customer).order_by(Customer.code).limit(2000))).all())
+
+
+async def _list_page(ctx: RequestContext, *, status_code: int = 200, errors: list[dict[str, str]] | None = None,
+                     values: dict[str, Any] | None = None) -> Response[Any]:
+    return render(ctx, "credit/admin_list.html", status_code=status_code, rows=await _rows(ctx),
+                  customers=await _customers(ctx), errors=errors or [], values=values or {})
+
+
+async def _detail_page(ctx: RequestContext, customer: Customer, account: CreditAccount, *, status_code: int = 200,
+                       errors: list[dict[str, str]] | None = None, values: dict[str, Any] | None = None,
+                       form: str = "", flash: str | None = None) -> Response[Any]:
+    st = await service.standing(ctx, account)
+    items = await service.open_items(ctx.session, account)
+    entries = await service.ledger(ctx.session, account, limit=200)
+    return render(
+        ctx, "credit/admin_detail.html", status_code=status_code, customer=customer, account=account,
+        credit=st.view(customer), items=[service.item_view(i, account.currency) for i in items],
+        entries=[service.entry_view(e, account.currency) for e in entries], errors=errors or [],
+        values=values or {}, form=form, flash=flash, flash_kind="error" if errors else "ok",
+        limit_value=str(from_minor(account.limit_minor, account.currency)),
+    )
+
+
+async def _customer_account(ctx: RequestContext, code: str) -> tuple[Customer, CreditAccount]:
+    customer = await service.customer_by_code(ctx.session, code)
+    if customer is None:
+        raise NotFound(f"no customer '{code}'")
+    account = await service.account_for(ctx.session, customer.id)
+    if account is None:
+        raise NotFound(f"customer '{code}' has no credit line")
+    return customer, account
+
+
+@get("/admin/credit")
+async def admin_list(ctx: RequestContext) -> Response[Any]:
+    if (redirect := staff_or_login(ctx)) is not None:
+        return redirect
+    return await _list_page(ctx)
+
+
+@post("/admin/credit")
+async def admin_create(ctx: RequestContext, request: Request) -> Response[Any]:
+    if (redirect := staff_or_login(ctx, FINANCE)) is not None:
+        return redirect
+    form = await form_data(request)
+    code = _one(form, "customer")
+    customer = await service.customer_by_code(ctx.session, code) if code else None
+    try:
+        if customer is None:
+            raise InputError("pick an existing customer" if not code else f"no customer '{code}'", field="customer")
+        limit, fields = parse_line(_line_body(form), ctx.tenant.currency or "CNY")
+        await service.set_line(ctx, customer, limit, fields)
+    except InputError as exc:
+        return await _list_page(ctx, status_code=422, errors=exc.errors, values=form)
+    await ctx.session.commit()
+    return Redirect(_detail_url(ctx, code, "saved"))
+
+
+@get("/admin/credit/{code:str}")
+async def admin_detail(ctx: RequestContext, code: str, done: str | None = None) -> Response[Any]:
+    if (redirect := staff_or_login(ctx)) is not None:
+        return redirect
+    customer, account = await _customer_account(ctx, code)
+    return await _detail_page(ctx, customer, account, flash=FLASHES.get(done or ""))
+
+
+@post("/admin/credit/{code:str}")
+async def admin_save(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
+    if (redirect := staff_or_login(ctx, FINANCE)) is not None:
+        return redirect
+    customer, account = await _customer_account(ctx, code)
+    form = await form_data(request)
+    try:
+        limit, fields = parse_line(_line_body(form), account.currency)
+        await service.set_line(ctx, customer, limit, fields)
+    except InputError as exc:
+        return await _detail_page(ctx, customer, account, status_code=422, errors=exc.errors, values=form,
+                                  form="line")
+    await ctx.session.commit()
+    return Redirect(_detail_url(ctx, code, "saved"))
+
+
+@post("/admin/credit/{code:str}/payments")
+async def admin_payment(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
+    if (redirect := staff_or_login(ctx, FINANCE)) is not None:
+        return redirect
+    customer, account = await _customer_account(ctx, code)
+    form = await form_data(request)
+    try:
+        amount = parse_amount({"amount": _one(form, "amount")}, account.currency)
+        await service.repay(ctx, account, to_minor(amount, account.currency), note=_one(form, "note")[:500],
+                            reference=_one(form, "reference")[:100])
+    except (InputError, service.CreditRefused) as exc:
+        errors = exc.errors if isinstance(exc, InputError) else [{"field": "amount", "message": str(exc)}]
+        return await _detail_page(ctx, customer, account, status_code=422, errors=errors, values=form,
+                                  form="payment")
+    await ctx.session.commit()
+    return Redirect(_detail_url(ctx, code, "paid"))
+
+
+@post("/admin/credit/{code:str}/adjustments")
+async def admin_adjustment(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
+    if (redirect := staff_or_login(ctx, FINANCE)) is not None:
+        return redirect
+    customer, account = await _customer_account(ctx, code)
+    form = await form_data(request)
+    note = _one(form, "note")[:500]
+    try:
+        if not note:
+            raise InputError("is required: say why the balance changes", field="note")
+        amount = parse_amount({"amount": _one(form, "amount")}, account.currency, signed=True)
+        minor = to_minor(amount, account.currency)
+        if minor > 0:
+            await service.debit(ctx, account, minor, note=note)
+        else:
+            await service.repay(ctx, account, -minor, kind=ADJUSTMENT, note=note)
+    except (InputError, service.CreditRefused) as exc:
+        errors = exc.errors if isinstance(exc, InputError) else [{"field": "amount", "message": str(exc)}]
+        return await _detail_page(ctx, customer, account, status_code=422, errors=errors, values=form,
+                                  form="adjustment")
+    await ctx.session.commit()
+    return Redirect(_detail_url(ctx, code, "adjusted"))
+
+
+@get("/credit")
+async def my_credit(ctx: RequestContext) -> Response[Any]:
+    """The buyer's page: limit, used, available, and what is due when."""
+    if (redirect := buyer_or_login(ctx)) is not None:
+        return redirect
+    if ctx.customer is None:
+        if ctx.user is not None and ctx.user.kind == "staff":
+            return Redirect(f"/t/{ctx.tenant.slug}/admin/credit")
+        raise NotFound("no credit line")
+    account = await service.account_for(ctx.session, ctx.customer.id)
+    if account is None:
+        return render(ctx, "credit/my_credit.html", credit=None, items=[], entries=[])
+    st = await service.standing(ctx, account)
+    items = await service.open_items(ctx.session, account)
+    entries = await service.ledger(ctx.session, account, limit=50)
+    return render(ctx, "credit/my_credit.html", credit=st.view(ctx.customer),
+                  items=[service.item_view(i, account.currency) for i in items],
+                  entries=[service.entry_view(e, account.currency) for e in entries])
+
+
+HANDLERS = [admin_list, admin_create, admin_detail, admin_save, admin_payment, admin_adjustment, my_credit]
