@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from typing import Any
 
 import structlog
 from litestar.types import ASGIApp, Receive, Scope, Send
+from qudao.web import metrics
 
 log = structlog.get_logger("qudao.request")
+# Probes and scrapes are logged only when they fail (they arrive every few seconds per pod).
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class HostRoutingMiddleware:
@@ -39,12 +43,34 @@ class HostRoutingMiddleware:
         return middleware
 
 
+_REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def _tenant_from_path(path: str) -> str | None:
+    """``/t/{slug}/…`` → slug (host routing has already rewritten the path)."""
+    if path.startswith("/t/"):
+        slug = path[3:].split("/", 1)[0]
+        return slug or None
+    return None
+
+
 def RequestLogMiddleware(app: ASGIApp) -> ASGIApp:  # noqa: N802 - Litestar middleware factory
+    """Binds ``request_id`` (the ingress's ``X-Request-ID`` when sane, else a new one) and
+    ``tenant`` to every log line of the request, echoes the id in ``X-Request-ID``, logs one
+    ``request`` line and feeds the Prometheus request counter and latency histogram."""
+
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex[:16]
+        request_id = ""
+        for key, value in scope.get("headers", []):
+            if key == b"x-request-id":
+                request_id = value.decode("latin-1")
+                break
+        if not _REQUEST_ID_OK.match(request_id):
+            request_id = uuid.uuid4().hex[:16]
+        path = scope.get("path", "")
         start = time.perf_counter()
         status: dict[str, Any] = {"code": 500}
 
@@ -55,16 +81,14 @@ def RequestLogMiddleware(app: ASGIApp) -> ASGIApp:  # noqa: N802 - Litestar midd
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        structlog.contextvars.bind_contextvars(request_id=request_id, tenant=_tenant_from_path(path))
         try:
             await app(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - start
-            state = scope.get("state") or {}
-            log.info("request", method=scope.get("method"), path=scope.get("path"), status=status["code"],
-                     ms=round(elapsed * 1000, 1), tenant=state.get("tenant_slug"))
-            from qudao.web import metrics
-
+            if path not in QUIET_PATHS or status["code"] >= 400:
+                log.info("request", method=scope.get("method"), path=path, status=status["code"],
+                         ms=round(elapsed * 1000, 1))
             metrics.observe_request(scope.get("method", ""), status["code"], elapsed)
             structlog.contextvars.clear_contextvars()
 
