@@ -5,6 +5,7 @@ from qudao.core.catalog.models import Brand, Category, Product
 from qudao.core.customers.models import Customer, Tier
 from qudao.core.db.base import Base
 from qudao.core.inventory.models import Stock, StockMove, Warehouse
+from qudao.core.orders.carts import SavedCart, SavedCartItem
 from qudao.core.orders.models import Order, OrderAdjustment, OrderCounter, OrderEvent, OrderLine
 from qudao.core.plugins.models import PluginState
 from qudao.core.pricing.models import CustomerPrice, PriceChange, TierPrice
@@ -13,6 +14,6 @@ from qudao.tenants.models import PlatformOperator, Tenant
 __all__ = [
     "ApiToken", "Base", "Brand", "Category", "Customer", "CustomerPrice", "LoginAttempt", "Order",
     "OrderAdjustment", "OrderCounter", "OrderEvent", "OrderLine", "PlatformOperator", "PluginState",
-    "PriceChange", "Product", "Stock", "StockMove", "Tenant", "Tier", "TierPrice", "User", "WebSession",
-    "Warehouse",
+    "PriceChange", "Product", "SavedCart", "SavedCartItem", "Stock", "StockMove", "Tenant", "Tier", "TierPrice",
+    "User", "WebSession", "Warehouse",
 ]
