@@ -1,0 +1,162 @@
+"""WeChat API (under ``/t/{slug}/api/v1``, 404 while the plugin is off).
+
+* ``GET /wechat/messages?status=&limit=&offset=`` (staff) – the message log.
+* ``GET /wechat/binding`` (any signed-in user) – the caller's binding, the OAuth link and
+  ``state``, and the QR scene code; ``DELETE /wechat/binding`` unbinds.
+* ``GET /wechat/callback`` – WeChat's server-URL check (``signature``, ``timestamp``,
+  ``nonce``, ``echostr``); ``POST /wechat/callback`` – event pushes (plaintext mode):
+  ``subscribe``/``SCAN`` with a scene code bind that login, ``unsubscribe`` unbinds.
+  A bad or missing signature is 400 and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Any
+from urllib.parse import quote
+
+import structlog
+from litestar import Request, Response, delete, get, post
+from litestar.enums import MediaType
+from qudao.core.auth.models import User
+from qudao.core.errors import InputError, QudaoError, Unauthorized
+from qudao.plugins.wechat import crypto, service
+from qudao.plugins.wechat.client import verify_signature
+from qudao.plugins.wechat.models import STATUSES, WeChatBinding, WeChatMessage
+from qudao.web.context import RequestContext, require_staff
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, select
+
+log = structlog.get_logger("qudao.wechat")
+AUTHORIZE_URL = "https://open.weixin.qq.com/connect/oauth2/authorize"
+MAX_CALLBACK_BODY = 64 * 1024
+
+
+class BadCallback(QudaoError):
+    status = 400
+    title = "Bad request"
+
+
+def message_view(m: WeChatMessage) -> dict[str, Any]:
+    return {
+        "id": str(m.id), "event": m.event, "event_id": m.event_id, "recipient": m.recipient,
+        "order": m.order_number, "status": m.status, "errcode": m.errcode, "errmsg": m.errmsg,
+        "attempts": m.attempts, "template_id": m.template_id, "data": m.data, "url": m.url,
+        "created_at": m.created_at.isoformat(), "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+        "next_attempt_at": m.next_attempt_at.isoformat() if m.next_attempt_at else None,
+    }
+
+
+@get("/wechat/messages", tags=["wechat"])
+async def list_messages(ctx: RequestContext, status: str | None = None, limit: int = 50,
+                        offset: int = 0) -> dict[str, Any]:
+    require_staff(ctx)
+    if not 1 <= limit <= 200 or offset < 0:
+        raise InputError("limit must be 1-200 and offset not negative", field="limit")
+    stmt = select(WeChatMessage)
+    count = select(func.count()).select_from(WeChatMessage)
+    if status:
+        if status not in STATUSES:
+            raise InputError(f"must be one of {', '.join(STATUSES)}", field="status")
+        stmt = stmt.where(WeChatMessage.status == status)
+        count = count.where(WeChatMessage.status == status)
+    rows = (await ctx.session.scalars(stmt.order_by(WeChatMessage.created_at.desc(), WeChatMessage.id.desc())
+                                      .limit(limit).offset(offset))).all()
+    total = await ctx.session.scalar(count)
+    return {"items": [message_view(m) for m in rows], "total": int(total or 0)}
+
+
+def oauth_url(ctx: RequestContext, request: Request, appid: str, state: str) -> str:
+    redirect = f"{str(request.base_url).rstrip('/')}/wechat/oauth/callback"
+    return (f"{AUTHORIZE_URL}?appid={quote(appid)}&redirect_uri={quote(redirect, safe='')}"
+            f"&response_type=code&scope=snsapi_base&state={state}#wechat_redirect")
+
+
+async def binding_view(ctx: RequestContext, request: Request) -> dict[str, Any]:
+    assert ctx.user is not None
+    binding = await ctx.session.scalar(select(WeChatBinding).where(WeChatBinding.user_id == ctx.user.id))
+    acct = service.account(ctx.settings("wechat"))
+    state = crypto.oauth_state(ctx.tenant.id, ctx.user.id)
+    return {
+        "bound": binding is not None,
+        "openid": service.mask(binding.openid) if binding else None,
+        "via": binding.via if binding else None,
+        "bound_at": binding.bound_at.isoformat() if binding else None,
+        "configured": acct is not None,
+        "state": state,
+        "oauth_url": oauth_url(ctx, request, acct.appid, state) if acct else None,
+        "scene": crypto.scene_code(ctx.tenant.id, ctx.user.id),
+    }
+
+
+@get("/wechat/binding", tags=["wechat"])
+async def get_binding(request: Request, ctx: RequestContext) -> dict[str, Any]:
+    if ctx.user is None:
+        raise Unauthorized("sign in first")
+    return await binding_view(ctx, request)
+
+
+@delete("/wechat/binding", tags=["wechat"], status_code=204)
+async def delete_binding(ctx: RequestContext) -> None:
+    if ctx.user is None:
+        raise Unauthorized("sign in first")
+    await ctx.session.execute(sql_delete(WeChatBinding).where(WeChatBinding.user_id == ctx.user.id)
+                              .execution_options(synchronize_session=False))
+    await ctx.session.commit()
+
+
+def check_signature(ctx: RequestContext, request: Request) -> None:
+    token = crypto.reveal(ctx.settings("wechat").get("callback_token"))
+    q = request.query_params
+    if not token:
+        raise BadCallback("the server callback token is not configured")
+    if not verify_signature(token, q.get("timestamp") or "", q.get("nonce") or "", q.get("signature") or ""):
+        raise BadCallback("bad signature")
+
+
+@get("/wechat/callback", tags=["wechat"], include_in_schema=False)
+async def callback_check(request: Request, ctx: RequestContext) -> Response[str]:
+    check_signature(ctx, request)
+    echostr = request.query_params.get("echostr") or ""
+    return Response(echostr[:200], media_type=MediaType.TEXT)
+
+
+def parse_event(raw: bytes) -> dict[str, str]:
+    if len(raw) > MAX_CALLBACK_BODY:
+        raise BadCallback("body too large")
+    upper = raw.upper()
+    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
+        raise BadCallback("DTDs are not accepted")
+    try:
+        root = ET.fromstring(raw)
+    except ET.ParseError:
+        raise BadCallback("body is not WeChat XML") from None
+    return {child.tag: (child.text or "").strip() for child in root}
+
+
+@post("/wechat/callback", tags=["wechat"], include_in_schema=False, status_code=200)
+async def callback_event(request: Request, ctx: RequestContext) -> Response[str]:
+    check_signature(ctx, request)
+    event = parse_event(await request.body())
+    openid = event.get("FromUserName", "")
+    kind = event.get("Event", "").lower() if event.get("MsgType", "").lower() == "event" else ""
+    if kind in ("subscribe", "scan") and openid:
+        key = event.get("EventKey", "")
+        key = key[len("qrscene_"):] if key.startswith("qrscene_") else key
+        signed = crypto.read_scene_code(key) if key else None
+        if signed is not None and signed.tenant_id == ctx.tenant.id:
+            user = await ctx.session.get(User, (ctx.tenant.id, signed.user_id))
+            if user is not None and user.active and len(openid) <= 64:
+                appid = (service.account(ctx.settings("wechat")) or service.Account("", "")).appid
+                await service.bind(ctx.session, user.id, openid, appid, "scene")
+                await ctx.session.commit()
+        elif key:
+            log.warning("wechat_scene_rejected", tenant=ctx.tenant.slug)
+    elif kind == "unsubscribe" and openid:
+        await ctx.session.execute(sql_delete(WeChatBinding).where(WeChatBinding.openid == openid)
+                                  .execution_options(synchronize_session=False))
+        await ctx.session.commit()
+    return Response("success", media_type=MediaType.TEXT)
+
+
+HANDLERS = [list_messages, get_binding, delete_binding, callback_check, callback_event]
