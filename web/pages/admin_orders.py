@@ -1,0 +1,136 @@
+"""Admin: order list, approval queue, order page with timeline, status changes, ERP export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.response import Response
+from qudao.core.auth.models import User
+from qudao.core.customers.models import Customer
+from qudao.core.errors import InputError, NotFound, QudaoError
+from qudao.core.orders.flow import STAFF_ROLES_FOR, STATUSES, TRANSITIONS
+from qudao.core.orders.models import Order, OrderAdjustment, OrderEvent, OrderLine
+from qudao.core.orders.service import change_status, order_for
+from qudao.core.validation import Fields
+from qudao.web.context import RequestContext
+from qudao.web.pages.admin_util import back, page, page_number, paging, recover, safe_back
+from qudao.web.pages.common import form_data, staff_or_login
+from sqlalchemy import func, or_, select
+
+STATUS_LABELS = {
+    "submitted": "Submitted", "approved": "Approved", "rejected": "Rejected", "cancelled": "Cancelled",
+    "in_production": "In production", "picking": "Picking", "shipped": "Shipped", "delivered": "Delivered",
+    "received": "Received",
+}
+
+
+def may(ctx: RequestContext, new: str) -> bool:
+    user = ctx.user
+    if user is None or user.kind != "staff":
+        return False
+    return user.role in ("owner", "admin", *STAFF_ROLES_FOR.get(new, ()))
+
+
+def next_statuses(ctx: RequestContext, status: str) -> list[str]:
+    return [s for s in STATUSES if s in TRANSITIONS.get(status, set()) and may(ctx, s)]
+
+
+def _orders_query(status: str | None, q: str | None) -> Any:
+    stmt = select(Order, Customer).outerjoin(
+        Customer, (Customer.id == Order.customer_id) & (Customer.tenant_id == Order.tenant_id))
+    if status:
+        stmt = stmt.where(Order.status == status)
+    if q and q.strip():
+        needle = f"%{q.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(Order.number).like(needle), func.lower(Customer.code).like(needle),
+                              func.lower(Customer.name).like(needle)))
+    return stmt
+
+
+@get("/admin/orders")
+async def order_list(ctx: RequestContext, status: str | None = None, q: str | None = None,
+                     p: str | None = None) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    if status and status not in STATUSES:
+        status = None
+    stmt = _orders_query(status, q)
+    total = await ctx.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pg = paging(total, page_number(p))
+    rows = (await ctx.session.execute(stmt.order_by(Order.created_at.desc(), Order.id.desc())
+                                      .limit(pg["size"]).offset(pg["offset"]))).all()
+    counts = dict((await ctx.session.execute(select(Order.status, func.count()).group_by(Order.status))).all())
+    return page(ctx, "admin/orders.html", rows=rows, status=status or "", q=q or "", pg=pg, statuses=STATUSES,
+                labels=STATUS_LABELS, counts=counts)
+
+
+@get("/admin/orders/queue")
+async def approval_queue(ctx: RequestContext) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    rows = (await ctx.session.execute(_orders_query("submitted", None).order_by(Order.created_at)
+                                      .limit(200))).all()
+    return page(ctx, "admin/order_queue.html", rows=rows, labels=STATUS_LABELS,
+                can_approve=may(ctx, "approved"), can_reject=may(ctx, "rejected"))
+
+
+@get("/admin/orders/{number:str}")
+async def order_page(ctx: RequestContext, number: str) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    order = await order_for(ctx, number)
+    s = ctx.session
+    lines = (await s.scalars(select(OrderLine).where(OrderLine.order_id == order.id)
+                             .order_by(OrderLine.line_no))).all()
+    adjustments = (await s.scalars(select(OrderAdjustment).where(OrderAdjustment.order_id == order.id)
+                                   .order_by(OrderAdjustment.id))).all()
+    events = (await s.execute(select(OrderEvent, User.email).outerjoin(
+        User, (User.id == OrderEvent.user_id) & (User.tenant_id == OrderEvent.tenant_id))
+        .where(OrderEvent.order_id == order.id).order_by(OrderEvent.at, OrderEvent.id))).all()
+    customer = await s.get(Customer, (order.tenant_id, order.customer_id)) if order.customer_id else None
+    return page(ctx, "admin/order.html", order=order, lines=lines, adjustments=adjustments, events=events,
+                customer=customer, labels=STATUS_LABELS, next_statuses=next_statuses(ctx, order.status))
+
+
+@post("/admin/orders/{number:str}/status")
+async def order_status(ctx: RequestContext, request: Request, number: str) -> Response[Any]:
+    """Approve, reject (with a reason), ship (carrier, tracking number) or any allowed step.
+
+    Refusals from core (409 illegal transition, 403 role) come back as a flash message."""
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    form = await form_data(request)
+    target = safe_back(ctx, form.get("back"), f"/orders/{number}")
+    try:
+        f = Fields({k: v for k, v in form.items() if isinstance(v, str)})
+        status = f.text("status", required=True, max_len=20) or ""
+        note = f.text("note", max_len=1000) or ""
+        carrier = f.text("carrier", max_len=100)
+        tracking = f.text("tracking_number", max_len=100)
+        if status == "rejected" and not note:
+            f.error("note", "give a reason for rejecting the order")
+        if status == "shipped" and not carrier:
+            f.error("carrier", "name the carrier")
+        f.check()
+        order = await order_for(ctx, number)
+        if carrier is not None:
+            order.carrier = carrier
+        if tracking is not None:
+            order.tracking_number = tracking
+        await change_status(ctx, order, status, note)
+    except InputError as exc:
+        await recover(ctx)
+        message = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors)
+        return back(ctx, target, message, error=True)
+    except NotFound as exc:
+        await recover(ctx)
+        return back(ctx, "/orders", exc.detail, error=True)
+    except QudaoError as exc:
+        await recover(ctx)
+        return back(ctx, target, exc.detail, error=True)
+    label = STATUS_LABELS.get(status, status)
+    return back(ctx, target, f"{number}: {label}")
+
+
+HANDLERS = [order_list, approval_queue, order_page, order_status]
