@@ -14,7 +14,7 @@ from tests.conftest import TenantAPI
 PRODUCTS = {"A": "10.00", "B": "8.00", "C": "25.50", "GIFT": "3.00", "CUP": "1.00"}
 
 
-def setup(t: TenantAPI) -> None:
+def make_shop(t: TenantAPI) -> None:
     t.ok("put", "/plugins/promotions", {"enabled": True})
     t.ok("put", "/warehouses/WH", {"name": "WH"})
     for sku, price in PRODUCTS.items():
@@ -67,7 +67,7 @@ def test_promotion_endpoints_answer_404_while_the_plugin_is_off(tenant: TenantAP
     assert tenant.put("/promotions/X", json=body).status_code == 404
     assert tenant.get("/promotions").status_code == 404
     assert tenant.get("/promotions/X").status_code == 404
-    setup(tenant)
+    make_shop(tenant)
     assert tenant.put("/promotions/X", json=body).status_code == 201
     assert tenant.put("/promotions/X", json=body).status_code == 200
     assert [p["code"] for p in tenant.ok("get", "/promotions")] == ["X"]
@@ -82,7 +82,7 @@ def test_promotion_endpoints_answer_404_while_the_plugin_is_off(tenant: TenantAP
 
 
 def test_only_staff_manage_promotions(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     buyer = tenant.buyer("C1")
     body = {"kind": "threshold_amount_off", "threshold": "100", "amount": "20"}
     assert buyer.put("/promotions/X", json=body).status_code == 403
@@ -92,8 +92,8 @@ def test_only_staff_manage_promotions(tenant: TenantAPI) -> None:
 
 
 def test_another_tenants_promotions_are_invisible(tenant: TenantAPI, other_tenant: TenantAPI) -> None:
-    setup(tenant)
-    setup(other_tenant)
+    make_shop(tenant)
+    make_shop(other_tenant)
     promo(tenant, "X", kind="threshold_amount_off", threshold="10", amount="5")
     assert other_tenant.get("/promotions/X").status_code == 404
     assert other_tenant.ok("get", "/promotions") == []
@@ -108,7 +108,7 @@ def test_another_tenants_promotions_are_invisible(tenant: TenantAPI, other_tenan
 
 
 def test_threshold_amount_off(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     body = promo(tenant, "M100", kind="threshold_amount_off", threshold="100", amount="20")
     assert body["kind"] == "threshold_amount_off" and body["threshold"] == "100.00" and body["amount"] == "20.00"
     buyer = tenant.buyer("C1")
@@ -121,7 +121,7 @@ def test_threshold_amount_off(tenant: TenantAPI) -> None:
 
 
 def test_threshold_amount_off_repeat(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     promo(tenant, "EVERY100", kind="threshold_amount_off", threshold="100", amount="15", repeat=True)
     buyer = tenant.buyer("C1")
     assert totals(quote(buyer, ("A", 19), ("CUP", 9))) == ("199.00", "15.00", "184.00")
@@ -129,7 +129,7 @@ def test_threshold_amount_off_repeat(tenant: TenantAPI) -> None:
 
 
 def test_threshold_percent_off_rounds_half_up(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     tenant.ok("put", "/products/P6025", {"name": "P", "price": "60.25"})
     tenant.ok("put", "/warehouses/WH/stock/P6025", {"on_hand": 100})
     promo(tenant, "TEN", kind="threshold_percent_off", threshold="50", percent="10")
@@ -141,7 +141,7 @@ def test_threshold_percent_off_rounds_half_up(tenant: TenantAPI) -> None:
 
 
 def test_threshold_gift_adds_zero_priced_gift_lines(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     promo(tenant, "GIFT100", kind="threshold_gift", threshold="100", gift_sku="GIFT", gift_qty=2)
     buyer = tenant.buyer("C1")
     assert gifts(quote(buyer, ("A", 9))) == []
@@ -154,14 +154,14 @@ def test_threshold_gift_adds_zero_priced_gift_lines(tenant: TenantAPI) -> None:
 
 @pytest.mark.xfail(reason="core checkout adds gift lines with unit_price Decimal('0'), shown as '0'", strict=False)
 def test_gift_lines_show_0_00(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     promo(tenant, "G", kind="threshold_gift", threshold="0", gift_sku="GIFT")
     line = next(li for li in quote(tenant.buyer("C1"), ("A", 1))["lines"] if li["gift"])
     assert (line["unit_price"], line["line_total"]) == ("0.00", "0.00")
 
 
 def test_special_price(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     promo(tenant, "SP", kind="special_price", sku="A", price="7.90")
     buyer = tenant.buyer("C1")
     q = quote(buyer, ("A", 3), ("B", 1))
@@ -173,7 +173,7 @@ def test_special_price(tenant: TenantAPI) -> None:
 
 
 def test_special_price_never_raises_a_better_price(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     tenant.ok("put", "/prices/tier/gold/A", {"price": "7.00"})
     promo(tenant, "SP", kind="special_price", sku="A", price="7.90")
     gold = tenant.buyer("G1", tier="gold")
@@ -182,7 +182,7 @@ def test_special_price_never_raises_a_better_price(tenant: TenantAPI) -> None:
 
 
 def test_buy_x_get_y(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     promo(tenant, "B10G1", kind="buy_x_get_y", sku="A", buy_qty=10, gift_qty=1)
     buyer = tenant.buyer("C1")
     assert gifts(quote(buyer, ("A", 9))) == []
@@ -192,7 +192,7 @@ def test_buy_x_get_y(tenant: TenantAPI) -> None:
 
 
 def test_bundle_price(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     promo(tenant, "AB", kind="bundle", items=[{"sku": "A", "qty": 1}, {"sku": "B", "qty": 2}], price="20.00")
     buyer = tenant.buyer("C1")
     assert quote(buyer, ("A", 3), ("B", 1))["adjustments"] == []  # no complete set
@@ -205,7 +205,7 @@ def test_bundle_price(tenant: TenantAPI) -> None:
 
 
 def test_of_amount_and_percent_the_one_that_saves_most_applies(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     promo(tenant, "M100", kind="threshold_amount_off", threshold="100", amount="20")
     promo(tenant, "P10", kind="threshold_percent_off", threshold="100", percent="10")
     promo(tenant, "M300", kind="threshold_amount_off", threshold="300", amount="25")
@@ -218,7 +218,7 @@ def test_of_amount_and_percent_the_one_that_saves_most_applies(tenant: TenantAPI
 
 
 def test_every_qualifying_gift_applies_beside_the_best_discount(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     promo(tenant, "M100", kind="threshold_amount_off", threshold="100", amount="20")
     promo(tenant, "P5", kind="threshold_percent_off", threshold="100", percent="5")
     promo(tenant, "G1", kind="threshold_gift", threshold="100", gift_sku="GIFT")
@@ -232,7 +232,7 @@ def test_every_qualifying_gift_applies_beside_the_best_discount(tenant: TenantAP
 
 
 def test_thresholds_read_the_subtotal_after_special_prices(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     promo(tenant, "M100", kind="threshold_amount_off", threshold="100", amount="20")
     promo(tenant, "SP", kind="special_price", sku="A", price="9.00")
     buyer = tenant.buyer("C1")
@@ -244,7 +244,7 @@ def test_thresholds_read_the_subtotal_after_special_prices(tenant: TenantAPI) ->
 
 
 def test_a_discount_never_makes_the_total_negative(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     promo(tenant, "BIG", kind="threshold_amount_off", threshold="1", amount="500")
     promo(tenant, "BIG2", kind="threshold_amount_off", threshold="1", amount="500", group="other")
     q = quote(tenant.buyer("C1"), ("CUP", 3))
@@ -256,7 +256,7 @@ def test_a_discount_never_makes_the_total_negative(tenant: TenantAPI) -> None:
 
 
 def test_targeting_by_tier_and_customer(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     tenant.ok("put", "/tiers/silver", {"name": "Silver"})
     gold = tenant.buyer("G1", tier="gold")
     silver = tenant.buyer("S1", tier="silver")
@@ -280,7 +280,7 @@ def test_targeting_by_tier_and_customer(tenant: TenantAPI) -> None:
 
 
 def test_targeting_follows_a_customer_moving_tier(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     promo(tenant, "GOLD", kind="threshold_amount_off", threshold="0", amount="1", tiers=["gold"])
     buyer = tenant.buyer("C1")
     assert quote(buyer, ("A", 1))["adjustments"] == []
@@ -289,7 +289,7 @@ def test_targeting_follows_a_customer_moving_tier(tenant: TenantAPI) -> None:
 
 
 def test_dates_bound_when_a_promotion_applies(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     now = datetime.now(ZoneInfo("UTC"))
     promo(tenant, "PAST", kind="threshold_amount_off", threshold="0", amount="1",
           ends_at=(now - timedelta(minutes=5)).isoformat(), group="g1")
@@ -315,7 +315,7 @@ def test_dates_bound_when_a_promotion_applies(tenant: TenantAPI) -> None:
 
 
 def test_paused_promotions_do_not_apply(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     body = {"kind": "threshold_amount_off", "threshold": "0", "amount": "1"}
     promo(tenant, "X", **body, active=False)
     buyer = tenant.buyer("C1")
@@ -360,7 +360,7 @@ def test_paused_promotions_do_not_apply(tenant: TenantAPI) -> None:
     ({"kind": "special_price", "sku": "A", "price": "1", "limit_per_order": -1}, "limit_per_order"),
 ])
 def test_bad_input_is_422_and_nothing_is_stored(tenant: TenantAPI, body: dict[str, Any], field: str) -> None:
-    setup(tenant)
+    make_shop(tenant)
     resp = tenant.put("/promotions/BAD", json=body)
     assert resp.status_code == 422, resp.text
     problem = resp.json()
@@ -378,7 +378,7 @@ def test_bad_input_is_422_and_nothing_is_stored(tenant: TenantAPI, body: dict[st
 @pytest.mark.parametrize("raw", [b"", b"not json", b"[]", b"null", b'{"kind": 5}',
                                  b'{"kind": "threshold_amount_off", "threshold": {}, "amount": []}'])
 def test_garbage_bodies_never_500(tenant: TenantAPI, raw: bytes) -> None:
-    setup(tenant)
+    make_shop(tenant)
     resp = tenant.client.put(tenant.url("/promotions/X"), content=raw,
                              headers={**tenant.headers, "content-type": "application/json"})
     assert resp.status_code in (400, 422), resp.text
@@ -386,7 +386,7 @@ def test_garbage_bodies_never_500(tenant: TenantAPI, raw: bytes) -> None:
 
 
 def test_a_coupon_code_belongs_to_one_promotion(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     promo(tenant, "C1", kind="coupon", amount="5", coupon="SAVE5")
     resp = tenant.put("/promotions/C2", json={"kind": "coupon", "amount": "6", "coupon": "save5"})
     assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "coupon"
@@ -396,7 +396,7 @@ def test_a_coupon_code_belongs_to_one_promotion(tenant: TenantAPI) -> None:
 
 
 def test_the_order_equals_its_quote_and_names_every_source(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     promo(tenant, "SP", kind="special_price", sku="C", price="24.99")
     promo(tenant, "P7", kind="threshold_percent_off", threshold="100", percent="7.5")
     promo(tenant, "M50", kind="threshold_amount_off", threshold="50", amount="3")
@@ -418,7 +418,7 @@ def test_the_order_equals_its_quote_and_names_every_source(tenant: TenantAPI) ->
 
 
 def test_upsell_hint_at_quote(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     promo(tenant, "M100", kind="threshold_amount_off", threshold="100", amount="20")
     q = quote(tenant.buyer("C1"), ("A", 6), ("CUP", 5))  # 65.00
     hints = [w for w in q["warnings"] if w["code"] == "promotion_available"]
@@ -430,7 +430,7 @@ def test_upsell_hint_at_quote(tenant: TenantAPI) -> None:
 
 
 def test_coupon_applies_only_with_its_code(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     body = promo(tenant, "WELCOME", kind="coupon", amount="10", threshold="50")
     assert body["coupon"] == "WELCOME"
     promo(tenant, "PCT", kind="threshold_percent_off", threshold="50", percent="5", coupon="Spring")
@@ -451,7 +451,7 @@ def test_coupon_applies_only_with_its_code(tenant: TenantAPI) -> None:
 
 
 def test_coupon_usage_limits_are_taken_at_placement_and_given_back_on_cancel(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     promo(tenant, "ONCE", kind="coupon", amount="5", uses_limit=2, uses_per_customer=1)
     a = tenant.buyer("CA")
     b = tenant.buyer("CB")
@@ -475,7 +475,7 @@ def test_coupon_usage_limits_are_taken_at_placement_and_given_back_on_cancel(ten
 
 
 def test_coupon_beaten_by_a_better_promotion_is_a_warning(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     promo(tenant, "AUTO", kind="threshold_amount_off", threshold="50", amount="20")
     promo(tenant, "SMALL", kind="coupon", amount="5")
     q = quote(tenant.buyer("C1"), ("A", 6), coupon="SMALL")
@@ -487,7 +487,7 @@ def test_coupon_beaten_by_a_better_promotion_is_a_warning(tenant: TenantAPI) -> 
 
 
 def test_purchase_limit_per_order(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     promo(tenant, "SP", kind="special_price", sku="A", price="5.00", limit_per_order=5)
     buyer = tenant.buyer("C1")
     assert quote(buyer, ("A", 5))["violations"] == []
@@ -499,7 +499,7 @@ def test_purchase_limit_per_order(tenant: TenantAPI) -> None:
 
 
 def test_purchase_limit_per_customer(tenant: TenantAPI) -> None:
-    setup(tenant)
+    make_shop(tenant)
     promo(tenant, "SP", kind="special_price", sku="A", price="5.00", limit_per_customer=5)
     buyer = tenant.buyer("C1")
     first = order(buyer, ("A", 3))
