@@ -1,0 +1,212 @@
+"""Admin: products (search, brand filter, paging, form with images), brands, and product images."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.response import File, Response
+from qudao.core.catalog.forms import save_product_form
+from qudao.core.catalog.media import content_type, image_path, safe_name, save_image
+from qudao.core.catalog.models import Brand, Category, Product
+from qudao.core.catalog.service import product_by_sku, search_filter, upsert_brand
+from qudao.core.errors import InputError, NotFound
+from qudao.core.inventory.service import counts_in_transit, total_availability
+from qudao.web.context import RequestContext
+from qudao.web.pages.admin_util import back, page, page_number, paging, recover
+from qudao.web.pages.common import staff_or_login
+from sqlalchemy import func, select
+
+UNITS = ("件", "瓶", "箱", "袋", "盒", "包", "罐", "kg", "pcs")
+
+
+async def _brands(ctx: RequestContext) -> list[Brand]:
+    return list((await ctx.session.scalars(select(Brand).order_by(Brand.code))).all())
+
+
+@get("/admin/products")
+async def product_list(ctx: RequestContext, q: str | None = None, brand: str | None = None,
+                       p: str | None = None) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    stmt = select(Product, Brand.code).outerjoin(
+        Brand, (Brand.id == Product.brand_id) & (Brand.tenant_id == Product.tenant_id))
+    if q and q.strip():
+        stmt = stmt.where(search_filter(q))
+    if brand:
+        stmt = stmt.where(Brand.code == brand)
+    total = await ctx.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pg = paging(total, page_number(p))
+    rows = (await ctx.session.execute(stmt.order_by(Product.sku).limit(pg["size"]).offset(pg["offset"]))).all()
+    avail = await total_availability(ctx.session, [pr.id for pr, _ in rows], counts_in_transit(ctx.tenant))
+    return page(ctx, "admin/products.html", rows=rows, avail=avail, q=q or "", brand=brand or "", pg=pg,
+                brands=await _brands(ctx))
+
+
+async def _form_page(ctx: RequestContext, product: Product | None, form: dict[str, Any], *,
+                     errors: list[dict[str, str]] | None = None, status_code: int = 200) -> Response[Any]:
+    return page(ctx, "admin/product_form.html", status_code=status_code, product=product, form=form,
+                errors=errors or [], units=UNITS,
+                brand_opts=[("", "—"), *((b.code, f"{b.code} · {b.name}") for b in await _brands(ctx))])
+
+
+async def _product_form_values(ctx: RequestContext, product: Product) -> dict[str, Any]:
+    brand = await ctx.session.get(Brand, (ctx.tenant.id, product.brand_id)) if product.brand_id else None
+    category = await ctx.session.get(Category, (ctx.tenant.id, product.category_id)) if product.category_id else None
+    return {
+        "sku": product.sku, "name": product.name, "price": product.price, "retail_price": product.retail_price,
+        "floor_price": product.floor_price, "brand": brand.code if brand else "",
+        "category": category.code if category else "", "unit": product.unit, "spec": product.spec,
+        "barcode": product.barcode, "erp_code": product.erp_code, "min_qty": product.min_qty,
+        "order_multiple": product.order_multiple, "active": product.active, "featured": product.featured,
+        "description": product.description,
+    }
+
+
+@get("/admin/products/new")
+async def product_new(ctx: RequestContext) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    return await _form_page(ctx, None, {"active": True, "unit": "件", "min_qty": 1, "order_multiple": 1})
+
+
+@get("/admin/products/{sku:str}")
+async def product_edit(ctx: RequestContext, sku: str) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    product = await product_by_sku(ctx.session, sku)
+    return await _form_page(ctx, product, await _product_form_values(ctx, product))
+
+
+async def _read_form(request: Request) -> tuple[dict[str, Any], list[UploadFile]]:
+    form = await request.form()
+    values = {k: v for k, v in form.items() if k != "_csrf_token" and isinstance(v, str)}
+    files = [v for v in form.getall("image") if isinstance(v, UploadFile)] if "image" in form else []
+    return values, files
+
+
+async def _save(ctx: RequestContext, request: Request, sku: str, creating: bool) -> Response[Any]:
+    assert ctx.user is not None
+    form, files = await _read_form(request)
+    existing = None if creating else await product_by_sku(ctx.session, sku)
+    try:
+        product, _ = await save_product_form(ctx.session, sku, form, currency=ctx.tenant.currency,
+                                             user_id=ctx.user.id, creating=creating)
+        names = []
+        for upload in files:
+            data = await upload.read()
+            if not data and not upload.filename:
+                continue
+            names.append(save_image(ctx.tenant.id, data))
+        if names:
+            product.images = [*(product.images or []), *names]
+        await ctx.session.commit()
+    except InputError as exc:
+        await recover(ctx)
+        if existing is not None:
+            existing = await product_by_sku(ctx.session, sku)
+        form = {**form, "active": form.get("active") == "true", "featured": form.get("featured") == "true"}
+        return await _form_page(ctx, existing, form, errors=exc.errors, status_code=422)
+    return back(ctx, f"/products/{product.sku}", f"Saved {product.sku}")
+
+
+@post("/admin/products/new")
+async def product_create(ctx: RequestContext, request: Request) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    form = await request.form()
+    return await _save(ctx, request, str(form.get("sku") or ""), True)
+
+
+@post("/admin/products/{sku:str}")
+async def product_update(ctx: RequestContext, request: Request, sku: str) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    return await _save(ctx, request, sku, False)
+
+
+@post("/admin/products/{sku:str}/images/{name:str}/delete")
+async def product_image_delete(ctx: RequestContext, sku: str, name: str) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    product = await product_by_sku(ctx.session, sku)
+    if name not in (product.images or []):
+        raise NotFound("no such image")
+    product.images = [n for n in product.images if n != name]
+    await ctx.session.commit()
+    return back(ctx, f"/products/{sku}", "Image removed")
+
+
+@get("/media/{name:str}")
+async def media(ctx: RequestContext, name: str) -> Response[Any]:
+    """Product images of this brand; only names we generated are served."""
+    if not safe_name(name):
+        raise NotFound("not found")
+    path = image_path(ctx.tenant.id, name)
+    if path is None:
+        raise NotFound("not found")
+    return File(path=path, content_disposition_type="inline", media_type=content_type(name),
+                headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"})
+
+
+@get("/admin/brands")
+async def brand_list(ctx: RequestContext) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    counts = dict((await ctx.session.execute(
+        select(Product.brand_id, func.count()).group_by(Product.brand_id))).all())
+    return page(ctx, "admin/brands.html", brands=await _brands(ctx), counts=counts)
+
+
+@get("/admin/brands/new")
+async def brand_new(ctx: RequestContext) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    return page(ctx, "admin/brand_form.html", brand=None, form={})
+
+
+@get("/admin/brands/{code:str}")
+async def brand_edit(ctx: RequestContext, code: str) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    brand = await ctx.session.scalar(select(Brand).where(Brand.code == code))
+    if brand is None:
+        raise NotFound(f"no brand '{code}'")
+    return page(ctx, "admin/brand_form.html", brand=brand, form={"code": brand.code, "name": brand.name})
+
+
+async def _brand_save(ctx: RequestContext, request: Request, code: str | None) -> Response[Any]:
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    code = code if code is not None else str(form.get("code") or "").strip()
+    creating = "code" in form
+    try:
+        if creating and await ctx.session.scalar(select(Brand.id).where(Brand.code == code)) is not None:
+            raise InputError(f"a brand with code '{code}' already exists", field="code")
+        await upsert_brand(ctx.session, code, {"name": form.get("name")})
+        await ctx.session.commit()
+    except InputError as exc:
+        await recover(ctx)
+        brand = None if creating else await ctx.session.scalar(select(Brand).where(Brand.code == code))
+        return page(ctx, "admin/brand_form.html", status_code=422, brand=brand, form=form, errors=exc.errors)
+    return back(ctx, "/brands", f"Saved brand {code}")
+
+
+@post("/admin/brands/new")
+async def brand_create(ctx: RequestContext, request: Request) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    return await _brand_save(ctx, request, None)
+
+
+@post("/admin/brands/{code:str}")
+async def brand_update(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    if await ctx.session.scalar(select(Brand.id).where(Brand.code == code)) is None:
+        raise NotFound(f"no brand '{code}'")
+    return await _brand_save(ctx, request, code)
+
+
+HANDLERS = [product_list, product_new, product_edit, product_create, product_update, product_image_delete, media,
+            brand_list, brand_new, brand_edit, brand_create, brand_update]
