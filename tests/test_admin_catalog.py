@@ -1,3 +1,4 @@
+# ruff: noqa: F811
 """Admin product and brand pages: search, paging, form errors (422, nothing stored), images."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# ruff: noqa: F811
 """Admin order pages: list, approval queue, approve/reject, illegal transitions as flash, shipping."""
 
 from __future__ import annotations
