@@ -1,6 +1,7 @@
 """WeChat API (under ``/t/{slug}/api/v1``, 404 while the plugin is off).
 
-* ``GET /wechat/messages?status=&limit=&offset=`` (staff) – the message log.
+* ``GET /wechat/messages?status=&limit=&offset=`` (staff) – the message log;
+  ``POST /wechat/messages/{id}/retry`` sends a waiting or failed message again.
 * ``GET /wechat/binding`` (any signed-in user) – the caller's binding, the OAuth link and
   ``state``, and the QR scene code; ``DELETE /wechat/binding`` unbinds.
 * ``GET /wechat/callback`` – WeChat's server-URL check (``signature``, ``timestamp``,
@@ -19,7 +20,7 @@ import structlog
 from litestar import Request, Response, delete, get, post
 from litestar.enums import MediaType
 from qudao.core.auth.models import User
-from qudao.core.errors import InputError, QudaoError, Unauthorized
+from qudao.core.errors import InputError, NotFound, QudaoError, Unauthorized
 from qudao.plugins.wechat import crypto, service
 from qudao.plugins.wechat.client import verify_signature
 from qudao.plugins.wechat.models import STATUSES, WeChatBinding, WeChatMessage
@@ -64,6 +65,20 @@ async def list_messages(ctx: RequestContext, status: str | None = None, limit: i
                                       .limit(limit).offset(offset))).all()
     total = await ctx.session.scalar(count)
     return {"items": [message_view(m) for m in rows], "total": int(total or 0)}
+
+
+@post("/wechat/messages/{message_id:str}/retry", tags=["wechat"], status_code=200)
+async def retry_message(ctx: RequestContext, message_id: str) -> dict[str, Any]:
+    """Send a waiting (retry_later), failed or skipped message again."""
+    require_staff(ctx, ("order_clerk",))
+    if not message_id.isdigit() or len(message_id) > 19:
+        raise NotFound("no such message")
+    if not await service.requeue(ctx, int(message_id)):
+        raise NotFound("no message waiting to be sent again with that id")
+    msg = await ctx.session.get(WeChatMessage, (ctx.tenant.id, int(message_id)))
+    assert msg is not None
+    await ctx.session.refresh(msg)
+    return message_view(msg)
 
 
 def oauth_url(ctx: RequestContext, request: Request, appid: str, state: str) -> str:
@@ -159,4 +174,4 @@ async def callback_event(request: Request, ctx: RequestContext) -> Response[str]
     return Response("success", media_type=MediaType.TEXT)
 
 
-HANDLERS = [list_messages, get_binding, delete_binding, callback_check, callback_event]
+HANDLERS = [list_messages, retry_message, get_binding, delete_binding, callback_check, callback_event]

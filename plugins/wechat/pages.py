@@ -117,7 +117,9 @@ async def unbind_page(request: Request, ctx: RequestContext) -> Response[Any]:
 
 
 @get("/wechat/oauth/callback", include_in_schema=False)
-async def oauth_callback(request: Request, code: str | None = None, state: str | None = None) -> Response[Any]:
+async def oauth_callback(request: Request) -> Response[Any]:
+    # ``state`` is a reserved handler argument in Litestar: read both from the query string.
+    code, state = request.query_params.get("code"), request.query_params.get("state")
     signed = crypto.read_oauth_state(state)
     if signed is None:
         raise BadOAuth("This WeChat link is invalid or has expired; open “Bind WeChat” again.")
