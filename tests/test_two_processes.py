@@ -1,0 +1,206 @@
+"""Stateless web: two real ``qudao serve`` processes on one database (and Redis when the
+run has one) serve the same buyer. A page session started on A is signed in on B, a cart
+filled on B shows on A, and API tokens and idempotency keys work across both.
+
+Each server is the real CLI command. It is started through a small bootstrap that first
+installs the test run's plugin host (built-ins only, honouring ``QUDAO_TEST_PLUGINS``), so
+third-party plugins installed on the machine never leak into the test run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import PASSWORD, TenantAPI
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOT = (
+    "import sys; "
+    "from tests.conftest import builtin_host; "
+    "from qudao.core.plugins.host import set_host; "
+    "set_host(builtin_host()); "
+    "from qudao.web.cli import main; "
+    "main(sys.argv[1:])"
+)
+CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, name: str, env: dict[str, str], logdir: Path) -> None:
+        self.name, self.port = name, free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = logdir / f"server-{name}.log"
+        self._out = self.log.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", BOOT, "serve", "--no-migrate", "--no-demo", "--host", "127.0.0.1",
+             "--port", str(self.port)],
+            cwd=ROOT, env=env, stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self, deadline: float) -> None:
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server {self.name} exited {self.proc.returncode}:\n{self.output()}")
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"server {self.name} did not start:\n{self.output()}")
+            time.sleep(0.2)
+
+    def output(self) -> str:
+        self._out.flush()
+        return self.log.read_text(errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=15)
+        self._out.close()
+
+
+@pytest.fixture(scope="module")
+def two_servers(test_settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Server]]:
+    tmp_path = tmp_path_factory.mktemp("two-processes")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUDAO_")}
+    for key in ("QUDAO_TEST_PLUGINS",):
+        if os.environ.get(key):
+            env[key] = os.environ[key]
+    env.update({
+        "QUDAO_DATABASE_URL": test_settings.database_url,
+        "QUDAO_SECRET_KEY": test_settings.secret_key,
+        "QUDAO_VAR_DIR": str(tmp_path / "var"),
+        "QUDAO_DB_APP_ROLE": test_settings.db_app_role or "",
+        "PYTHONPATH": str(ROOT),
+    })
+    if test_settings.redis_url:
+        env["QUDAO_REDIS_URL"] = test_settings.redis_url
+    servers: list[Server] = []
+    try:
+        for name in ("A", "B"):
+            servers.append(Server(name, env, tmp_path))
+        deadline = time.monotonic() + 90
+        for server in servers:
+            server.wait_ready(deadline)
+        yield servers[0], servers[1]
+    finally:
+        for server in servers:
+            server.stop()
+        for server in servers:
+            assert server.proc.poll() is not None
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF_FIELD.search(html)
+    assert match, "no CSRF field in the page"
+    return match.group(1)
+
+
+def setup_shop(tenant: TenantAPI) -> str:
+    tenant.ok("put", "/products/TWO-1", {"name": "Two-process tea", "price": "12.00"})
+    tenant.ok("put", "/warehouses/WH", {"name": "Main"})
+    tenant.ok("put", "/warehouses/WH/stock/TWO-1", {"on_hand": 100})
+    tenant.ok("put", "/customers/TWO-C", {"name": "Twin Stores Ltd", "warehouse": "WH"})
+    email = f"buyer-{uuid.uuid4().hex[:6]}@two.test"
+    tenant.ok("put", f"/customers/TWO-C/users/{email}", {"password": PASSWORD})
+    return email
+
+
+def test_page_session_and_cart_work_across_processes(two_servers: tuple[Server, Server],
+                                                     tenant: TenantAPI) -> None:
+    a, b = two_servers
+    email = setup_shop(tenant)
+    store = f"/t/{tenant.slug}"
+    with httpx.Client(base_url=a.base, timeout=30) as on_a, httpx.Client(base_url=b.base, timeout=30) as on_b:
+        # signed out on B to begin with
+        anon = on_b.get(f"{store}/")
+        assert anon.status_code == 200 and "Twin Stores Ltd" not in anon.text
+
+        # sign in through the form on A (CSRF token from A's page and cookie)
+        form = on_a.get(f"{store}/login")
+        assert form.status_code == 200
+        resp = on_a.post(f"{store}/login", data={"_csrf_token": csrf_token(form.text), "email": email,
+                                                 "password": PASSWORD, "next": ""})
+        assert resp.status_code in (301, 302, 303), (resp.status_code, resp.text[:500])
+        assert "qd_session" in on_a.cookies
+
+        # the same cookies on B: signed in there too
+        on_b.cookies = httpx.Cookies(on_a.cookies)
+        home_b = on_b.get(f"{store}/")
+        assert home_b.status_code == 200
+        assert "Twin Stores Ltd" in home_b.text and f"{store}/logout" in home_b.text
+
+        # a cart filled on B (with B's CSRF form) is the cart seen on A
+        added = on_b.post(f"{store}/cart/add", data={"_csrf_token": csrf_token(home_b.text), "sku": "TWO-1",
+                                                     "qty": "3"})
+        assert added.status_code in (200, 302, 303), (added.status_code, added.text[:500])
+        cart_a = on_a.get(f"{store}/cart")
+        assert cart_a.status_code == 200, cart_a.text[:500]
+        assert "Two-process tea" in cart_a.text and "TWO-1" in cart_a.text
+
+        # signing out on A ends the session on B as well
+        out = on_a.post(f"{store}/logout", data={"_csrf_token": csrf_token(cart_a.text)})
+        assert out.status_code in (302, 303)
+        after = on_b.get(f"{store}/")
+        assert after.status_code == 200 and "Twin Stores Ltd" not in after.text
+
+
+def test_api_token_and_idempotency_across_processes(two_servers: tuple[Server, Server],
+                                                    tenant: TenantAPI) -> None:
+    a, b = two_servers
+    email = setup_shop(tenant)
+    api = f"/t/{tenant.slug}/api/v1"
+    with httpx.Client(timeout=30) as http:
+        token = http.post(f"{a.base}{api}/auth/token", json={"email": email, "password": PASSWORD})
+        assert token.status_code == 200, token.text
+        auth = {"Authorization": f"Bearer {token.json()['token']}"}
+
+        products = http.get(f"{b.base}{api}/products", headers=auth)
+        assert products.status_code == 200
+        assert [i["sku"] for i in products.json()["items"]] == ["TWO-1"]
+
+        key = uuid.uuid4().hex
+        body = {"lines": [{"sku": "TWO-1", "qty": 4}]}
+        first = http.post(f"{b.base}{api}/orders", json=body, headers={**auth, "Idempotency-Key": key})
+        assert first.status_code == 201, first.text
+        again = http.post(f"{a.base}{api}/orders", json=body, headers={**auth, "Idempotency-Key": key})
+        assert again.status_code == 200, again.text
+        assert again.json()["number"] == first.json()["number"]
+
+        seen = http.get(f"{a.base}{api}/orders/{first.json()['number']}", headers=auth)
+        assert seen.status_code == 200 and seen.json()["status"] == "submitted"
+        stock = http.get(f"{a.base}{api}/stock/TWO-1", headers={"Authorization": f"Bearer {tenant.token}"})
+        assert stock.status_code == 200
+        assert [(s["warehouse"], s["reserved"]) for s in stock.json()] == [("WH", 4)]
+
+        # both processes answer readiness for the same backing services
+        for server in (a, b):
+            ready = http.get(f"{server.base}/readyz")
+            assert ready.status_code == 200, ready.text
