@@ -1,0 +1,235 @@
+"""Admin: channel customers (list, tree, form, buyer logins) and tiers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.response import Response
+from qudao.core.auth.models import User
+from qudao.core.customers.models import CUSTOMER_TYPES, Customer, Tier
+from qudao.core.customers.service import customer_by_code, upsert_buyer, upsert_customer, upsert_tier
+from qudao.core.errors import InputError, NotFound, QudaoError
+from qudao.core.inventory.models import Warehouse
+from qudao.web.context import RequestContext
+from qudao.web.pages.admin_util import back, page, page_number, paging, recover
+from qudao.web.pages.common import staff_or_login
+from sqlalchemy import func, or_, select
+
+TYPE_LABELS = {"l1_distributor": "L1 distributor", "l2_distributor": "L2 distributor", "store": "Store",
+               "key_account": "Key account"}
+
+
+async def _options(ctx: RequestContext) -> dict[str, Any]:
+    s = ctx.session
+    tiers = (await s.scalars(select(Tier).order_by(Tier.code))).all()
+    warehouses = (await s.scalars(select(Warehouse).order_by(Warehouse.code))).all()
+    return {
+        "tier_opts": [("", "—"), *((t.code, f"{t.code} · {t.name}") for t in tiers)],
+        "warehouse_opts": [("", "—"), *((w.code, f"{w.code} · {w.name}") for w in warehouses)],
+        "type_opts": [(t, TYPE_LABELS[t]) for t in CUSTOMER_TYPES],
+        "status_opts": [("active", "Active"), ("suspended", "Suspended")],
+    }
+
+
+@get("/admin/customers")
+async def customer_list(ctx: RequestContext, q: str | None = None, p: str | None = None) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    parent = Customer.__table__.alias("parent")
+    tier = Tier.__table__.alias("tier")
+    stmt = (select(Customer, parent.c.code, tier.c.code)
+            .outerjoin(parent, (parent.c.id == Customer.parent_id) & (parent.c.tenant_id == Customer.tenant_id))
+            .outerjoin(tier, (tier.c.id == Customer.tier_id) & (tier.c.tenant_id == Customer.tenant_id))
+            .where(parent.c.tenant_id.is_(None) | (parent.c.tenant_id == ctx.tenant.id))
+            .where(tier.c.tenant_id.is_(None) | (tier.c.tenant_id == ctx.tenant.id)))
+    if q and q.strip():
+        needle = f"%{q.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(Customer.code).like(needle), func.lower(Customer.name).like(needle),
+                              func.lower(Customer.region).like(needle)))
+    total = await ctx.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pg = paging(total, page_number(p))
+    rows = (await ctx.session.execute(stmt.order_by(Customer.code).limit(pg["size"]).offset(pg["offset"]))).all()
+    return page(ctx, "admin/customers.html", rows=rows, q=q or "", pg=pg, types=TYPE_LABELS)
+
+
+@get("/admin/customers/tree")
+async def customer_tree(ctx: RequestContext) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    rows = (await ctx.session.execute(select(Customer.id, Customer.code, Customer.name, Customer.parent_id,
+                                             Customer.type, Customer.status).order_by(Customer.code)
+                                      .limit(20000))).all()
+    children: dict[int | None, list[dict[str, Any]]] = {}
+    ids = {r.id for r in rows}
+    nodes = {r.id: {"code": r.code, "name": r.name, "type": r.type, "status": r.status, "children": []}
+             for r in rows}
+    for r in rows:
+        key = r.parent_id if r.parent_id in ids else None
+        children.setdefault(key, []).append(nodes[r.id])
+    for r in rows:
+        nodes[r.id]["children"] = children.get(r.id, [])
+    return page(ctx, "admin/customer_tree.html", roots=children.get(None, []), types=TYPE_LABELS)
+
+
+async def _form_values(ctx: RequestContext, c: Customer) -> dict[str, Any]:
+    async def code_of(model: Any, id_: int | None) -> str:
+        row = await ctx.session.get(model, (ctx.tenant.id, id_)) if id_ is not None else None
+        return row.code if row else ""
+
+    return {"code": c.code, "name": c.name, "type": c.type, "tier": await code_of(Tier, c.tier_id),
+            "parent": await code_of(Customer, c.parent_id), "region": c.region or "",
+            "warehouse": await code_of(Warehouse, c.warehouse_id), "status": c.status}
+
+
+async def _customer_page(ctx: RequestContext, customer: Customer | None, form: dict[str, Any], *,
+                         errors: list[dict[str, str]] | None = None, status_code: int = 200,
+                         login_form: dict[str, Any] | None = None,
+                         login_errors: list[dict[str, str]] | None = None) -> Response[Any]:
+    logins: list[User] = []
+    kids: list[Customer] = []
+    if customer is not None:
+        logins = list((await ctx.session.scalars(select(User).where(User.kind == "customer",
+                                                                    User.customer_id == customer.id)
+                                                 .order_by(User.email))).all())
+        kids = list((await ctx.session.scalars(select(Customer).where(Customer.parent_id == customer.id)
+                                               .order_by(Customer.code))).all())
+    return page(ctx, "admin/customer_form.html", status_code=status_code, customer=customer, form=form,
+                errors=errors or [], logins=logins, kids=kids, login_form=login_form or {},
+                login_errors=login_errors or [], **await _options(ctx))
+
+
+@get("/admin/customers/new")
+async def customer_new(ctx: RequestContext) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    return await _customer_page(ctx, None, {"type": "store", "status": "active"})
+
+
+@get("/admin/customers/{code:str}")
+async def customer_edit(ctx: RequestContext, code: str) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    customer = await customer_by_code(ctx.session, code)
+    return await _customer_page(ctx, customer, await _form_values(ctx, customer))
+
+
+async def _save(ctx: RequestContext, request: Request, code: str | None) -> Response[Any]:
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str) and k != "_csrf_token"}
+    creating = code is None
+    code = (form.get("code") or "").strip() if code is None else code
+    data = {k: form.get(k, "") for k in ("name", "type", "tier", "parent", "region", "warehouse", "status")}
+    try:
+        if creating and await ctx.session.scalar(select(Customer.id).where(Customer.code == code)) is not None:
+            raise InputError(f"a customer with code '{code}' already exists", field="code")
+        if not creating and not str(data.get("name") or "").strip():
+            raise InputError("is required", field="name")
+        customer, _ = await upsert_customer(ctx.session, code, data)
+        await ctx.session.commit()
+    except InputError as exc:
+        await recover(ctx)
+        existing = None if creating else await customer_by_code(ctx.session, code)
+        return await _customer_page(ctx, existing, form, errors=exc.errors, status_code=422)
+    return back(ctx, f"/customers/{customer.code}", f"Saved {customer.code}")
+
+
+@post("/admin/customers/new")
+async def customer_create(ctx: RequestContext, request: Request) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    return await _save(ctx, request, None)
+
+
+@post("/admin/customers/{code:str}")
+async def customer_update(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    await customer_by_code(ctx.session, code)
+    return await _save(ctx, request, code)
+
+
+@post("/admin/customers/{code:str}/users")
+async def customer_login_add(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
+    """Add a buyer login (or reset its password) for the customer."""
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    customer = await customer_by_code(ctx.session, code)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str) and k != "_csrf_token"}
+    try:
+        data: dict[str, Any] = {"password": form.get("password", "")}
+        if form.get("name", "").strip():
+            data["name"] = form["name"].strip()
+        user, created = await upsert_buyer(ctx.session, code, form.get("email", ""), data)
+        email = user.email
+        await ctx.session.commit()
+    except QudaoError as exc:
+        await recover(ctx)
+        customer = await customer_by_code(ctx.session, code)
+        errors = exc.errors if isinstance(exc, InputError) else [{"field": "email", "message": exc.detail}]
+        return await _customer_page(ctx, customer, await _form_values(ctx, customer), status_code=422,
+                                    login_form={"email": form.get("email"), "name": form.get("name")},
+                                    login_errors=errors)
+    del customer
+    return back(ctx, f"/customers/{code}", f"Login {email} {'added' if created else 'updated'}")
+
+
+@get("/admin/tiers")
+async def tier_list(ctx: RequestContext) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    tiers = (await ctx.session.scalars(select(Tier).order_by(Tier.code))).all()
+    counts = dict((await ctx.session.execute(select(Customer.tier_id, func.count()).group_by(Customer.tier_id))).all())
+    return page(ctx, "admin/tiers.html", tiers=tiers, counts=counts)
+
+
+@get("/admin/tiers/new")
+async def tier_new(ctx: RequestContext) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    return page(ctx, "admin/tier_form.html", tier=None)
+
+
+@get("/admin/tiers/{code:str}")
+async def tier_edit(ctx: RequestContext, code: str) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    tier = await ctx.session.scalar(select(Tier).where(Tier.code == code))
+    if tier is None:
+        raise NotFound(f"no tier '{code}'")
+    return page(ctx, "admin/tier_form.html", tier=tier, form={"code": tier.code, "name": tier.name})
+
+
+async def _tier_save(ctx: RequestContext, request: Request, code: str | None) -> Response[Any]:
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    creating = code is None
+    code = str(form.get("code") or "").strip() if code is None else code
+    try:
+        if creating and await ctx.session.scalar(select(Tier.id).where(Tier.code == code)) is not None:
+            raise InputError(f"a tier with code '{code}' already exists", field="code")
+        await upsert_tier(ctx.session, code, {"name": form.get("name")})
+        await ctx.session.commit()
+    except InputError as exc:
+        await recover(ctx)
+        tier = None if creating else await ctx.session.scalar(select(Tier).where(Tier.code == code))
+        return page(ctx, "admin/tier_form.html", status_code=422, tier=tier, form=form, errors=exc.errors)
+    return back(ctx, "/tiers", f"Saved tier {code}")
+
+
+@post("/admin/tiers/new")
+async def tier_create(ctx: RequestContext, request: Request) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    return await _tier_save(ctx, request, None)
+
+
+@post("/admin/tiers/{code:str}")
+async def tier_update(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    if await ctx.session.scalar(select(Tier.id).where(Tier.code == code)) is None:
+        raise NotFound(f"no tier '{code}'")
+    return await _tier_save(ctx, request, code)
+
+
+HANDLERS = [customer_list, customer_tree, customer_new, customer_edit, customer_create, customer_update,
+            customer_login_add, tier_list, tier_new, tier_edit, tier_create, tier_update]
