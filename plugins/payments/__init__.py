@@ -1,8 +1,13 @@
-"""Payments: card (Stripe), prepaid balance, credit and bank transfer; settlement splits."""
+"""Payments: card (Stripe), prepaid balance, credit and bank transfer; settlement splits.
+
+See README.md in this folder for the design (flows, idempotency keys, what runs where).
+"""
 
 from pathlib import Path
+from typing import Any
 
-from qudao.core.plugin_api import PluginMeta, Setting  # noqa: F401
+from qudao.core.plugin_api import PluginMeta, Setting, hookimpl
+from qudao.plugins.payments import jobs  # noqa: F401 - registers the payments.* jobs
 
 
 class PaymentsPlugin:
@@ -12,7 +17,40 @@ class PaymentsPlugin:
         version="0.1.0",
         description="Card payments through Stripe, prepaid balance, bank transfer; settlement splits.",
         package_dir=Path(__file__).parent,
+        settings=(
+            Setting("method_card", "bool", label="Card payments (Stripe)", default=True),
+            Setting("method_balance", "bool", label="Prepaid balance", default=True),
+            Setting("method_bank_transfer", "bool", label="Bank transfer (recorded by finance)", default=True),
+            Setting("method_credit", "bool", label="Pay later on credit (needs the credit plugin)", default=True),
+        ),
+        actors=("payments.payout", "payments.reverse", "payments.refund"),
     )
+
+    @hookimpl
+    def qudao_api_routes(self) -> list[Any]:
+        from qudao.plugins.payments.api import HANDLERS
+
+        return HANDLERS
+
+    @hookimpl
+    def qudao_page_routes(self) -> list[Any]:
+        from qudao.plugins.payments.pages import HANDLERS
+
+        return HANDLERS
+
+    @hookimpl
+    def qudao_platform_routes(self) -> list[Any]:
+        from qudao.plugins.payments.webhook import stripe_webhook
+
+        return [stripe_webhook]
+
+    @hookimpl
+    def qudao_admin_menu(self, ctx: Any) -> list[tuple[str, str]]:
+        return [("Payments", "/payments")]
+
+    @hookimpl
+    def qudao_storefront_menu(self, ctx: Any) -> list[tuple[str, str]]:
+        return [("My balance", "/payments/balance")] if getattr(ctx, "customer", None) is not None else []
 
 
 plugin = PaymentsPlugin()

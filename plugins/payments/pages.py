@@ -1,0 +1,5 @@
+"""Payments pages (filled in below)."""
+
+from typing import Any
+
+HANDLERS: list[Any] = []
