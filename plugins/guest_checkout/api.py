@@ -45,7 +45,7 @@ async def list_share_links(ctx: RequestContext) -> dict[str, Any]:
 @get("/guest-orders", tags=TAGS)
 async def list_guest_orders(ctx: RequestContext) -> dict[str, Any]:
     require_staff(ctx)
-    items = await service.guest_orders(ctx.session)
+    items = await service.guest_orders(ctx.session, ctx.tenant.currency)
     for item in items:
         item["created_at"] = item["created_at"].isoformat()
     return {"items": items, "total": len(items)}

@@ -131,7 +131,7 @@ async def my_links_create(ctx: RequestContext, request: Request) -> Response[Any
 async def _admin_page(ctx: RequestContext, *, status_code: int = 200, errors: list[dict[str, str]] | None = None,
                       flash: str | None = None) -> Response[Any]:
     return render(ctx, "guest_checkout/admin.html", status_code=status_code, errors=errors or [], flash=flash,
-                  orders=await service.guest_orders(ctx.session),
+                  orders=await service.guest_orders(ctx.session, ctx.tenant.currency),
                   links=await service.link_stats(ctx.session, currency=ctx.tenant.currency),
                   settings=ctx.settings(service.PLUGIN))
 

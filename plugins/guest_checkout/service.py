@@ -215,7 +215,7 @@ async def convert(ctx: TenantContext, order: Order, data: dict[str, Any], user_i
     return customer
 
 
-async def guest_orders(session: AsyncSession, limit: int = 200) -> list[dict[str, Any]]:
+async def guest_orders(session: AsyncSession, currency: str = "CNY", limit: int = 200) -> list[dict[str, Any]]:
     orders = (await session.scalars(select(Order).where(Order.customer_id.is_(None))
                                     .order_by(Order.created_at.desc()).limit(limit))).all()
     ids = [o.id for o in orders]
@@ -224,5 +224,5 @@ async def guest_orders(session: AsyncSession, limit: int = 200) -> list[dict[str
         converted = dict((await session.execute(
             select(Conversion.order_id, Customer.code).join(Customer, Customer.id == Conversion.customer_id)
             .where(Conversion.order_id.in_(ids)))).all())
-    return [{"number": o.number, "status": o.status, "total": str(o.total), "created_at": o.created_at,
+    return [{"number": o.number, "status": o.status, "total": str(quantize(o.total, currency)), "created_at": o.created_at,
              "guest": o.guest or {}, "customer": converted.get(o.id)} for o in orders if o.guest]
