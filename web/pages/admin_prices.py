@@ -1,0 +1,213 @@
+"""Admin: price changes, bulk tier price editor, prices per product and the price checker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.response import Response
+from qudao.core.auth.models import User
+from qudao.core.catalog.models import Brand, Product
+from qudao.core.catalog.service import product_by_sku, search_filter
+from qudao.core.customers.models import Customer, Tier
+from qudao.core.errors import InputError, NotFound, QudaoError
+from qudao.core.pricing.bulk import (
+    bulk_customer_prices,
+    bulk_tier_prices,
+    changed_only,
+    remove_customer_price,
+)
+from qudao.core.pricing.checker import check_price, parse_day
+from qudao.core.pricing.models import CustomerPrice, PriceChange, TierPrice
+from qudao.web.context import RequestContext
+from qudao.web.pages.admin_util import back, page, page_number, paging, recover
+from qudao.web.pages.common import staff_or_login
+from sqlalchemy import func, select
+
+
+async def _tiers(ctx: RequestContext) -> list[Tier]:
+    return list((await ctx.session.scalars(select(Tier).order_by(Tier.code))).all())
+
+
+@get("/admin/prices")
+async def prices_home(ctx: RequestContext) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    changes = (await ctx.session.execute(
+        select(PriceChange, User.email).outerjoin(
+            User, (User.id == PriceChange.changed_by) & (User.tenant_id == PriceChange.tenant_id))
+        .order_by(PriceChange.changed_at.desc(), PriceChange.id.desc()).limit(50))).all()
+    return page(ctx, "admin/prices.html", tiers=await _tiers(ctx), changes=changes)
+
+
+async def _tier_or_404(ctx: RequestContext, code: str) -> Tier:
+    tier = await ctx.session.scalar(select(Tier).where(Tier.code == code))
+    if tier is None:
+        raise NotFound(f"no tier '{code}'")
+    return tier
+
+
+async def _tier_rows(ctx: RequestContext, tier: Tier, q: str | None, brand: str | None,
+                     p: str | None) -> tuple[list[Any], dict[str, int]]:
+    stmt = select(Product, TierPrice.price).outerjoin(
+        TierPrice, (TierPrice.product_id == Product.id) & (TierPrice.tenant_id == Product.tenant_id)
+        & (TierPrice.tier_id == tier.id))
+    if q and q.strip():
+        stmt = stmt.where(search_filter(q))
+    if brand:
+        stmt = stmt.join(Brand, (Brand.id == Product.brand_id) & (Brand.tenant_id == Product.tenant_id)) \
+            .where(Brand.code == brand)
+    total = await ctx.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pg = paging(total, page_number(p))
+    rows = (await ctx.session.execute(stmt.order_by(Product.sku).limit(pg["size"]).offset(pg["offset"]))).all()
+    return list(rows), pg
+
+
+@get("/admin/prices/tier/{code:str}")
+async def tier_prices(ctx: RequestContext, code: str, q: str | None = None, brand: str | None = None,
+                      p: str | None = None) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    tier = await _tier_or_404(ctx, code)
+    rows, pg = await _tier_rows(ctx, tier, q, brand, p)
+    return page(ctx, "admin/tier_prices.html", tier=tier, rows=rows, pg=pg, q=q or "", brand=brand or "",
+                submitted={})
+
+
+@post("/admin/prices/tier/{code:str}")
+async def tier_prices_save(ctx: RequestContext, request: Request, code: str, q: str | None = None,
+                           brand: str | None = None, p: str | None = None) -> Response[Any]:
+    """One submit for the whole table; all-or-nothing, errors shown on their rows."""
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    assert ctx.user is not None
+    tier = await _tier_or_404(ctx, code)
+    form = await request.form()
+    submitted = {k[6:-1]: str(v) for k, v in form.items() if k.startswith("price[") and k.endswith("]")}
+    current = {k[8:-1]: str(v) for k, v in form.items() if k.startswith("current[") and k.endswith("]")}
+    try:
+        changed = await bulk_tier_prices(ctx.session, code, changed_only(current, submitted),
+                                         currency=ctx.tenant.currency, user_id=ctx.user.id)
+        await ctx.session.commit()
+    except InputError as exc:
+        await recover(ctx)
+        tier = await _tier_or_404(ctx, code)
+        rows, pg = await _tier_rows(ctx, tier, q, brand, p)
+        return page(ctx, "admin/tier_prices.html", status_code=422, tier=tier, rows=rows, pg=pg, q=q or "",
+                    brand=brand or "", submitted=submitted, errors=exc.errors,
+                    flash="Nothing was saved: fix the marked rows.", flash_kind="error")
+    return back(ctx, f"/prices/tier/{code}", f"{changed} price(s) saved", q=q, brand=brand, p=p)
+
+
+async def _product_prices(ctx: RequestContext, product: Product) -> dict[str, Any]:
+    tiers = (await ctx.session.execute(select(Tier, TierPrice.price).outerjoin(
+        TierPrice, (TierPrice.tier_id == Tier.id) & (TierPrice.tenant_id == Tier.tenant_id)
+        & (TierPrice.product_id == product.id)).order_by(Tier.code))).all()
+    customers = (await ctx.session.execute(select(Customer, CustomerPrice.price).join(
+        CustomerPrice, (CustomerPrice.customer_id == Customer.id) & (CustomerPrice.tenant_id == Customer.tenant_id))
+        .where(CustomerPrice.product_id == product.id).order_by(Customer.code))).all()
+    history = (await ctx.session.scalars(select(PriceChange).where(PriceChange.sku == product.sku)
+                                         .order_by(PriceChange.changed_at.desc(), PriceChange.id.desc())
+                                         .limit(50))).all()
+    return {"product": product, "tier_rows": tiers, "customer_rows": customers, "history": history}
+
+
+@get("/admin/prices/product/{sku:str}")
+async def product_prices(ctx: RequestContext, sku: str) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    product = await product_by_sku(ctx.session, sku)
+    return page(ctx, "admin/product_prices.html", submitted={}, cform={}, **await _product_prices(ctx, product))
+
+
+@post("/admin/prices/product/{sku:str}/tiers")
+async def product_tier_prices_save(ctx: RequestContext, request: Request, sku: str) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    assert ctx.user is not None
+    product = await product_by_sku(ctx.session, sku)
+    form = await request.form()
+    submitted = {k[5:-1]: str(v) for k, v in form.items() if k.startswith("tier[") and k.endswith("]")}
+    current = {k[8:-1]: str(v) for k, v in form.items() if k.startswith("current[") and k.endswith("]")}
+    errors: list[dict[str, str]] = []
+    try:
+        for tier_code, raw in changed_only(current, submitted).items():
+            try:
+                await bulk_tier_prices(ctx.session, tier_code, {sku: raw}, currency=ctx.tenant.currency,
+                                       user_id=ctx.user.id)
+            except InputError as exc:
+                errors.extend({"field": f"tier[{tier_code}]", "message": e["message"]} for e in exc.errors)
+        if errors:
+            raise InputError(errors)
+        await ctx.session.commit()
+    except QudaoError as exc:
+        await recover(ctx)
+        product = await product_by_sku(ctx.session, sku)
+        errs = exc.errors if isinstance(exc, InputError) else [{"field": "tier", "message": exc.detail}]
+        return page(ctx, "admin/product_prices.html", status_code=422, submitted=submitted, cform={},
+                    errors=errs, **await _product_prices(ctx, product))
+    del product
+    return back(ctx, f"/prices/product/{sku}", "Tier prices saved")
+
+
+@post("/admin/prices/product/{sku:str}/customer")
+async def product_customer_price_save(ctx: RequestContext, request: Request, sku: str) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    assert ctx.user is not None
+    await product_by_sku(ctx.session, sku)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    code = form.get("customer", "").strip()
+    try:
+        if not code:
+            raise InputError("is required", field="customer")
+        if not form.get("price", "").strip():
+            raise InputError("is required", field="price")
+        await bulk_customer_prices(ctx.session, [(code, sku, form.get("price", ""))],
+                                   currency=ctx.tenant.currency, user_id=ctx.user.id)
+        await ctx.session.commit()
+    except QudaoError as exc:
+        await recover(ctx)
+        product = await product_by_sku(ctx.session, sku)
+        errs = exc.errors if isinstance(exc, InputError) else [{"field": "customer", "message": exc.detail}]
+        return page(ctx, "admin/product_prices.html", status_code=422, submitted={}, cform=form, errors=errs,
+                    **await _product_prices(ctx, product))
+    return back(ctx, f"/prices/product/{sku}", f"Customer price for {code} saved")
+
+
+@post("/admin/prices/product/{sku:str}/customer/{code:str}/delete")
+async def product_customer_price_delete(ctx: RequestContext, sku: str, code: str) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    assert ctx.user is not None
+    await remove_customer_price(ctx.session, code, sku, user_id=ctx.user.id)
+    await ctx.session.commit()
+    return back(ctx, f"/prices/product/{sku}", f"Customer price for {code} removed")
+
+
+@get("/admin/prices/check")
+async def price_check(ctx: RequestContext, customer: str | None = None, sku: str | None = None,
+                      date: str | None = None) -> Response[Any]:
+    """Customer X + SKU Y (+ date D) → price and which rule set it."""
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    form = {"customer": customer or "", "sku": sku or "", "date": date or ""}
+    answer = found = None
+    errors: list[dict[str, str]] = []
+    status = 200
+    if customer or sku:
+        try:
+            day = parse_day(date, ctx.tenant.timezone)
+            found, answer = await check_price(ctx.session, customer or "", sku or "", day,
+                                              tz=ctx.tenant.timezone, currency=ctx.tenant.currency)
+        except InputError as exc:
+            errors, status = exc.errors, 422
+        except NotFound as exc:
+            field = "sku" if "SKU" in exc.detail else "customer"
+            errors, status = [{"field": field, "message": exc.detail}], 422
+    return page(ctx, "admin/price_check.html", status_code=status, form=form, answer=answer, found=found,
+                errors=errors)
+
+
+HANDLERS = [prices_home, tier_prices, tier_prices_save, product_prices, product_tier_prices_save,
+            product_customer_price_save, product_customer_price_delete, price_check]
