@@ -150,3 +150,33 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         for nodeid in _skipped:
             print(f"  {nodeid}")
         session.exitstatus = 1
+
+
+# --- page tests: each gets its own cookie jar (and its own app/engine) -------------------
+
+
+@pytest.fixture
+def web(test_settings: Any, client: Any) -> Iterator[TestClient[Any]]:
+    """A separate TestClient for HTML pages, with its own cookies and app instance.
+
+    Use it instead of ``client`` for anything that signs in with a session cookie; a second
+    TestClient on the shared ``app`` would run another event loop on the same DB pool.
+    """
+    from qudao.core.plugins.host import get_host
+    from qudao.web.app import create_app
+
+    own = create_app(test_settings, get_host(), manage_broker=False)
+    with TestClient(own, raise_server_exceptions=False) as c:
+        yield c
+
+
+def csrf_of(c: TestClient[Any]) -> str:
+    return c.cookies.get("qd_csrf") or ""
+
+
+def web_login(c: TestClient[Any], slug: str, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the login form (CSRF cookie first), as a browser would."""
+    c.get(f"/t/{slug}/login")
+    resp = c.post(f"/t/{slug}/login", data={"email": email, "password": password, "_csrf_token": csrf_of(c)},
+                  follow_redirects=False)
+    assert resp.status_code in (302, 303), resp.text[:500]

@@ -19,6 +19,7 @@ from qudao.core.money import quantize
 from qudao.core.orders.cart import Adjustment, Cart, CartLine, GiftLine, Violation
 from qudao.core.orders.rules import check_rules
 from qudao.core.plugins.context import TenantContext
+from qudao.core.plugins.host import gather_hook
 from qudao.core.pricing.engine import resolve_prices
 from sqlalchemy import select
 
@@ -62,7 +63,7 @@ def parse_lines(raw: Any) -> list[tuple[str, int]]:
 async def visible_products(ctx: TenantContext, skus: list[str]) -> dict[str, Product]:
     """Products the current buyer may see and order (plugins add criteria, e.g. brand access)."""
     stmt = select(Product).where(Product.sku.in_(skus), Product.active.is_(True))
-    for criteria in ctx.hooks.qudao_product_criteria(ctx=ctx):
+    for criteria in await gather_hook(ctx.hooks.qudao_product_criteria, ctx=ctx):
         for criterion in criteria or []:
             stmt = stmt.where(criterion)
     return {p.sku: p for p in (await ctx.session.scalars(stmt)).all()}
@@ -94,13 +95,13 @@ async def build_cart(ctx: TenantContext, body: dict[str, Any], *, placing: bool 
                                              f"'{sku}' is sold in multiples of {product.order_multiple}."))
         cart.lines.append(CartLine(product=product, qty=qty, unit_price=resolved.price, source=resolved.source,
                                    source_label=resolved.label))
-    ctx.hooks.qudao_adjust_lines(ctx=ctx, cart=cart)
+    await gather_hook(ctx.hooks.qudao_adjust_lines, ctx=ctx, cart=cart)
     for line in cart.lines:
         line.unit_price = quantize(line.unit_price, currency)
         line.line_total = quantize(line.unit_price * line.qty, currency)
     cart.subtotal = quantize(sum((line.line_total for line in cart.lines), Decimal("0")), currency)
 
-    results = ctx.hooks.qudao_order_adjustments(ctx=ctx, cart=cart)
+    results = await gather_hook(ctx.hooks.qudao_order_adjustments, ctx=ctx, cart=cart)
     gifts: list[GiftLine] = []
     for items in results:
         for item in items or []:
@@ -118,7 +119,7 @@ async def build_cart(ctx: TenantContext, body: dict[str, Any], *, placing: bool 
     cart.violations.extend(check_rules(tenant, cart, utcnow()))
     cart.warehouse_id = await warehouse_for(ctx.session, ctx.customer)
     await _check_stock(ctx, cart)
-    for found in ctx.hooks.qudao_validate_cart(ctx=ctx, cart=cart, placing=placing):
+    for found in await gather_hook(ctx.hooks.qudao_validate_cart, ctx=ctx, cart=cart, placing=placing):
         cart.violations.extend(found or [])
     return cart
 

@@ -15,6 +15,7 @@ from qudao.core.orders.checkout import build_cart, needed_stock
 from qudao.core.orders.flow import BUYER_TRANSITIONS, RELEASES_STOCK, STAFF_ROLES_FOR, STATUSES, allowed
 from qudao.core.orders.models import Order, OrderAdjustment, OrderCounter, OrderEvent, OrderLine
 from qudao.core.plugins.context import TenantContext
+from qudao.core.plugins.host import gather_hook
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -119,7 +120,7 @@ async def place_order(ctx: TenantContext, body: dict[str, Any], idempotency_key:
         move.order_number = number  # type: ignore[union-attr]
     await session.flush()
     refusals = []
-    for found in ctx.hooks.qudao_order_placed(ctx=ctx, order=order, cart=cart):
+    for found in await gather_hook(ctx.hooks.qudao_order_placed, ctx=ctx, order=order, cart=cart):
         refusals.extend(found or [])
     if refusals:
         await session.rollback()
@@ -193,7 +194,7 @@ async def change_status(ctx: TenantContext, order: Order, new: str, note: str = 
         for pid, qty in sorted(_qty_by_product(lines).items()):
             await stock.ship(ctx.session, order.warehouse_id, pid, qty, order_number=order.number, user_id=user_id)
     ctx.session.add(OrderEvent(order_id=order.id, status=new, note=note, user_id=user_id))
-    ctx.hooks.qudao_order_status_changed(ctx=ctx, order=order, old=old, new=new, note=note)
+    await gather_hook(ctx.hooks.qudao_order_status_changed, ctx=ctx, order=order, old=old, new=new, note=note)
     await ctx.session.commit()
     return order
 

@@ -3,6 +3,12 @@
 Each hook is documented in README.md ("Writing a plugin"); a test fails when a
 hookspec is missing there. Hooks are called only for plugins enabled for the
 current tenant. ``ctx`` is a :class:`qudao.core.plugins.context.TenantContext`.
+
+Checkout and order hooks (``qudao_product_criteria``, ``qudao_adjust_lines``,
+``qudao_order_adjustments``, ``qudao_validate_cart``, ``qudao_order_placed``,
+``qudao_order_status_changed``, ``qudao_order_paid``) may be ``async def``: the
+host awaits each implementation in turn, so they can query ``ctx.session``.
+Menu, route and ``qudao_guest_checkout_allowed`` hooks must be plain functions.
 """
 
 from __future__ import annotations

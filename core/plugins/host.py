@@ -6,6 +6,7 @@ range does not include ``API_VERSION`` is refused at start with a clear message.
 
 from __future__ import annotations
 
+import inspect
 from functools import lru_cache
 from importlib.metadata import entry_points
 from typing import Any
@@ -113,3 +114,16 @@ def get_host() -> PluginHost:
 def set_host(host: PluginHost | None) -> None:
     global _host
     _host = host
+
+
+async def gather_hook(caller: Any, **kwargs: Any) -> list[Any]:
+    """Call a hook whose implementations may be ``async def``; await each result in order.
+
+    Implementations run one after another on the same session (never concurrently).
+    """
+    results = []
+    for result in caller(**kwargs):
+        if inspect.isawaitable(result):
+            result = await result
+        results.append(result)
+    return results
