@@ -211,3 +211,50 @@ def post_event(client: TestClient[Any], payload: bytes, signature: str) -> Any:
 
 __all__ = ["PASSWORD", "Doubles", "Shop", "drain", "make_shop", "onboard_all", "pay_by_card", "post_event",
            "signed_event"]
+
+
+# --- direct database access for assertions --------------------------------------------------------
+
+
+def run_db(tenant_id: int, fn: Any) -> Any:
+    """Run ``await fn(session)`` in a session bound to the tenant (a fresh engine, then disposed)."""
+    import asyncio
+
+    from qudao.core.db.session import Database
+
+    async def main() -> Any:
+        settings = get_settings()
+        db = Database(settings.database_url, None)
+        try:
+            async with db.session(tenant_id) as session:
+                return await fn(session)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(main())
+
+
+def order_id_of(shop: Shop, number: str) -> int:
+    from qudao.core.orders.models import Order
+    from sqlalchemy import select
+
+    async def find(session: Any) -> int:
+        return int(await session.scalar(select(Order.id).where(Order.number == number)))
+
+    return run_db(shop.tenant_id, find)
+
+
+def count_rows(shop: Shop, model: Any, *criteria: Any) -> int:
+    from sqlalchemy import func, select
+
+    async def count(session: Any) -> int:
+        return int(await session.scalar(select(func.count()).select_from(model).where(*criteria)))
+
+    return run_db(shop.tenant_id, count)
+
+
+def send_job(actor: str, **kwargs: Any) -> None:
+    """Deliver a job message directly (as a duplicate delivery would)."""
+    from qudao.workers.broker import send
+
+    send(actor, kwargs)
