@@ -3,7 +3,7 @@ a job worker for Redis runs, and small database helpers.
 
 * :class:`OAuthFakeWeChat` adds ``GET /sns/oauth2/access_token`` (code -> openid) to
   ``tests.doubles.wechat.FakeWeChat``.
-* ``wechat_fake`` starts it on 127.0.0.1 and points ``get_settings().wechat_api_base`` at it
+* :func:`running_fake` starts it on 127.0.0.1 and points ``get_settings().wechat_api_base`` at it
   for the test (restored afterwards).
 * :func:`wait_for_jobs` waits for every queued job: the in-process worker (embedded default)
   or, with ``QUDAO_TEST_REDIS_URL``, a ``dramatiq.Worker`` this module starts on the Redis
@@ -16,12 +16,12 @@ import asyncio
 import secrets
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import dramatiq
-import pytest
 from qudao.core.config import get_settings, reset_settings
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -66,8 +66,9 @@ class OAuthFakeWeChat(FakeWeChat):
         return super()._handle(method, target, raw)
 
 
-@pytest.fixture
-def wechat_fake(client: Any) -> Iterator[OAuthFakeWeChat]:
+@contextmanager
+def running_fake() -> Iterator[OAuthFakeWeChat]:
+    """The fake on 127.0.0.1 with ``wechat_api_base`` pointing at it (use after the app started)."""
     ensure_worker()
     previous = get_settings()
     with OAuthFakeWeChat(APPID, SECRET) as fake:
