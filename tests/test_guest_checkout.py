@@ -272,3 +272,42 @@ def test_guest_becomes_a_customer_in_one_step(tenant: TenantAPI) -> None:
     finally:
         tenant.client.cookies.clear()
     assert tenant.ok("get", "/customers/G5")["name"] == GUEST["name"]
+
+
+def test_guest_catalog_page_shows_only_what_guests_may_order(tenant: TenantAPI) -> None:
+    setup(tenant)
+    base = f"/t/{tenant.slug}"
+    assert tenant.client.get(f"{base}/guest").status_code == 404  # plugin off
+    enable(tenant, brands="acme")
+    page = tenant.client.get(f"{base}/guest")
+    assert page.status_code == 200
+    assert "/guest/p/R-1" in page.text and "15.00" in page.text
+    assert "R-2" not in page.text  # brand not shown to guests
+    assert "W-1" not in page.text  # no retail price
+    assert "R-1" not in tenant.client.get(f"{base}/guest?q=zzz").text
+    assert tenant.client.get(f"{base}/guest?page_no=x").status_code == 200
+
+
+def test_signed_in_sharer_link_goes_to_storefront_product(tenant: TenantAPI) -> None:
+    setup(tenant)
+    enable(tenant)
+    buyer = tenant.buyer("C1", warehouse="WH1")
+    link = buyer.ok("post", "/share-links", {"sku": "R-1"})
+    try:
+        resp = tenant.client.get(link["url"], headers=buyer.headers, follow_redirects=False)
+        assert resp.status_code == 303 and resp.headers["location"] == f"/t/{tenant.slug}/p/R-1"
+    finally:
+        tenant.client.cookies.clear()
+
+
+def test_with_brand_isolation_guests_follow_guest_settings(tenant: TenantAPI) -> None:
+    setup(tenant)
+    enable(tenant, brands="zeta")
+    tenant.ok("put", "/plugins/brand_isolation", {"enabled": True})
+    buyer = tenant.buyer("C1", warehouse="WH1")
+    tenant.ok("put", "/brand-access/C1", {"brands": ["acme"]})
+    lines = [{"sku": "R-1", "qty": 1}, {"sku": "R-2", "qty": 1}]
+    q = anon(tenant, "/cart/quote", {"lines": lines, "guest": GUEST}).json()
+    assert [line["sku"] for line in q["lines"]] == ["R-2"]
+    q = buyer.ok("post", "/cart/quote", {"lines": lines})
+    assert [line["sku"] for line in q["lines"]] == ["R-1"]

@@ -70,7 +70,9 @@ class GuestCheckoutPlugin:
 
     @hookimpl
     def qudao_storefront_menu(self, ctx: Any) -> list[tuple[str, str]]:
-        return [("Shared links", "/share-links")] if getattr(ctx, "user", None) is not None else []
+        if getattr(ctx, "user", None) is None:
+            return [("Order as a guest", "/guest")]
+        return [("Shared links", "/share-links")]
 
     @hookimpl
     def qudao_product_criteria(self, ctx: Any) -> list[Any]:

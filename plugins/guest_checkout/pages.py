@@ -14,12 +14,14 @@ from qudao.core.orders.checkout import visible_products
 from qudao.core.orders.service import place_order
 from qudao.core.pricing.engine import resolve_prices
 from qudao.plugins.guest_checkout import service
+from qudao.web.api.catalog import catalog_page
 from qudao.web.api.orders import parse_guest
 from qudao.web.context import RequestContext
 from qudao.web.pages.common import form_data, render, staff_or_login
 from sqlalchemy import inspect as sa_inspect
 
 SHARE_COOKIE_DAYS = 30
+PAGE_SIZE = 24
 
 
 def _one(form: dict[str, Any], key: str) -> str:
@@ -37,7 +39,9 @@ async def share_redirect(ctx: RequestContext, code: str) -> Response[Any]:
         raise NotFound("this share link does not exist")
     await ctx.session.commit()
     base = f"/t/{ctx.tenant.slug}"
-    return Redirect(f"{base}/guest/p/{quote(link.sku, safe='')}", status_code=303, cookies=[
+    # signed-in users land on the storefront's product page, visitors on the guest order page
+    target = f"{base}/p/" if ctx.user is not None else f"{base}/guest/p/"
+    return Redirect(target + quote(link.sku, safe=""), status_code=303, cookies=[
         Cookie(key=service.SHARE_COOKIE, value=link.code, path=base, max_age=SHARE_COOKIE_DAYS * 86400,
                httponly=True, samesite="lax")])
 
@@ -64,6 +68,25 @@ async def _product_page(ctx: RequestContext, sku: str, *, status_code: int = 200
     return render(ctx, "guest_checkout/product.html", status_code=status_code, product=product, price=price,
                   values=values or {"qty": str(max(product.min_qty or 1, 1))}, errors=errors or [],
                   violations=violations or [], form_key=secrets.token_urlsafe(16))
+
+
+@get("/guest")
+async def guest_catalog(ctx: RequestContext, q: str | None = None, page_no: str | None = None) -> Response[Any]:
+    """What a guest may order, at retail prices, each with a link to its order page."""
+    if ctx.user is not None:
+        return Redirect(f"/t/{ctx.tenant.slug}/")
+    try:
+        n = min(max(int(page_no or 1), 1), 10_000)
+    except ValueError:
+        n = 1
+    q = (q or "").strip()[:100]
+    ctx.guest = {}
+    try:
+        result = await catalog_page(ctx, q or None, None, PAGE_SIZE, (n - 1) * PAGE_SIZE)
+    finally:
+        ctx.guest = None
+    return render(ctx, "guest_checkout/catalog.html", items=result["items"], total=result["total"], q=q,
+                  page_no=n, pages=max(1, -(-result["total"] // PAGE_SIZE)))
 
 
 @get("/guest/p/{sku:str}")
@@ -161,4 +184,4 @@ async def admin_convert(ctx: RequestContext, request: Request, number: str) -> R
     return Redirect(f"/t/{ctx.tenant.slug}/admin/guest-checkout?done={quote(customer.code, safe='')}")
 
 
-HANDLERS = [share_redirect, guest_product, guest_order, my_links, my_links_create, admin_page, admin_convert]
+HANDLERS = [share_redirect, guest_catalog, guest_product, guest_order, my_links, my_links_create, admin_page, admin_convert]
