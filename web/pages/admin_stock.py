@@ -1,0 +1,227 @@
+"""Admin: stock per product and warehouse, adjustments, ledger, low stock, stocktakes, warehouses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.response import Response
+from qudao.core.auth.models import User
+from qudao.core.catalog.models import Product
+from qudao.core.catalog.service import product_by_sku, search_filter
+from qudao.core.errors import InputError, NotFound, QudaoError
+from qudao.core.inventory.models import Stock, Warehouse
+from qudao.core.inventory.service import available_expr, counts_in_transit, upsert_warehouse
+from qudao.core.inventory.stocktake import (
+    adjust_on_hand,
+    count_sheet,
+    ledger,
+    low_stock,
+    post_stocktake,
+    set_low_threshold,
+)
+from qudao.web.context import RequestContext
+from qudao.web.pages.admin_util import back, checkbox, page, page_number, paging, recover
+from qudao.web.pages.common import staff_or_login
+from sqlalchemy import func, select
+
+WAREHOUSE_ROLES = ("warehouse",)
+
+
+async def _warehouses(ctx: RequestContext) -> list[Warehouse]:
+    return list((await ctx.session.scalars(select(Warehouse).order_by(Warehouse.code))).all())
+
+
+@get("/admin/stock")
+async def stock_list(ctx: RequestContext, q: str | None = None, warehouse: str | None = None,
+                     p: str | None = None) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    avail = available_expr(counts_in_transit(ctx.tenant))
+    stmt = (select(Product.sku, Product.name, Warehouse.code, Stock.on_hand, Stock.reserved, Stock.in_transit,
+                   avail.label("available"), Stock.low_threshold)
+            .join(Product, (Product.id == Stock.product_id) & (Product.tenant_id == Stock.tenant_id))
+            .join(Warehouse, (Warehouse.id == Stock.warehouse_id) & (Warehouse.tenant_id == Stock.tenant_id)))
+    if q and q.strip():
+        stmt = stmt.where(search_filter(q))
+    if warehouse:
+        stmt = stmt.where(Warehouse.code == warehouse)
+    total = await ctx.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pg = paging(total, page_number(p))
+    rows = (await ctx.session.execute(stmt.order_by(Product.sku, Warehouse.code).limit(pg["size"])
+                                      .offset(pg["offset"]))).all()
+    return page(ctx, "admin/stock.html", rows=rows, pg=pg, q=q or "", warehouse=warehouse or "",
+                warehouses=await _warehouses(ctx), in_transit_counts=counts_in_transit(ctx.tenant))
+
+
+async def _product_stock(ctx: RequestContext, product: Product) -> dict[str, Any]:
+    cit = counts_in_transit(ctx.tenant)
+    rows = (await ctx.session.execute(
+        select(Warehouse, Stock).outerjoin(
+            Stock, (Stock.warehouse_id == Warehouse.id) & (Stock.tenant_id == Warehouse.tenant_id)
+            & (Stock.product_id == product.id)).order_by(Warehouse.code))).all()
+    levels = []
+    for wh, st in rows:
+        on_hand, reserved, transit = (st.on_hand, st.reserved, st.in_transit) if st else (0, 0, 0)
+        levels.append({"warehouse": wh, "on_hand": on_hand, "reserved": reserved, "in_transit": transit,
+                       "available": on_hand - reserved + (transit if cit else 0),
+                       "low_threshold": st.low_threshold if st else None})
+    moves = await ledger(ctx.session, product.id)
+    users = {}
+    ids = {m.user_id for m, _ in moves if m.user_id}
+    if ids:
+        users = dict((await ctx.session.execute(select(User.id, User.email).where(User.id.in_(ids)))).all())
+    return {"product": product, "levels": levels, "moves": moves, "users": users}
+
+
+@get("/admin/stock/product/{sku:str}")
+async def product_stock(ctx: RequestContext, sku: str) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    product = await product_by_sku(ctx.session, sku)
+    return page(ctx, "admin/product_stock.html", **await _product_stock(ctx, product))
+
+
+async def _stock_form(request: Request) -> dict[str, Any]:
+    return {k: v for k, v in (await request.form()).items() if isinstance(v, str) and k != "_csrf_token"}
+
+
+@post("/admin/stock/product/{sku:str}/set")
+async def product_stock_set(ctx: RequestContext, request: Request, sku: str) -> Response[Any]:
+    """Set the counted quantity on hand; the difference goes to the ledger with the reason."""
+    if (r := staff_or_login(ctx, WAREHOUSE_ROLES)) is not None:
+        return r
+    assert ctx.user is not None
+    await product_by_sku(ctx.session, sku)
+    form = await _stock_form(request)
+    try:
+        _, delta = await adjust_on_hand(ctx.session, sku, form, user_id=ctx.user.id)
+        await ctx.session.commit()
+    except InputError as exc:
+        await recover(ctx)
+        product = await product_by_sku(ctx.session, sku)
+        return page(ctx, "admin/product_stock.html", status_code=422, errors=exc.errors, form=form,
+                    **await _product_stock(ctx, product))
+    return back(ctx, f"/stock/product/{sku}", f"On hand set ({delta:+d})")
+
+
+@post("/admin/stock/product/{sku:str}/threshold")
+async def product_stock_threshold(ctx: RequestContext, request: Request, sku: str) -> Response[Any]:
+    if (r := staff_or_login(ctx, WAREHOUSE_ROLES)) is not None:
+        return r
+    await product_by_sku(ctx.session, sku)
+    form = await _stock_form(request)
+    try:
+        await set_low_threshold(ctx.session, sku, form)
+        await ctx.session.commit()
+    except InputError as exc:
+        await recover(ctx)
+        product = await product_by_sku(ctx.session, sku)
+        return page(ctx, "admin/product_stock.html", status_code=422, errors=exc.errors, tform=form,
+                    **await _product_stock(ctx, product))
+    return back(ctx, f"/stock/product/{sku}", "Low-stock threshold saved")
+
+
+@get("/admin/stock/low")
+async def stock_low(ctx: RequestContext) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    rows = await low_stock(ctx.session, counts_in_transit(ctx.tenant))
+    return page(ctx, "admin/stock_low.html", rows=rows)
+
+
+@get("/admin/stock/stocktake")
+async def stocktake(ctx: RequestContext, warehouse: str | None = None, blind: str | None = None) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    warehouses = await _warehouses(ctx)
+    wh, rows = (None, [])
+    if warehouse:
+        wh, rows = await count_sheet(ctx.session, warehouse)
+    return page(ctx, "admin/stocktake.html", warehouses=warehouses, wh=wh, rows=rows, blind=bool(blind),
+                counts={})
+
+
+@post("/admin/stock/stocktake")
+async def stocktake_post(ctx: RequestContext, request: Request) -> Response[Any]:
+    if (r := staff_or_login(ctx, WAREHOUSE_ROLES)) is not None:
+        return r
+    assert ctx.user is not None
+    form = await _stock_form(request)
+    code = form.get("warehouse", "")
+    counts = {k[6:-1]: v for k, v in form.items() if k.startswith("count[") and k.endswith("]")}
+    try:
+        variances = await post_stocktake(ctx.session, code, counts, user_id=ctx.user.id,
+                                         note=(form.get("note") or "stocktake")[:500])
+        await ctx.session.commit()
+    except QudaoError as exc:
+        await recover(ctx)
+        errors = exc.errors if isinstance(exc, InputError) else [{"field": "warehouse", "message": exc.detail}]
+        wh, rows = (None, [])
+        if isinstance(exc, InputError):
+            wh, rows = await count_sheet(ctx.session, code)
+        return page(ctx, "admin/stocktake.html", status_code=422, warehouses=await _warehouses(ctx), wh=wh,
+                    rows=rows, blind=checkbox(form, "blind"), counts=counts, errors=errors,
+                    flash="Nothing was posted: fix the marked rows.", flash_kind="error")
+    summary = ", ".join(f"{sku} {d:+d}" for sku, d in variances) or "no differences"
+    return back(ctx, "/stock", f"Stocktake posted: {summary}"[:300], warehouse=code)
+
+
+@get("/admin/warehouses")
+async def warehouse_list(ctx: RequestContext) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    return page(ctx, "admin/warehouses.html", warehouses=await _warehouses(ctx))
+
+
+@get("/admin/warehouses/new")
+async def warehouse_new(ctx: RequestContext) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    return page(ctx, "admin/warehouse_form.html", wh=None)
+
+
+@get("/admin/warehouses/{code:str}")
+async def warehouse_edit(ctx: RequestContext, code: str) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    wh = await ctx.session.scalar(select(Warehouse).where(Warehouse.code == code))
+    if wh is None:
+        raise NotFound(f"no warehouse '{code}'")
+    return page(ctx, "admin/warehouse_form.html", wh=wh, form={"code": wh.code, "name": wh.name})
+
+
+async def _warehouse_save(ctx: RequestContext, request: Request, code: str | None) -> Response[Any]:
+    form = await _stock_form(request)
+    creating = code is None
+    code = str(form.get("code") or "").strip() if code is None else code
+    try:
+        if creating and await ctx.session.scalar(select(Warehouse.id).where(Warehouse.code == code)) is not None:
+            raise InputError(f"a warehouse with code '{code}' already exists", field="code")
+        await upsert_warehouse(ctx.session, code, {"name": form.get("name")})
+        await ctx.session.commit()
+    except InputError as exc:
+        await recover(ctx)
+        wh = None if creating else await ctx.session.scalar(select(Warehouse).where(Warehouse.code == code))
+        return page(ctx, "admin/warehouse_form.html", status_code=422, wh=wh, form=form, errors=exc.errors)
+    return back(ctx, "/warehouses", f"Saved warehouse {code}")
+
+
+@post("/admin/warehouses/new")
+async def warehouse_create(ctx: RequestContext, request: Request) -> Response[Any]:
+    if (r := staff_or_login(ctx, WAREHOUSE_ROLES)) is not None:
+        return r
+    return await _warehouse_save(ctx, request, None)
+
+
+@post("/admin/warehouses/{code:str}")
+async def warehouse_update(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
+    if (r := staff_or_login(ctx, WAREHOUSE_ROLES)) is not None:
+        return r
+    if await ctx.session.scalar(select(Warehouse.id).where(Warehouse.code == code)) is None:
+        raise NotFound(f"no warehouse '{code}'")
+    return await _warehouse_save(ctx, request, code)
+
+
+HANDLERS = [stock_list, product_stock, product_stock_set, product_stock_threshold, stock_low, stocktake,
+            stocktake_post, warehouse_list, warehouse_new, warehouse_edit, warehouse_create, warehouse_update]
