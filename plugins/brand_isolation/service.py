@@ -72,6 +72,10 @@ async def replace_access(session: AsyncSession, brands: list[Brand], *, customer
     """Replace the whole list for one customer or tier. Returns True when it had none before."""
     assert (customer_id is None) != (tier_id is None)
     target = BrandAccess.customer_id == customer_id if customer_id is not None else BrandAccess.tier_id == tier_id
+    # Serialize concurrent replacements of one list (row lock on PostgreSQL; SQLite has one writer).
+    owner = (select(Customer.id).where(Customer.id == customer_id) if customer_id is not None
+             else select(Tier.id).where(Tier.id == tier_id))
+    await session.execute(owner.with_for_update())
     had = await session.scalar(select(BrandAccess.id).where(target).limit(1))
     await session.execute(delete(BrandAccess).where(target).execution_options(synchronize_session=False))
     for brand in brands:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
+from qudao.core.errors import Conflict
 from qudao.core.validation import Fields
 from qudao.plugins.guest_checkout import service
 from qudao.web.api.common import json_body
 from qudao.web.context import RequestContext, require_staff, require_user
+from sqlalchemy.exc import IntegrityError
 
 TAGS = ["guest_checkout"]
 
@@ -59,7 +61,11 @@ async def convert_guest(request: Request, ctx: RequestContext, number: str) -> R
     customer = await service.convert(ctx, order, await json_body(request), user.id)
     view = {"code": customer.code, "name": customer.name, "contacts": customer.contacts,
             "addresses": customer.addresses, "from_order": order.number}
-    await ctx.session.commit()
+    try:
+        await ctx.session.commit()
+    except IntegrityError:  # a concurrent conversion of the same order or code won
+        await ctx.session.rollback()
+        raise Conflict("this guest or customer code was just taken; reload and try again") from None
     return Response(view, status_code=201)
 
 

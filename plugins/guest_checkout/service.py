@@ -20,6 +20,7 @@ from qudao.core.plugins.context import TenantContext
 from qudao.core.validation import check_code
 from qudao.plugins.guest_checkout.models import Conversion, GuestAttempt, ShareLink, ShareOrder
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 PLUGIN = "guest_checkout"
@@ -137,8 +138,15 @@ async def create_link(ctx: TenantContext, user: User, sku: str) -> tuple[ShareLi
     link = ShareLink(code=secrets.token_urlsafe(6).replace("-", "x").replace("_", "y"), product_id=product.id,
                      sku=product.sku, sharer_user_id=user.id, sharer_kind=user.kind,
                      sharer_customer_id=user.customer_id if user.kind == "customer" else None, clicks=0)
-    ctx.session.add(link)
-    await ctx.session.flush()
+    try:
+        async with ctx.session.begin_nested():
+            ctx.session.add(link)
+    except IntegrityError:  # the same sharer asked twice at once: return the winner's link
+        existing = await ctx.session.scalar(select(ShareLink).where(ShareLink.sharer_user_id == user.id,
+                                                                    ShareLink.product_id == product.id))
+        if existing is None:
+            raise
+        return existing, False
     return link, True
 
 
