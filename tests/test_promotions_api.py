@@ -511,3 +511,24 @@ def test_purchase_limit_per_customer(tenant: TenantAPI) -> None:
     assert order(tenant.buyer("C2"), ("A", 3)).status_code == 201  # another customer has its own
     tenant.ok("post", f"/orders/{first.json()['number']}/status", {"status": "rejected"})
     assert order(buyer, ("A", 3)).status_code == 201
+
+
+def test_guests_get_only_untargeted_promotions() -> None:
+    from types import SimpleNamespace
+
+    from qudao.plugins.promotions.service import _matches
+
+    def p(**kw: Any) -> Any:
+        base = {"target_tiers": False, "target_customers": False, "customer_types": [], "regions": [], "groups": []}
+        return SimpleNamespace(**{**base, **kw})
+
+    store = SimpleNamespace(id=1, tier_id=7, type="store", region="广东/深圳", groups=["north"])
+    assert _matches(p(), None, set(), set())
+    assert not _matches(p(target_tiers=True), None, {7}, set())
+    assert not _matches(p(regions=["广东"]), None, set(), set())
+    assert _matches(p(target_tiers=True), store, {7}, set())
+    assert not _matches(p(target_tiers=True), store, set(), set())  # its tier was removed: nobody
+    assert _matches(p(regions=["广东"], customer_types=["store"], groups=["north", "x"]), store, set(), set())
+    assert not _matches(p(regions=["广西"]), store, set(), set())
+    assert not _matches(p(customer_types=["key_account"]), store, set(), set())
+    assert not _matches(p(groups=["south"]), store, set(), set())

@@ -682,7 +682,10 @@ async def record(ctx: TenantContext, order: Any, applied: list[dict[str, Any]]) 
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
-            refusals.append(("promotion_limit_exceeded", f"Promotion {entry['code']} has been used up"))
+            if entry.get("coupon"):
+                refusals.append(("coupon_invalid", f"Coupon of promotion {entry['code']} has been used up"))
+            else:
+                refusals.append(("promotion_limit_exceeded", f"Promotion {entry['code']} has been used up"))
             continue
         promo = await session.get(Promotion, (ctx.tenant.id, pid))
         if promo is None:
@@ -690,7 +693,7 @@ async def record(ctx: TenantContext, order: Any, applied: list[dict[str, Any]]) 
         if customer_id is not None and (promo.uses_per_customer is not None or promo.limit_per_customer is not None):
             n, units = (await customer_uses(ctx, customer_id, [pid])).get(pid, (0, 0))
             if promo.uses_per_customer is not None and n + 1 > promo.uses_per_customer:
-                refusals.append(("promotion_limit_exceeded",
+                refusals.append(("coupon_invalid" if entry.get("coupon") else "promotion_limit_exceeded",
                                  f"Promotion {promo.code} may be used {promo.uses_per_customer} time(s) per customer"))
                 continue
             if promo.limit_per_customer is not None and units + entry["qty"] > promo.limit_per_customer:
