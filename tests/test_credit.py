@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -349,7 +350,9 @@ def _age_items(test_settings: Any, slug: str, days: int) -> None:
                                {"d": date.today() - timedelta(days=days), "t": tid})
         await engine.dispose()
 
-    asyncio.run(run())
+    # in a thread of its own: Playwright's sync API may keep an event loop running in this one
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
 
 
 def test_overdue_balance_blocks_new_orders_when_asked(tenant: TenantAPI, test_settings: Any) -> None:
