@@ -311,3 +311,23 @@ def test_with_brand_isolation_guests_follow_guest_settings(tenant: TenantAPI) ->
     assert [line["sku"] for line in q["lines"]] == ["R-2"]
     q = buyer.ok("post", "/cart/quote", {"lines": lines})
     assert [line["sku"] for line in q["lines"]] == ["R-1"]
+
+
+def test_other_tenant_cannot_touch_guest_orders_or_links(tenant: TenantAPI, other_tenant: TenantAPI) -> None:
+    setup(tenant)
+    enable(tenant)
+    enable(other_tenant)
+    order = anon(tenant, "/orders", {"lines": [{"sku": "R-1", "qty": 1}], "guest": GUEST}).json()
+    link = tenant.ok("post", "/share-links", {"sku": "R-1"})
+    assert other_tenant.post(f"/guest-orders/{order['number']}/customer", json={"code": "X1"}).status_code == 404
+    assert other_tenant.ok("get", "/guest-orders")["total"] == 0
+    assert other_tenant.ok("get", "/share-links")["total"] == 0
+    assert other_tenant.post("/share-links", json={"sku": "R-1"}).status_code == 422
+    resp = tenant.client.get(f"/t/{other_tenant.slug}/s/{link['code']}", follow_redirects=False)
+    assert resp.status_code == 404
+    # tenant A's token on tenant B's paths
+    resp = tenant.client.post(f"/t/{other_tenant.slug}/api/v1/guest-orders/{order['number']}/customer",
+                              json={"code": "X1"}, headers=tenant.headers)
+    assert resp.status_code == 404
+    assert tenant.ok("get", "/share-links")["items"][0]["clicks"] == 0
+    assert other_tenant.get("/customers/X1").status_code == 404
