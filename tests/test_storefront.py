@@ -8,6 +8,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -282,7 +283,7 @@ def test_checkout_places_order_equal_to_quote_and_is_double_submit_safe(shop: tu
     orders = t.ok("get", "/orders")["items"]
     assert [o["number"] for o in orders] == [number]
     order = t.ok("get", f"/orders/{number}")
-    assert order["total"] == "44.00"  # 3 x 9.00 + 2 x 8.50 = quote
+    assert Decimal(order["total"]) == Decimal("44.00")  # 3 x 9.00 + 2 x 8.50 = the cart's quote
     assert order["delivery_address"].startswith("上海市") and order["note"] == "请上午送"
     assert stock_of(t, "TEA-1")["reserved"] == 3
     assert cart_skus(b) == {}
