@@ -331,3 +331,15 @@ def test_other_tenant_cannot_touch_guest_orders_or_links(tenant: TenantAPI, othe
     assert resp.status_code == 404
     assert tenant.ok("get", "/share-links")["items"][0]["clicks"] == 0
     assert other_tenant.get("/customers/X1").status_code == 404
+
+
+def test_menus_and_settings_page(tenant: TenantAPI) -> None:
+    enable(tenant)
+    base = f"/t/{tenant.slug}"
+    page = tenant.client.get(f"{base}/admin/plugins/guest_checkout", headers=tenant.headers)
+    assert page.status_code == 200 and "max_orders_per_ip" in page.text
+    assert f"{base}/admin/guest-checkout" in tenant.client.get(f"{base}/admin", headers=tenant.headers).text
+    assert f"{base}/guest" in tenant.client.get(f"{base}/").text
+    enable(tenant, False)
+    assert f"{base}/guest\"" not in tenant.client.get(f"{base}/").text
+    assert tenant.client.get(f"{base}/admin/guest-checkout", headers=tenant.headers).status_code == 404
