@@ -79,6 +79,7 @@ def shop(web: Any, tenant: TenantAPI) -> tuple[TenantAPI, Browser]:
     email = setup_shop(tenant)
     b = Browser(web, tenant.slug)
     b.login(email)
+    b.email = email  # type: ignore[attr-defined]
     return tenant, b
 
 
@@ -284,6 +285,9 @@ def test_checkout_places_order_equal_to_quote_and_is_double_submit_safe(shop: tu
     assert [o["number"] for o in orders] == [number]
     order = t.ok("get", f"/orders/{number}")
     assert Decimal(order["total"]) == Decimal("44.00")  # 3 x 9.00 + 2 x 8.50 = the cart's quote
+    api_quote = t.as_user(b.email).ok("post", "/cart/quote", {"lines": [{"sku": "TEA-1", "qty": 3},
+                                                                        {"sku": "TEA-2", "qty": 2}]})
+    assert Decimal(api_quote["total"]) == Decimal(order["total"])
     assert order["delivery_address"].startswith("上海市") and order["note"] == "请上午送"
     assert stock_of(t, "TEA-1")["reserved"] == 3
     assert cart_skus(b) == {}
@@ -377,3 +381,28 @@ def test_other_tenant_cannot_see_products(shop: tuple[TenantAPI, Browser], other
     assert b.get("/p/SECRET-1").status_code == 404
     resp = b.post("/cart/add", {"sku": "SECRET-1", "qty": "1"}, hx=True)
     assert "flash error" in resp.text
+
+
+def test_promotion_adjustment_shown_with_its_source(shop: tuple[TenantAPI, Browser]) -> None:
+    t, b = shop
+    t.ok("put", "/plugins/promotions", {"enabled": True})
+    t.ok("put", "/promotions/SAVE5", {"kind": "threshold_amount_off", "threshold": "20.00", "amount": "5.00"})
+    b.post("/cart/add", {"sku": "TEA-1", "qty": "3"}, hx=True)  # 27.00 -> 22.00
+    html = b.get("/cart").text
+    assert "¥27.00" in html and "-¥5.00" in html and "¥22.00" in html
+    assert "promotions" in html  # the adjustment names its source
+    resp = b.post("/checkout", {"idempotency_key": checkout_key(b), "address_text": "Road 1"})
+    number = resp.headers["location"].split("/orders/")[1].split("?")[0]
+    page = b.get(f"/orders/{number}").text
+    assert "-¥5.00" in page and "¥22.00" in page
+
+
+def test_guest_catalog_at_retail_prices(web: Any, tenant: TenantAPI) -> None:
+    setup_shop(tenant)
+    tenant.ok("put", "/plugins/guest_checkout", {"enabled": True})
+    html = web.get(f"/t/{tenant.slug}/").text
+    assert "TEA-1" in html and "¥15.00" in html  # retail price
+    assert "TEA-2" not in html  # no retail price: not sold to guests
+    assert f'action="/t/{tenant.slug}/cart/add"' not in html
+    assert web.get(f"/t/{tenant.slug}/p/TEA-2").status_code == 404
+    assert "¥15.00" in web.get(f"/t/{tenant.slug}/p/TEA-1").text
