@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import itertools
 import os
+import socket
 import tempfile
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -180,3 +183,36 @@ def web_login(c: TestClient[Any], slug: str, email: str, password: str = PASSWOR
     resp = c.post(f"/t/{slug}/login", data={"email": email, "password": password, "_csrf_token": csrf_of(c)},
                   follow_redirects=False)
     assert resp.status_code in (302, 303), resp.text[:500]
+
+
+# --- a live server on 127.0.0.1 (browser tests, concurrency tests) ---------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(client: Any, test_settings: Any) -> Iterator[str]:
+    """The app served by uvicorn in a thread (its own engine; the job broker is shared)."""
+    import uvicorn
+    from qudao.core.plugins.host import get_host
+    from qudao.web.app import create_app
+
+    app = create_app(test_settings, get_host(), manage_broker=False)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("live server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+

@@ -68,10 +68,10 @@ def idempotency_scope(ctx: TenantContext) -> str:
     return f"guest:{phone}"
 
 
-async def find_idempotent(ctx: TenantContext, key: str | None) -> Order | None:
+async def find_idempotent(ctx: TenantContext, key: str | None, scope: str | None = None) -> Order | None:
     if not key:
         return None
-    return await ctx.session.scalar(select(Order).where(Order.idempotency_scope == idempotency_scope(ctx),
+    return await ctx.session.scalar(select(Order).where(Order.idempotency_scope == (scope or idempotency_scope(ctx)),
                                                         Order.idempotency_key == key))
 
 
@@ -82,7 +82,8 @@ async def place_order(ctx: TenantContext, body: dict[str, Any], idempotency_key:
     """
     if idempotency_key is not None and (len(idempotency_key) > 200 or not idempotency_key.strip()):
         raise InputError("must be 1-200 characters", field="Idempotency-Key")
-    existing = await find_idempotent(ctx, idempotency_key)
+    scope = idempotency_scope(ctx)  # read now: a rollback below expires ctx.user
+    existing = await find_idempotent(ctx, idempotency_key, scope)
     if existing is not None:
         return existing, False
     delivery, note, address = _parse_delivery(body)
@@ -98,8 +99,8 @@ async def place_order(ctx: TenantContext, body: dict[str, Any], idempotency_key:
         move = await stock.reserve(session, cart.warehouse_id, pid, qty, count_in_transit=count_in_transit)
         moves.append(move)
         if move is None:
-            await session.rollback()
             sku = next(line.sku for line in cart.lines if line.product.id == pid)
+            await session.rollback()  # expires ORM objects: read what we need first
             raise Refused([{"code": "insufficient_stock",
                             "message": f"'{sku}' sold out while you were ordering; please check quantities."}])
     number = await next_order_number(session, ctx.tenant.id, ctx.tenant.timezone)
@@ -129,7 +130,7 @@ async def place_order(ctx: TenantContext, body: dict[str, Any], idempotency_key:
         await session.commit()
     except IntegrityError:
         await session.rollback()
-        again = await find_idempotent(ctx, idempotency_key)
+        again = await find_idempotent(ctx, idempotency_key, scope)
         if again is not None:
             return again, False
         raise

@@ -1,0 +1,61 @@
+"""Under concurrent orders nothing is oversold (SQLite and PostgreSQL, through a live server)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from tests.conftest import PASSWORD, TenantAPI
+
+
+async def _place_all(base: str, slug: str, tokens: list[str], sku: str, qty: int) -> list[httpx.Response]:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        async def one(i: int, token: str) -> httpx.Response:
+            return await http.post(f"/t/{slug}/api/v1/orders",
+                                   json={"lines": [{"sku": sku, "qty": qty}]},
+                                   headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"c-{i}"})
+
+        return await asyncio.gather(*(one(i, t) for i, t in enumerate(tokens)))
+
+
+def test_parallel_orders_never_oversell(live_server: str, tenant: TenantAPI) -> None:
+    tenant.ok("put", "/products/HOT", {"name": "Hot item", "price": "5.00"})
+    tenant.ok("put", "/warehouses/W", {"name": "W"})
+    tenant.ok("put", "/warehouses/W/stock/HOT", {"on_hand": 7})
+    buyers = [tenant.buyer(f"C{i}") for i in range(6)]
+    tokens = [b.token for b in buyers for _ in range(4)]  # 24 orders of 1 on 7 in stock
+    responses = asyncio.run(_place_all(live_server, tenant.slug, tokens, "HOT", 1))
+    codes = [r.status_code for r in responses]
+    assert codes.count(201) == 7, codes
+    assert set(codes) <= {201, 422}, [r.text for r in responses if r.status_code not in (201, 422)]
+    for r in responses:
+        if r.status_code == 422:
+            assert [v["code"] for v in r.json()["violations"]] == ["insufficient_stock"]
+    stock = tenant.ok("get", "/stock/HOT")[0]
+    assert (stock["on_hand"], stock["reserved"], stock["available"]) == (7, 7, 0)
+    numbers = {r.json()["number"] for r in responses if r.status_code == 201}
+    assert len(numbers) == 7  # unique order numbers under concurrency
+
+
+def test_same_idempotency_key_in_parallel_makes_one_order(live_server: str, tenant: TenantAPI) -> None:
+    tenant.ok("put", "/products/P", {"name": "P", "price": "1.00"})
+    tenant.ok("put", "/warehouses/W", {"name": "W"})
+    tenant.ok("put", "/warehouses/W/stock/P", {"on_hand": 100})
+    buyer = tenant.buyer("C1")
+
+    async def go() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=live_server, timeout=60) as http:
+            return await asyncio.gather(*(
+                http.post(f"/t/{tenant.slug}/api/v1/orders", json={"lines": [{"sku": "P", "qty": 2}]},
+                          headers={"Authorization": f"Bearer {buyer.token}", "Idempotency-Key": "same"})
+                for _ in range(6)))
+
+    responses = asyncio.run(go())
+    assert {r.status_code for r in responses} <= {200, 201}, [r.text for r in responses]
+    assert len({r.json()["number"] for r in responses}) == 1
+    assert tenant.ok("get", "/stock/P")[0]["reserved"] == 2
+    assert PASSWORD
+    listing: Any = buyer.ok("get", "/orders")
+    assert listing["total"] == 1
