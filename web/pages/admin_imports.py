@@ -1,0 +1,91 @@
+"""Admin: import products, customers and prices from .xlsx/CSV (all-or-nothing, errors by row
+and column), export them, and download example files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.response import Response
+from qudao.core.catalog import io as catalog_io
+from qudao.core.errors import InputError, NotFound
+from qudao.web.context import RequestContext
+from qudao.web.pages.admin_util import checkbox, page, recover
+from qudao.web.pages.common import staff_or_login
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download(data: bytes, filename: str, fmt: str) -> Response[bytes]:
+    media = XLSX if fmt == "xlsx" else "text/csv; charset=utf-8"
+    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _fmt(value: str | None) -> str:
+    return "csv" if value == "csv" else "xlsx"
+
+
+@get("/admin/imports")
+async def imports_page(ctx: RequestContext) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    return page(ctx, "admin/imports.html", kinds=catalog_io.KINDS, columns=catalog_io.COLUMNS, result=None)
+
+
+@post("/admin/imports/{kind:str}")
+async def import_upload(ctx: RequestContext, request: Request, kind: str) -> Response[Any]:
+    """Validate every row; store all rows or none. ``dry_run`` only validates."""
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    assert ctx.user is not None
+    if kind not in catalog_io.KINDS:
+        raise NotFound(f"nothing to import as '{kind}'")
+    form = await request.form()
+    upload = form.get("file")
+    dry_run = checkbox({k: v for k, v in form.items() if isinstance(v, str)}, "dry_run")
+    result = None
+    errors: list[dict[str, str]] = []
+    try:
+        if not isinstance(upload, UploadFile):
+            raise InputError("choose a file to import", field="file")
+        data = await upload.read()
+        result = await catalog_io.import_file(ctx.session, kind, upload.filename, data,
+                                              currency=ctx.tenant.currency, user_id=ctx.user.id)
+        if result.ok and not dry_run:
+            await ctx.session.commit()
+        else:
+            await recover(ctx)
+    except InputError as exc:
+        await recover(ctx)
+        errors = exc.errors
+    status = 422 if errors or (result is not None and not result.ok) else 200
+    return page(ctx, "admin/imports.html", status_code=status, kinds=catalog_io.KINDS, columns=catalog_io.COLUMNS,
+                result=result, dry_run=dry_run, errors=errors, kind=kind)
+
+
+@get("/admin/exports/{kind:str}")
+async def export(ctx: RequestContext, kind: str, format: str | None = None) -> Response[Any]:  # noqa: A002
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    if kind not in catalog_io.KINDS:
+        raise NotFound(f"nothing to export as '{kind}'")
+    fmt = _fmt(format)
+    columns, rows = await catalog_io.export_rows(ctx.session, kind)
+    data = catalog_io.to_xlsx(columns, rows, kind) if fmt == "xlsx" else catalog_io.to_csv(columns, rows)
+    return download(data, f"{ctx.tenant.slug}-{kind}.{fmt}", fmt)
+
+
+@get("/admin/imports/template/{kind:str}")
+async def import_template(ctx: RequestContext, kind: str, format: str | None = None) -> Response[Any]:  # noqa: A002
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    if kind not in catalog_io.KINDS:
+        raise NotFound(f"no template for '{kind}'")
+    fmt = _fmt(format)
+    columns, rows = catalog_io.template_rows(kind)
+    data = catalog_io.to_xlsx(columns, rows, kind) if fmt == "xlsx" else catalog_io.to_csv(columns, rows)
+    return download(data, f"{kind}-template.{fmt}", fmt)
+
+
+HANDLERS = [imports_page, import_upload, export, import_template]
