@@ -448,3 +448,57 @@ def test_other_tenant_cannot_touch_credit(tenant: TenantAPI, client: Any) -> Non
     other.ok("put", "/credit/C1", {"limit": "99.00"})
     assert credit(tenant)["limit"] == "10.00"
     assert credit(other, "C1")["limit"] == "99.00"
+
+
+# --- paid orders ------------------------------------------------------------------------
+
+
+def _mark_paid(test_settings: Any, slug: str, number: str) -> None:
+    """What the payments side does when an order becomes fully paid: the hook in its transaction."""
+    from qudao.core.db.session import Database, bind_tenant
+    from qudao.core.orders.models import Order
+    from qudao.core.plugins.context import TenantContext
+    from qudao.core.plugins.host import get_host
+    from qudao.tenants.models import Tenant
+    from sqlalchemy import select
+
+    async def run() -> None:
+        db = Database(test_settings.database_url)
+        async with db.session() as session:
+            tenant = await session.scalar(select(Tenant).where(Tenant.slug == slug))
+            await bind_tenant(session, tenant.id)
+            host = get_host()
+            ctx = TenantContext(tenant=tenant, session=session, hooks=host.hooks_for(frozenset({"credit"})),
+                                plugin_settings={"credit": host.metas["credit"].defaults()})
+            found = await session.scalar(select(Order).where(Order.number == number))
+            for result in ctx.hooks.qudao_order_paid(ctx=ctx, order=found):
+                if asyncio.iscoroutine(result):
+                    await result
+            await session.commit()
+        await db.dispose()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
+
+
+def test_paid_orders_settle_their_credit_once(tenant: TenantAPI, test_settings: Any) -> None:
+    setup_shop(tenant, price="10.00")
+    enable(tenant)
+    buyer = tenant.buyer("C1")
+    tenant.ok("put", "/credit/C1", {"limit": "100.00"})
+    n1 = order(buyer, 3).json()["number"]
+    n2 = order(buyer, 5).json()["number"]
+    tenant.ok("post", "/credit/C1/payments", {"amount": "10.00"})  # applied to n1 (oldest) first
+    assert credit(tenant)["used"] == "70.00"
+    _mark_paid(test_settings, tenant.slug, n1)
+    assert credit(tenant) == {"limit": "100.00", "used": "50.00", "available": "50.00"}  # 20.00 still held by n1
+    _mark_paid(test_settings, tenant.slug, n1)  # a repeated event changes nothing
+    assert credit(tenant)["used"] == "50.00"
+    buyer.ok("post", f"/orders/{n1}/status", {"status": "cancelled"})  # nothing left to release
+    assert credit(tenant)["used"] == "50.00"
+    _mark_paid(test_settings, tenant.slug, n2)
+    assert credit(tenant)["used"] == "0.00"
+    ledger = tenant.ok("get", "/credit/C1/ledger")
+    assert ledger["items"] == []
+    settles = [(e["order"], e["amount"]) for e in ledger["entries"] if e["kind"] == "settle"]
+    assert sorted(settles) == sorted([(n1, "-20.00"), (n2, "-50.00")])

@@ -21,7 +21,7 @@ from qudao.core.customers.models import Customer
 from qudao.core.errors import InputError, NotFound
 from qudao.core.plugin_api import parse_money
 from qudao.plugins.credit import service
-from qudao.plugins.credit.models import ADJUSTMENT, CreditAccount, to_minor
+from qudao.plugins.credit.models import CreditAccount, to_minor
 from qudao.web.api.common import json_body, upserted
 from qudao.web.context import RequestContext, require_staff, require_user
 
@@ -115,25 +115,25 @@ async def customer_or_404(ctx: RequestContext, code: str) -> Customer:
     return customer
 
 
-async def readable_account(ctx: RequestContext, code: str) -> tuple[Customer, CreditAccount]:
-    """Staff read any line; a buyer only its own customer's (404 for any other, as if it did not exist)."""
-    user = require_user(ctx)
-    if user.kind != "staff" and (ctx.customer is None or ctx.customer.code != code):
-        raise NotFound(f"no customer '{code}'")
-    customer = await customer_or_404(ctx, code)
-    account = await service.account_for(ctx.session, customer.id)
-    if account is None:
-        raise NotFound(f"customer '{code}' has no credit line")
-    return customer, account
-
-
-async def account_for_staff(ctx: RequestContext, code: str) -> tuple[Customer, CreditAccount]:
-    require_staff(ctx, FINANCE)
+async def line_of(ctx: RequestContext, code: str) -> tuple[Customer, CreditAccount]:
     customer = await customer_or_404(ctx, code)
     account = await service.account_for(ctx.session, customer.id)
     if account is None:
         raise NotFound(f"customer '{code}' has no credit line; set one with PUT /credit/{code}")
     return customer, account
+
+
+async def readable_account(ctx: RequestContext, code: str) -> tuple[Customer, CreditAccount]:
+    """Staff read any line; a buyer only its own customer's (404 for any other, as if it did not exist)."""
+    user = require_user(ctx)
+    if user.kind != "staff" and (ctx.customer is None or ctx.customer.code != code):
+        raise NotFound(f"no customer '{code}'")
+    return await line_of(ctx, code)
+
+
+async def account_for_staff(ctx: RequestContext, code: str) -> tuple[Customer, CreditAccount]:
+    require_staff(ctx, FINANCE)
+    return await line_of(ctx, code)
 
 
 # --- handlers ------------------------------------------------------------------
@@ -142,12 +142,7 @@ async def account_for_staff(ctx: RequestContext, code: str) -> tuple[Customer, C
 @get("/credit", tags=["credit"])
 async def list_credit(ctx: RequestContext) -> list[dict[str, Any]]:
     require_staff(ctx)
-    from sqlalchemy import select
-
-    rows = (await ctx.session.execute(
-        select(CreditAccount, Customer).join(Customer, Customer.id == CreditAccount.customer_id)
-        .order_by(Customer.code))).all()
-    return [(await service.standing(ctx, account)).view(customer) for account, customer in rows]
+    return [st.view(customer) for customer, st in await service.all_lines(ctx)]
 
 
 @put("/credit/{customer:str}", tags=["credit"])
@@ -211,12 +206,8 @@ async def post_adjustment(ctx: RequestContext, request: Request, customer: str) 
     if errors:
         raise InputError(errors)
     amount = parse_amount(data, account.currency, signed=True)
-    minor = to_minor(amount, account.currency)
     try:
-        if minor > 0:
-            entry = await service.debit(ctx, account, minor, note=note or "")
-        else:
-            entry = await service.repay(ctx, account, -minor, kind=ADJUSTMENT, note=note or "")
+        entry = await service.adjust(ctx, account, to_minor(amount, account.currency), note=note or "")
     except service.CreditRefused as exc:  # nothing was written
         raise InputError(str(exc), field="amount") from None
     await ctx.session.commit()

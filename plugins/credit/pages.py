@@ -15,8 +15,8 @@ from litestar.response import Redirect, Response
 from qudao.core.customers.models import Customer
 from qudao.core.errors import InputError, NotFound
 from qudao.plugins.credit import service
-from qudao.plugins.credit.api import FINANCE, parse_amount, parse_line
-from qudao.plugins.credit.models import ADJUSTMENT, CreditAccount, from_minor, to_minor
+from qudao.plugins.credit.api import FINANCE, line_of, parse_amount, parse_line
+from qudao.plugins.credit.models import CreditAccount, from_minor, to_minor
 from qudao.web.context import RequestContext
 from qudao.web.pages.common import buyer_or_login, form_data, render, staff_or_login
 from sqlalchemy import select
@@ -54,15 +54,7 @@ def _detail_url(ctx: RequestContext, code: str, flash: str | None = None) -> str
 
 
 async def _rows(ctx: RequestContext) -> list[dict[str, Any]]:
-    rows = (await ctx.session.execute(
-        select(CreditAccount, Customer).join(Customer, Customer.id == CreditAccount.customer_id)
-        .order_by(Customer.code))).all()
-    out = []
-    for account, customer in rows:
-        view = (await service.standing(ctx, account)).view(customer)
-        view["name"] = customer.name
-        out.append(view)
-    return out
+    return [{**st.view(customer), "name": customer.name} for customer, st in await service.all_lines(ctx)]
 
 
 async def _customers(ctx: RequestContext) -> list[Customer]:
@@ -88,16 +80,6 @@ async def _detail_page(ctx: RequestContext, customer: Customer, account: CreditA
         values=values or {}, form=form, flash=flash, flash_kind="error" if errors else "ok",
         limit_value=str(from_minor(account.limit_minor, account.currency)),
     )
-
-
-async def _customer_account(ctx: RequestContext, code: str) -> tuple[Customer, CreditAccount]:
-    customer = await service.customer_by_code(ctx.session, code)
-    if customer is None:
-        raise NotFound(f"no customer '{code}'")
-    account = await service.account_for(ctx.session, customer.id)
-    if account is None:
-        raise NotFound(f"customer '{code}' has no credit line")
-    return customer, account
 
 
 @get("/admin/credit")
@@ -129,7 +111,7 @@ async def admin_create(ctx: RequestContext, request: Request) -> Response[Any]:
 async def admin_detail(ctx: RequestContext, code: str, done: str | None = None) -> Response[Any]:
     if (redirect := staff_or_login(ctx)) is not None:
         return redirect
-    customer, account = await _customer_account(ctx, code)
+    customer, account = await line_of(ctx, code)
     return await _detail_page(ctx, customer, account, flash=FLASHES.get(done or ""))
 
 
@@ -137,7 +119,7 @@ async def admin_detail(ctx: RequestContext, code: str, done: str | None = None) 
 async def admin_save(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
     if (redirect := staff_or_login(ctx, FINANCE)) is not None:
         return redirect
-    customer, account = await _customer_account(ctx, code)
+    customer, account = await line_of(ctx, code)
     form = await form_data(request)
     try:
         limit, fields = parse_line(_line_body(form), account.currency)
@@ -153,7 +135,7 @@ async def admin_save(ctx: RequestContext, request: Request, code: str) -> Respon
 async def admin_payment(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
     if (redirect := staff_or_login(ctx, FINANCE)) is not None:
         return redirect
-    customer, account = await _customer_account(ctx, code)
+    customer, account = await line_of(ctx, code)
     form = await form_data(request)
     try:
         amount = parse_amount({"amount": _one(form, "amount")}, account.currency)
@@ -171,18 +153,14 @@ async def admin_payment(ctx: RequestContext, request: Request, code: str) -> Res
 async def admin_adjustment(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
     if (redirect := staff_or_login(ctx, FINANCE)) is not None:
         return redirect
-    customer, account = await _customer_account(ctx, code)
+    customer, account = await line_of(ctx, code)
     form = await form_data(request)
     note = _one(form, "note")[:500]
     try:
         if not note:
             raise InputError("is required: say why the balance changes", field="note")
         amount = parse_amount({"amount": _one(form, "amount")}, account.currency, signed=True)
-        minor = to_minor(amount, account.currency)
-        if minor > 0:
-            await service.debit(ctx, account, minor, note=note)
-        else:
-            await service.repay(ctx, account, -minor, kind=ADJUSTMENT, note=note)
+        await service.adjust(ctx, account, to_minor(amount, account.currency), note=note)
     except (InputError, service.CreditRefused) as exc:
         errors = exc.errors if isinstance(exc, InputError) else [{"field": "amount", "message": str(exc)}]
         return await _detail_page(ctx, customer, account, status_code=422, errors=errors, values=form,

@@ -169,6 +169,28 @@ async def standing(ctx: Any, account: CreditAccount) -> Standing:
                     blocks=blocks_when_overdue(ctx, account))
 
 
+async def all_lines(ctx: Any) -> list[tuple[Customer, Standing]]:
+    """Every credit line of the tenant with its standing, in two queries (by customer code)."""
+    today = tenant_today(ctx)
+    rows = (await ctx.session.execute(
+        select(CreditAccount, Customer).join(Customer, Customer.id == CreditAccount.customer_id)
+        .order_by(Customer.code))).all()
+    late = {
+        r[0]: (int(r[1] or 0), r[2]) for r in (await ctx.session.execute(
+            select(CreditHold.account_id, func.sum(CreditHold.outstanding_minor), func.min(CreditHold.due_date))
+            .where(CreditHold.status == HOLD_HELD, CreditHold.outstanding_minor > 0,
+                   CreditHold.due_date.is_not(None), CreditHold.due_date < today)
+            .group_by(CreditHold.account_id))).all()
+    }
+    return [
+        (customer, Standing(account=account, valid=account.valid_on(today),
+                            overdue_minor=late.get(account.id, (0, None))[0],
+                            overdue_since=late.get(account.id, (0, None))[1],
+                            blocks=blocks_when_overdue(ctx, account)))
+        for account, customer in rows
+    ]
+
+
 # --- checks --------------------------------------------------------------------
 
 
@@ -357,6 +379,13 @@ async def debit(ctx: Any, account: CreditAccount, amount_minor: int, *, note: st
     return await _entry(ctx, account, ADJUSTMENT, amount_minor, note=note)
 
 
+async def adjust(ctx: Any, account: CreditAccount, delta_minor: int, *, note: str) -> CreditEntry:
+    """Finance's correction: + books an open item (debit), - is allocated like a repayment."""
+    if delta_minor > 0:
+        return await debit(ctx, account, delta_minor, note=note)
+    return await repay(ctx, account, -delta_minor, kind=ADJUSTMENT, note=note)
+
+
 async def set_line(ctx: Any, customer: Customer, limit: Decimal, fields: dict[str, Any]) -> tuple[CreditAccount, bool]:
     """Create or update a customer's credit line; returns (account, created)."""
     account = await account_for(ctx.session, customer.id)
@@ -422,6 +451,6 @@ async def open_items(session: AsyncSession, account: CreditAccount) -> list[Cred
 
 __all__ = [
     "ADJUSTMENT", "CODE_LIMIT", "CODE_OVERDUE", "CreditRefused", "HOLD_RELEASED", "HOLD_SETTLED", "Standing",
-    "account_for", "check_amount", "close_order", "customer_by_code", "debit", "entry_view", "item_view",
+    "account_for", "adjust", "all_lines", "check_amount", "close_order", "customer_by_code", "debit", "entry_view", "item_view",
     "ledger", "open_items", "repay", "set_line", "standing", "take_for_order",
 ]
