@@ -62,6 +62,11 @@ def app(test_settings: Any) -> Any:
 @pytest.fixture(scope="session")
 def client(app: Any) -> Iterator[TestClient[Any]]:
     with TestClient(app, raise_server_exceptions=False) as c:
+        if os.environ.get("QUDAO_TEST_REDIS_URL"):
+            # jobs go to Redis: run a worker in this process so tests see them done
+            from qudao.workers.broker import start_local_worker
+
+            start_local_worker()
         yield c
 
 

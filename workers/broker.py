@@ -45,14 +45,26 @@ def setup_broker(settings: Settings, *, start_worker: bool = True) -> dramatiq.B
     _state["broker"] = broker
     set_job_sender(lambda actor, kwargs: send(actor, kwargs))
     if start_worker and settings.redis_url is None:
-        worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
+        start_local_worker()
+    return broker
+
+
+def start_local_worker(threads: int = 2) -> dramatiq.Worker:
+    """A worker thread in this process (the in-process default, and tests on Redis)."""
+    worker = _state.get("worker")
+    if worker is None:
+        worker = dramatiq.Worker(_state["broker"], worker_threads=threads, worker_timeout=100)
         worker.start()
         _state["worker"] = worker
-    return broker
+    return worker
 
 
 def send(actor_name: str, kwargs: dict[str, Any]) -> None:
     broker: dramatiq.Broker = _state["broker"]
+    if actor_name not in broker.actors:
+        from qudao.workers import registry
+
+        registry.declare_all(broker)  # a job module imported after start
     actor = broker.get_actor(actor_name)
     actor.send_with_options(kwargs=kwargs)
 
@@ -72,11 +84,15 @@ def current_broker() -> dramatiq.Broker | None:
 
 
 def join(timeout_ms: int = 30_000) -> None:
-    """Tests: wait until the in-process queues are empty and the worker is idle."""
+    """Tests: wait until the queues are empty and the local worker is idle (stub or Redis)."""
     broker = _state.get("broker")
     worker = _state.get("worker")
-    if isinstance(broker, StubBroker):
-        for queue in list(broker.queues):
+    if broker is None:
+        return
+    for queue in list(broker.get_declared_queues()):
+        if isinstance(broker, StubBroker):
             broker.join(queue, timeout=timeout_ms, fail_fast=False)
-        if worker is not None:
-            worker.join()
+        else:
+            broker.join(queue, timeout=timeout_ms)
+    if worker is not None:
+        worker.join()
