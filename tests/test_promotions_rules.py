@@ -153,3 +153,16 @@ def test_property_the_chosen_discount_is_the_best_and_never_too_much(rules: list
                 else (subtotal * rule.percent / 100).quantize(D("0.01"), rounding="ROUND_HALF_UP")
             best = max(best, min(raw, subtotal))
     assert saving == best
+
+
+def test_labels_in_english_and_chinese() -> None:
+    from qudao.plugins.promotions.service import label_for
+
+    each = amount_off("E", "100", "15", repeat=True)
+    assert label_for(each, "CNY", "en") == "15.00 off for every 100.00 spent"
+    assert label_for(each, "CNY", "zh") == "每满100.00减15.00"
+    coupon = R.Rule(code="W", kind=R.KIND_COUPON, percent=D("12.5"), threshold=D("0"), coupon="WELCOME")
+    assert label_for(coupon, "CNY", "zh") == "优惠券 WELCOME：立减12.5%"
+    gift = R.Rule(code="G", kind=R.KIND_THRESHOLD_GIFT, threshold=D("99"), gift_sku="CUP", gift_qty=2)
+    assert label_for(gift, "JPY", "en") == "Spend 99, get 2 × CUP free"
+    assert label_for(R.Rule(code="N", kind=R.KIND_SPECIAL_PRICE, name="双11特价", price=D("1")), "CNY") == "双11特价"

@@ -15,6 +15,7 @@ from typing import Any
 
 from qudao.core.plugin_api import Adjustment, GiftLine, PluginMeta, Setting, Violation, hookimpl  # noqa: F401
 from qudao.plugins.promotions import models  # noqa: F401 - registers the promotions_* tables
+from qudao.plugins.promotions import texts as T
 
 RELEASING = ("cancelled", "rejected")
 
@@ -74,7 +75,7 @@ class PromotionsPlugin:
             line.notes.append(f"was {line.unit_price}")
             line.unit_price = rule.price
             line.source = rule.source
-            line.source_label = service.label_for(rule, ctx.tenant.currency)
+            line.source_label = service.label_for(rule, ctx.tenant.currency, T.lang(ctx))
             info["lines"].append({"id": rule.id, "code": rule.code, "kind": rule.kind, "sku": line.sku,
                                   "qty": line.qty, "amount": str(saving), "coupon": rule.coupon is not None})
 
@@ -88,26 +89,27 @@ class PromotionsPlugin:
         info["order"], info["upsell"], info["base"] = [], [], str(cart.subtotal)
         if not offer.rules:
             return []
-        currency = ctx.tenant.currency
+        currency, language = ctx.tenant.currency, T.lang(ctx)
         lines = [R.Line(li.sku, li.qty, li.unit_price) for li in cart.lines if not li.gift]
         result = R.evaluate_order(offer.rules, Decimal(cart.subtotal), lines, service.currency_places(ctx))
         info["base"] = str(result.base)
         out: list[Any] = []
         for applied in result.bundles + result.discounts:
             rule = applied.rule
-            out.append(Adjustment(source=rule.source, label=service.label_for(rule, currency), amount=-applied.amount))
+            out.append(Adjustment(source=rule.source, label=service.label_for(rule, currency, language),
+                                  amount=-applied.amount))
             info["order"].append({"id": rule.id, "code": rule.code, "kind": rule.kind, "qty": applied.qty,
                                   "amount": str(applied.amount), "coupon": rule.coupon is not None})
         for gift in result.gifts:
             rule = gift.rule
             qty = sum(li.qty for li in lines if li.sku == rule.sku) if rule.kind == R.KIND_BUY_X_GET_Y else 0
             out.append(GiftLine(source=rule.source, sku=gift.sku, qty=gift.qty,
-                                label=service.label_for(rule, currency)))
+                                label=service.label_for(rule, currency, language)))
             info["order"].append({"id": rule.id, "code": rule.code, "kind": rule.kind, "qty": qty,
                                   "gift_qty": gift.qty, "amount": "0", "coupon": rule.coupon is not None})
         for upsell in result.upsells[:1]:
             info["upsell"].append({"code": upsell.rule.code, "missing": str(upsell.missing),
-                                   "message": _upsell_message(upsell, currency)})
+                                   "message": _upsell_message(upsell, currency, language)})
         return out
 
     @hookimpl
@@ -127,10 +129,8 @@ class PromotionsPlugin:
                 key = str(cart.coupon).strip().upper()
                 if any(R.discount_for(r, base, service.currency_places(ctx)) > 0 for r in offer.rules
                        if r.coupon and r.coupon.upper() == key and r.kind in R.DISCOUNT_KINDS):
-                    cart.warnings.append(Violation(
-                        "coupon_not_combined",
-                        f"Coupon {cart.coupon} is not combined with a promotion that saves more; that one applies",
-                    ))
+                    cart.warnings.append(Violation("coupon_not_combined",
+                                                   T.text(T.lang(ctx), "coupon_beaten", c=cart.coupon)))
                 else:
                     violations.append(Violation("coupon_not_applicable", _coupon_miss(offer, str(cart.coupon), base, ctx)))
         lines = [R.Line(li.sku, li.qty, li.unit_price) for li in cart.lines if not li.gift]
@@ -142,11 +142,8 @@ class PromotionsPlugin:
                 continue
             have = R.over_limit(rule, lines)
             if have is not None:
-                violations.append(Violation(
-                    "promotion_limit_exceeded",
-                    f"At most {rule.limit_per_order} × {rule.sku} per order at the price of promotion "
-                    f"{rule.code}; the cart has {have}",
-                ))
+                violations.append(Violation("promotion_limit_exceeded", T.text(
+                    T.lang(ctx), "limit_order", n=rule.limit_per_order, sku=rule.sku, code=rule.code, have=have)))
         if ctx.customer is not None:
             per_customer = [rules[e["id"]] for e in limited
                             if e["id"] in rules and rules[e["id"]].limit_per_customer is not None]
@@ -157,11 +154,9 @@ class PromotionsPlugin:
                     want = sum(li.qty for li in lines if li.sku == rule.sku)
                     assert rule.limit_per_customer is not None
                     if had + want > rule.limit_per_customer:
-                        violations.append(Violation(
-                            "promotion_limit_exceeded",
-                            f"At most {rule.limit_per_customer} × {rule.sku} per customer at the price of "
-                            f"promotion {rule.code}; {max(rule.limit_per_customer - had, 0)} left",
-                        ))
+                        violations.append(Violation("promotion_limit_exceeded", T.text(
+                            T.lang(ctx), "limit_customer", n=rule.limit_per_customer, sku=rule.sku, code=rule.code,
+                            left=max(rule.limit_per_customer - had, 0))))
         if not placing:
             for upsell in info.get("upsell", []):
                 cart.warnings.append(Violation("promotion_available", upsell["message"]))
@@ -193,30 +188,30 @@ class PromotionsPlugin:
             await service.release(ctx, order)
 
 
-def _upsell_message(upsell: Any, currency: str) -> str:
+def _upsell_message(upsell: Any, currency: str, language: str) -> str:
     from qudao.core.money import fmt
     from qudao.plugins.promotions import rules as R
 
     rule = upsell.rule
     more = fmt(upsell.missing, currency)
     if rule.kind == R.KIND_THRESHOLD_AMOUNT and rule.amount is not None:
-        return f"Add {more} more for {fmt(rule.amount, currency)} off"
+        return T.text(language, "upsell_amount", more=more, a=fmt(rule.amount, currency))
     if rule.kind == R.KIND_THRESHOLD_PERCENT and rule.percent is not None:
-        return f"Add {more} more for {format(rule.percent.normalize(), 'f')}% off"
-    return f"Add {more} more to get {rule.gift_qty} × {rule.gift_sku} free"
+        return T.text(language, "upsell_percent", more=more, p=format(rule.percent.normalize(), "f"))
+    return T.text(language, "upsell_gift", more=more, q=rule.gift_qty, sku=rule.gift_sku)
 
 
 def _coupon_miss(offer: Any, coupon: str, base: Decimal, ctx: Any) -> str:
     from qudao.core.money import fmt
 
-    currency = ctx.tenant.currency
+    currency, language = ctx.tenant.currency, T.lang(ctx)
     for rule in offer.rules:
         if rule.coupon and rule.coupon.upper() == coupon.strip().upper():
             if rule.threshold is not None and base < rule.threshold:
-                return (f"Coupon {rule.coupon} needs a subtotal of at least {fmt(rule.threshold, currency)}; "
-                        f"add {fmt(rule.threshold - base, currency)} more")
+                return T.text(language, "coupon_short", c=rule.coupon, t=fmt(rule.threshold, currency),
+                              more=fmt(rule.threshold - base, currency))
             break
-    return f"Coupon {coupon} does not apply to this cart"
+    return T.text(language, "coupon_no_match", c=coupon)
 
 
 plugin = PromotionsPlugin()

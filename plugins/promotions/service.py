@@ -15,6 +15,7 @@ from qudao.core.errors import InputError
 from qudao.core.money import fmt, parse_money, places
 from qudao.core.plugin_api import TenantContext, utcnow
 from qudao.plugins.promotions import rules as R
+from qudao.plugins.promotions import texts as T
 from qudao.plugins.promotions.models import Promotion, PromotionTarget, Redemption
 from sqlalchemy import func, select, update
 
@@ -467,32 +468,36 @@ def _pct(value: Decimal | None) -> str | None:
     return text
 
 
-def label_for(promo: Promotion | R.Rule, currency: str) -> str:
-    """The name, else a description such as "Spend 100.00, save 20.00"."""
+def label_for(promo: Promotion | R.Rule, currency: str, language: str = "en") -> str:
+    """The name, else a description such as "Spend 100.00, save 20.00" / "满100.00减20.00"."""
     if promo.name:
         return promo.name
-    kind = promo.kind
-    t = fmt(promo.threshold, currency) if promo.threshold is not None else None
-    if kind in (R.KIND_THRESHOLD_AMOUNT, R.KIND_COUPON) and promo.amount is not None:
-        each = " for every" if promo.repeat else ""
-        amount = fmt(promo.amount, currency)
+
+    def say(key: str, **values: Any) -> str:
+        return T.text(language, key, **values)
+
+    def money(value: Decimal | None) -> str:
+        return fmt(value, currency) if value is not None else ""
+
+    kind, t = promo.kind, money(promo.threshold)
+    if kind in (R.KIND_THRESHOLD_AMOUNT, R.KIND_THRESHOLD_PERCENT, R.KIND_COUPON):
+        a, p = money(promo.amount), _pct(promo.percent)
         if kind == R.KIND_COUPON and not promo.threshold:
-            return f"Coupon {promo.coupon}: {amount} off"
-        prefix = f"Coupon {promo.coupon}: " if kind == R.KIND_COUPON else ""
-        return f"{prefix}{amount} off{each} {t} spent" if promo.repeat else f"{prefix}Spend {t}, save {amount}"
-    if kind in (R.KIND_THRESHOLD_PERCENT, R.KIND_COUPON) and promo.percent is not None:
-        prefix = f"Coupon {promo.coupon}: " if kind == R.KIND_COUPON else ""
-        if kind == R.KIND_COUPON and not promo.threshold:
-            return f"{prefix}{_pct(promo.percent)}% off"
-        return f"{prefix}Spend {t}, save {_pct(promo.percent)}%"
+            rest = say("flat_amount", a=a) if promo.amount is not None else say("flat_percent", p=p)
+        elif promo.amount is not None:
+            rest = say("amount_off_each" if promo.repeat else "amount_off", t=t, a=a)
+        else:
+            rest = say("percent_off", t=t, p=p)
+        return say("coupon", c=promo.coupon, rest=rest) if kind == R.KIND_COUPON else rest
     if kind == R.KIND_THRESHOLD_GIFT:
-        return f"Spend {t}, get {promo.gift_qty or 1} × {promo.gift_sku} free"
+        return say("gift_each" if promo.repeat else "gift", t=t, q=promo.gift_qty or 1, sku=promo.gift_sku)
     if kind == R.KIND_SPECIAL_PRICE:
-        return f"Special price {fmt(promo.price, currency) if promo.price is not None else ''}"
+        return say("special", price=money(promo.price))
     if kind == R.KIND_BUY_X_GET_Y:
-        return f"Buy {promo.buy_qty} {promo.sku}, get {promo.gift_qty or 1} {promo.gift_sku or promo.sku} free"
+        return say("buy_get_each" if promo.repeat else "buy_get", x=promo.buy_qty, sku=promo.sku,
+                   y=promo.gift_qty or 1, gift=promo.gift_sku or promo.sku)
     if kind == R.KIND_BUNDLE:
-        return f"Bundle {promo.code} for {fmt(promo.price, currency) if promo.price is not None else ''}"
+        return say("bundle", code=promo.code, price=money(promo.price))
     return promo.code
 
 
@@ -506,7 +511,8 @@ def view(ctx: TenantContext, promo: Promotion, targets: tuple[list[str], list[st
 
     orders, given = used or (0, Decimal("0"))
     return {
-        "code": promo.code, "name": promo.name, "label": label_for(promo, currency), "kind": promo.kind,
+        "code": promo.code, "name": promo.name, "label": label_for(promo, currency, T.lang(ctx)),
+        "kind": promo.kind,
         "threshold": money(promo.threshold), "amount": money(promo.amount), "percent": _pct(promo.percent),
         "sku": promo.sku, "price": money(promo.price), "gift_sku": promo.gift_sku, "gift_qty": promo.gift_qty,
         "buy_qty": promo.buy_qty, "repeat": promo.repeat, "items": list(promo.items or []) or None,
@@ -629,22 +635,23 @@ async def offer(ctx: TenantContext, coupon: str | None) -> Offer:
         ])
     usable: list[Promotion] = []
     coupon_problem = None
+    language = T.lang(ctx)
     for p in promos:
         if p.coupon_key is not None and p.coupon_key != entered:
             continue
         problem = None
         if p.uses_limit is not None and p.used_count >= p.uses_limit:
-            problem = "has been used up"
+            problem = "coupon_used_up"
         elif p.uses_per_customer is not None and (
             customer is None or uses.get(p.id, (0, 0))[0] >= p.uses_per_customer
         ):
-            problem = "was already used as often as allowed" if customer is not None else "needs a customer account"
+            problem = "coupon_used_by_you" if customer is not None else "coupon_needs_account"
         if problem is None:
             usable.append(p)
         elif p.coupon_key is not None:
-            coupon_problem = f"Coupon {coupon} {problem}"
+            coupon_problem = T.text(language, problem, c=coupon)
     if entered and not any(p.coupon_key == entered for p in usable) and coupon_problem is None:
-        coupon_problem = f"Coupon {coupon} is not valid"
+        coupon_problem = T.text(language, "coupon_unknown", c=coupon)
     result = Offer([to_rule(p) for p in usable], coupon_problem, {p.id: p for p in usable})
     cache[key] = result
     return result
@@ -672,6 +679,7 @@ async def record(ctx: TenantContext, order: Any, applied: list[dict[str, Any]]) 
         await session.flush()
     customer_id = getattr(order, "customer_id", None)
     refusals: list[tuple[str, str]] = []
+    language = T.lang(ctx)
     for entry in sorted(applied, key=lambda e: e["id"]):
         pid = entry["id"]
         result = await session.execute(
@@ -682,10 +690,8 @@ async def record(ctx: TenantContext, order: Any, applied: list[dict[str, Any]]) 
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
-            if entry.get("coupon"):
-                refusals.append(("coupon_invalid", f"Coupon of promotion {entry['code']} has been used up"))
-            else:
-                refusals.append(("promotion_limit_exceeded", f"Promotion {entry['code']} has been used up"))
+            refusals.append(("coupon_invalid" if entry.get("coupon") else "promotion_limit_exceeded",
+                             T.text(language, "used_up", code=entry["code"])))
             continue
         promo = await session.get(Promotion, (ctx.tenant.id, pid))
         if promo is None:
@@ -694,13 +700,13 @@ async def record(ctx: TenantContext, order: Any, applied: list[dict[str, Any]]) 
             n, units = (await customer_uses(ctx, customer_id, [pid])).get(pid, (0, 0))
             if promo.uses_per_customer is not None and n + 1 > promo.uses_per_customer:
                 refusals.append(("coupon_invalid" if entry.get("coupon") else "promotion_limit_exceeded",
-                                 f"Promotion {promo.code} may be used {promo.uses_per_customer} time(s) per customer"))
+                                 T.text(language, "uses_customer", code=promo.code, n=promo.uses_per_customer)))
                 continue
             if promo.limit_per_customer is not None and units + entry["qty"] > promo.limit_per_customer:
                 left = max(promo.limit_per_customer - units, 0)
                 refusals.append(("promotion_limit_exceeded",
-                                 f"At most {promo.limit_per_customer} × {promo.sku} per customer at the price of "
-                                 f"promotion {promo.code}; {left} left"))
+                                 T.text(language, "limit_customer", n=promo.limit_per_customer, sku=promo.sku,
+                                        code=promo.code, left=left)))
                 continue
         session.add(Redemption(
             promotion_id=pid, order_id=order.id, customer_id=customer_id, code=entry["code"],
