@@ -221,3 +221,8 @@ def live_server(client: Any, test_settings: Any) -> Iterator[str]:
     thread.join(timeout=10)
 
 
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread."""
+    items.sort(key=lambda item: "/browser/" in str(item.fspath))

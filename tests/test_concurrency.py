@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import httpx
+from qudao.core.asyncutil import run_sync
 
 from tests.conftest import PASSWORD, TenantAPI
 
@@ -26,7 +27,7 @@ def test_parallel_orders_never_oversell(live_server: str, tenant: TenantAPI) -> 
     tenant.ok("put", "/warehouses/W/stock/HOT", {"on_hand": 7})
     buyers = [tenant.buyer(f"C{i}") for i in range(6)]
     tokens = [b.token for b in buyers for _ in range(4)]  # 24 orders of 1 on 7 in stock
-    responses = asyncio.run(_place_all(live_server, tenant.slug, tokens, "HOT", 1))
+    responses = run_sync(_place_all(live_server, tenant.slug, tokens, "HOT", 1))
     codes = [r.status_code for r in responses]
     assert codes.count(201) == 7, codes
     assert set(codes) <= {201, 422}, [r.text for r in responses if r.status_code not in (201, 422)]
@@ -52,7 +53,7 @@ def test_same_idempotency_key_in_parallel_makes_one_order(live_server: str, tena
                           headers={"Authorization": f"Bearer {buyer.token}", "Idempotency-Key": "same"})
                 for _ in range(6)))
 
-    responses = asyncio.run(go())
+    responses = run_sync(go())
     assert {r.status_code for r in responses} <= {200, 201}, [r.text for r in responses]
     assert len({r.json()["number"] for r in responses}) == 1
     assert tenant.ok("get", "/stock/P")[0]["reserved"] == 2
