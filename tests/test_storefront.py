@@ -406,3 +406,32 @@ def test_guest_catalog_at_retail_prices(web: Any, tenant: TenantAPI) -> None:
     assert f'action="/t/{tenant.slug}/cart/add"' not in html
     assert web.get(f"/t/{tenant.slug}/p/TEA-2").status_code == 404
     assert "¥15.00" in web.get(f"/t/{tenant.slug}/p/TEA-1").text
+
+
+def test_order_window_and_unavailable_product_explained(shop: tuple[TenantAPI, Browser]) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    t, b = shop
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    start, end = (now + timedelta(hours=2)).strftime("%H:%M"), (now + timedelta(hours=3)).strftime("%H:%M")
+    t.ok("put", "/settings/ordering", {"order_window": {"start": start, "end": end}})
+    b.post("/cart/add", {"sku": "TEA-1", "qty": "1"}, hx=True)
+    b.post("/cart/add", {"sku": "ZEN-1", "qty": "1"}, hx=True)
+    t.ok("put", "/products/ZEN-1", {"active": False})
+    html = b.get("/cart").text
+    assert f"{start}" in html and f"{end}" in html  # the window, in the rules box and in the refusal
+    assert 'id="violations"' in html and "Matcha" in html and 'id="checkout"' not in html
+    resp = b.post("/checkout", {"idempotency_key": "k-" + uuid.uuid4().hex, "address_text": "Road 1"})
+    assert resp.status_code == 422 and "flash error" in resp.text
+    assert cart_skus(b) == {"TEA-1": 1, "ZEN-1": 1}
+    assert t.ok("get", "/orders")["items"] == []
+
+
+def test_format_address() -> None:
+    from qudao.web.pages.store_checkout import format_address
+
+    assert format_address("  Road 1 ") == "Road 1"
+    assert format_address({"contact": "张三", "phone": "138", "address": "上海 1 号"}) == "张三 138 上海 1 号"
+    assert format_address({"street": "X"}) == "X"
+    assert format_address(None) == ""

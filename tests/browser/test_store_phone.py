@@ -24,6 +24,7 @@ def test_buyer_orders_on_phone_and_confirms_receipt(phone: Any, live_server: str
     page.wait_for_url(f"{base}/")
 
     # search by pinyin initials of 乌龙茶: the grid narrows to that product, at the tier price
+    page.screenshot(path="/tmp/store-catalog.png")
     page.fill("#q", "wlc")
     page.press("#q", "Enter")
     page.wait_for_selector("#product-TEA-2", state="detached")
