@@ -435,3 +435,20 @@ def test_format_address() -> None:
     assert format_address({"contact": "张三", "phone": "138", "address": "上海 1 号"}) == "张三 138 上海 1 号"
     assert format_address({"street": "X"}) == "X"
     assert format_address(None) == ""
+
+
+def test_coupon_is_kept_with_the_cart_and_used_at_checkout(shop: tuple[TenantAPI, Browser]) -> None:
+    t, b = shop
+    t.ok("put", "/plugins/promotions", {"enabled": True})
+    t.ok("put", "/promotions/TEN", {"kind": "coupon", "amount": "10.00"})
+    b.post("/cart/add", {"sku": "ZEN-1", "qty": "1"}, hx=True)  # 30.00
+    bad = b.post("/cart/coupon", {"coupon": "NOPE"}, hx=True)
+    assert 'id="violations"' in bad.text and "¥30.00" in bad.text
+    assert b.post("/cart/coupon", {"coupon": "x" * 65}).status_code == 422
+    html = b.post("/cart/coupon", {"coupon": "TEN"}, hx=True).text
+    assert "-¥10.00" in html and "¥20.00" in html and 'id="checkout"' in html
+    resp = b.post("/checkout", {"idempotency_key": checkout_key(b), "address_text": "Road 1"})
+    assert resp.status_code == 303, resp.text
+    number = resp.headers["location"].split("/orders/")[1].split("?")[0]
+    assert Decimal(t.ok("get", f"/orders/{number}")["total"]) == Decimal("20.00")
+    assert 'value="TEN"' not in b.get("/cart").text  # the cart (and its coupon) is emptied with the order

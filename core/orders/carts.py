@@ -12,7 +12,7 @@ from qudao.core.catalog.models import Product
 from qudao.core.db.base import Base, TenantOwned, new_id, tenant_fk, utcnow
 from qudao.core.errors import InputError
 from qudao.core.orders.checkout import MAX_LINES, MAX_QTY
-from sqlalchemy import BigInteger, Integer, UniqueConstraint, delete, func, select, update
+from sqlalchemy import BigInteger, Integer, String, UniqueConstraint, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +29,7 @@ class SavedCart(TenantOwned, Base):
     )
 
     user_id: Mapped[int] = mapped_column(BigInteger)
+    coupon: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -151,11 +152,28 @@ async def set_qty(session: AsyncSession, user_id: int, product_id: int, qty: int
 
 
 async def clear(session: AsyncSession, user_id: int) -> None:
+    """Empty the cart (items and coupon)."""
     cart_id = await cart_id_for(session, user_id, create=False)
     if cart_id is not None:
         await session.execute(delete(SavedCartItem).where(SavedCartItem.cart_id == cart_id)
                               .execution_options(synchronize_session=False))
+        await session.execute(update(SavedCart).where(SavedCart.id == cart_id).values(coupon=None)
+                              .execution_options(synchronize_session=False))
         await _touch(session, cart_id)
+
+
+async def get_coupon(session: AsyncSession, user_id: int) -> str | None:
+    return await session.scalar(select(SavedCart.coupon).where(SavedCart.user_id == user_id))
+
+
+async def set_coupon(session: AsyncSession, user_id: int, coupon: str | None) -> None:
+    """Remember a coupon code for the next quote (None removes it); the pipeline judges it."""
+    coupon = (coupon or "").strip() or None
+    if coupon is not None and len(coupon) > 64:
+        raise InputError("must be at most 64 characters", field="coupon")
+    cart_id = await cart_id_for(session, user_id, create=True)
+    await session.execute(update(SavedCart).where(SavedCart.id == cart_id).values(coupon=coupon, updated_at=utcnow())
+                          .execution_options(synchronize_session=False))
 
 
 async def _touch(session: AsyncSession, cart_id: int) -> None:

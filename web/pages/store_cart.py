@@ -47,11 +47,13 @@ async def quote_cart(ctx: RequestContext) -> dict[str, Any]:
     """The saved cart, priced by the checkout pipeline, ready for the cart and checkout pages."""
     assert ctx.user is not None
     items = await carts.cart_items(ctx.session, ctx.user.id)
+    coupon = await carts.get_coupon(ctx.session, ctx.user.id)
     quote: Cart | None = None
     problems: list[str] = []
     if items:
         try:
-            quote = await build_cart(ctx, {"lines": [{"sku": p.sku, "qty": i.qty} for i, p in items]})
+            quote = await build_cart(ctx, {"lines": [{"sku": p.sku, "qty": i.qty} for i, p in items],
+                                           "coupon": coupon})
         except InputError as exc:
             problems = input_messages(exc.errors)
     names = {p.sku: p.name for _i, p in items}
@@ -70,7 +72,9 @@ async def quote_cart(ctx: RequestContext) -> dict[str, Any]:
     if quote is not None:
         violations = [explain(ctx, v.as_dict(), subtotal=quote.subtotal, qty=quote.qty, names=names)
                       for v in quote.violations]
-    return {"rows": rows, "quote": quote, "violations": problems + violations,
+    warnings = [explain(ctx, w.as_dict(), names=names) for w in quote.warnings] if quote else []
+    return {"rows": rows, "quote": quote, "violations": problems + violations, "warnings": warnings,
+            "coupon": coupon,
             "gifts": [line for line in quote.lines if line.gift] if quote else [],
             "rules": ordering_rules(ctx), "empty": not items}
 
@@ -119,6 +123,23 @@ async def update_item(ctx: RequestContext, request: Request, sku: str) -> Respon
                 flash, kind, status = _("This product is not in your cart."), "error", 404
     # HTMX only swaps 2xx answers: keep 200 there and show the message in the cart.
     return await _cart_page(ctx, flash=flash, flash_kind=kind, status_code=200 if hx(ctx) else status)
+
+
+@post("/cart/coupon", status_code=200)
+async def cart_coupon(ctx: RequestContext, request: Request) -> Response[Any]:
+    """Apply (or with ``remove``, drop) a coupon code; the promotions pipeline judges it in the quote."""
+    use_locale(ctx)
+    if (redirect := buyer_required(ctx)) is not None:
+        return redirect
+    assert ctx.user is not None
+    form = await request.form()
+    code = None if form.get("remove") else str(form.get("coupon") or "").strip()
+    if code and len(code) > 64:
+        return await _cart_page(ctx, flash=_("A coupon code has at most 64 characters."), flash_kind="error",
+                                status_code=200 if hx(ctx) else 422)
+    await carts.set_coupon(ctx.session, ctx.user.id, code or None)
+    await ctx.session.commit()
+    return await _cart_page(ctx, flash=_("Coupon removed.") if not code else None)
 
 
 @post("/cart/clear", status_code=200)
@@ -294,4 +315,4 @@ async def reorder(ctx: RequestContext, number: str) -> Response[Any]:
     return await _cart_page(ctx, flash=message, flash_kind="ok" if not skipped else "error")
 
 
-HANDLERS = [cart_page, update_item, clear_cart, quick_order_form, quick_order, reorder]
+HANDLERS = [cart_page, update_item, cart_coupon, clear_cart, quick_order_form, quick_order, reorder]

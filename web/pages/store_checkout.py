@@ -132,6 +132,7 @@ async def checkout(ctx: RequestContext, request: Request) -> Response[Any]:
             return Redirect(f"/t/{ctx.tenant.slug}/orders/{done.number}", status_code=303)
         return Redirect(f"/t/{ctx.tenant.slug}/cart", status_code=303)
     body["lines"] = lines
+    body["coupon"] = await carts.get_coupon(ctx.session, ctx.user.id)
     # empty the saved cart in the order's transaction: committed only with the order
     await carts.clear(ctx.session, ctx.user.id)
     try:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 20:29:59.336614
+Create Date: 2026-11-22 20:47:23.728540
 """
 
 from collections.abc import Sequence
@@ -482,6 +482,7 @@ def upgrade() -> None:
     op.create_table(
         "carts",
         sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("coupon", sa.String(length=64), nullable=True),
         sa.Column("updated_at", qudao.core.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("tenant_id", sa.BigInteger(), nullable=False),
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
