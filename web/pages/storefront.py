@@ -20,7 +20,7 @@ from qudao.core.pricing.engine import resolve_prices
 from qudao.web.api.catalog import catalog_page
 from qudao.web.context import RequestContext
 from qudao.web.pages.common import form_data
-from qudao.web.pages.store_base import _, hx, page, parse_qty, rollback, use_locale
+from qudao.web.pages.store_base import _, hx, ordering_rules, page, parse_qty, rollback, use_locale
 from sqlalchemy import select
 
 PAGE_SIZE = 24
@@ -66,7 +66,8 @@ async def store_home(ctx: RequestContext, q: str | None = None, brand: str | Non
     brand = (brand or "").strip()[:64]
     context: dict[str, Any] = {"q": q, "brand": brand, "items": [], "total": 0, "page_no": 1, "pages": 1,
                                "brands": [], "guest": guest, "can_browse": can_browse,
-                               "can_order": ctx.customer is not None}
+                               "can_order": ctx.customer is not None,
+                               "rules": ordering_rules(ctx) if ctx.customer is not None else []}
     if can_browse:
         n = _page_number(page_no)
         result = await catalog_page(ctx, q or None, brand or None, PAGE_SIZE, (n - 1) * PAGE_SIZE)
