@@ -40,6 +40,9 @@ def test_buyer_orders_on_phone_and_confirms_receipt(phone: Any, live_server: str
     box = page.locator("#store-menu").bounding_box()
     assert box is not None and box["y"] > 700
 
+    page.click("#product-TEA-1 h3")
+    page.wait_for_url(f"{base}/p/TEA-1")
+    page.screenshot(path="/tmp/store-product.png")
     page.click(f"#store-menu a[href='/t/{tenant.slug}/cart']")
     page.wait_for_url(f"{base}/cart")
     assert "¥27.00" in page.locator("#total").inner_text()
@@ -48,6 +51,7 @@ def test_buyer_orders_on_phone_and_confirms_receipt(phone: Any, live_server: str
     page.wait_for_url(f"{base}/checkout")
     page.fill("#address_text", "上海市黄浦区 1 号 张三 13800000000")
     page.fill("#note", "请上午送货")
+    page.screenshot(path="/tmp/store-checkout.png", full_page=True)
     page.click("#place-order")
     page.wait_for_url(re.compile(r".*/orders/SO\d{8}-\d{4}\?placed=1$"))
     number = re.search(r"/orders/(SO[\d-]+)", page.url).group(1)  # type: ignore[union-attr]
