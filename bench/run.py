@@ -137,6 +137,7 @@ def machine_info(pg_version: str) -> list[str]:
         f"| PostgreSQL | {pg_version} |",
         f"| Python | {platform.python_version()} |",
         f"| commit | {commit}{' (with uncommitted changes)' if dirty else ''} |",
+        f"| load average at start (1/5/15 min) | {' / '.join(f'{x:.2f}' for x in os.getloadavg())} |",
     ]
 
 
@@ -665,29 +666,46 @@ async def drop_database(url: str) -> None:
 # --- (e) tenant scaling --------------------------------------------------------------------
 
 
-def probe_tenant(server: Server, probe: API, plan: Plan) -> dict[str, float]:
-    """Sequential requests for one tenant: a catalog page and a 5-line quote as its buyer."""
-    lat_page, lat_quote = [], []
-    skus = [f"X{i:06d}" for i in range(5)]
+def probe_interleaved(targets: list[tuple[str, Server, API]], plan: Plan) -> dict[str, dict[str, float]]:
+    """Sequential requests for one tenant on each server, interleaved request by request (the order
+    alternates), so whatever else the machine does falls on both alike: a catalog page as the
+    tenant's buyer, and a 5-line quote every third round."""
+    lat: dict[str, dict[str, list[float]]] = {label: {"page": [], "quote": []} for label, _, _ in targets}
+    body = {"lines": [{"sku": f"X{i:06d}", "qty": 1} for i in range(5)]}
     with httpx.Client(timeout=60) as client:
         for _ in range(20):  # warm-up
-            client.get(probe.url("/products?limit=20"), headers=probe.headers)
+            for _label, _server, api in targets:
+                client.get(api.url("/products?limit=20"), headers=api.headers)
+                client.post(api.url("/cart/quote"), json=body, headers=api.headers)
         for i in range(plan.probe_requests):
-            t0 = time.perf_counter()
-            r = client.get(probe.url("/products?limit=20"), headers=probe.headers)
-            lat_page.append(time.perf_counter() - t0)
-            assert r.status_code == 200, r.text[:200]
-            if i % 3 == 0:
+            for label, _server, api in (targets if i % 2 == 0 else targets[::-1]):
                 t0 = time.perf_counter()
-                r = client.post(probe.url("/cart/quote"), json={"lines": [{"sku": s, "qty": 1} for s in skus]},
-                                headers=probe.headers)
-                lat_quote.append(time.perf_counter() - t0)
-                assert r.status_code == 200, r.text[:200]
-        before = server.statements()
-        client.get(probe.url("/products?limit=20"), headers=probe.headers)
-        sql = server.statements() - before
-    return {"page_p50": pct(lat_page, 50), "page_p99": pct(lat_page, 99), "quote_p50": pct(lat_quote, 50),
-            "quote_p99": pct(lat_quote, 99), "sql": sql, "n": len(lat_page)}
+                r = client.get(api.url("/products?limit=20"), headers=api.headers)
+                lat[label]["page"].append(time.perf_counter() - t0)
+                assert r.status_code == 200 and len(r.json()["items"]) == 20, r.text[:200]
+                if i % 3 == 0:
+                    t0 = time.perf_counter()
+                    r = client.post(api.url("/cart/quote"), json=body, headers=api.headers)
+                    lat[label]["quote"].append(time.perf_counter() - t0)
+                    assert r.status_code == 200 and not r.json()["violations"], r.text[:200]
+        out = {}
+        for label, server, api in targets:
+            before = server.statements()
+            client.get(api.url("/products?limit=20"), headers=api.headers)
+            sql = server.statements() - before
+            p, q = lat[label]["page"], lat[label]["quote"]
+            out[label] = {"page_p50": pct(p, 50), "page_p99": pct(p, 99), "page_mean": statistics.fmean(p),
+                          "quote_p50": pct(q, 50), "quote_p99": pct(q, 99), "sql": sql, "n": len(p)}
+    return out
+
+
+def setup_probe(engine: AsyncEngine, server: Server, others: int) -> API:
+    probe = signup(server.base, "bench-probe")
+    for i in range(others):
+        signup(server.base, f"bench-small-{i}")
+    asyncio.run(seed_probe_tenant(engine, asyncio.run(tenant_id(engine, probe.slug))))
+    probe.put("/customers/PROBE", {"name": "Probe buyer", "warehouse": "WH"})
+    return make_buyer(probe, "PROBE")
 
 
 # --- main ------------------------------------------------------------------------------------
@@ -763,14 +781,17 @@ Scale {plan.pgbench_scale}, on its own database, server stopped meanwhile.
 {chr(10).join(ratio_lines) if ratio_lines else ''}
 
 ## Tenant scaling (issue 8)
-One probe tenant (50 products, one buyer), measured with {plan.probe_requests} sequential
-`GET /products?limit=20` as its buyer (and a 5-line quote every third request) after 20 warm-up
-requests, first with 10 tenants in the database and then with {plan.tenants:,} (each added tenant
-has an owner, a warehouse, 20 products with stock and plugin settings). The server is restarted
-before each measurement; start-up time is from process start to the first 200 from `/healthz`.
+Two databases side by side: one with 10 tenants, one with {plan.tenants:,} (the benchmark tenants
+above plus filler tenants, each with an owner, a warehouse, 20 products with stock and plugin
+settings), each with the same probe tenant (50 products, one buyer) and its own server. The two
+servers are started one after the other (start-up time: process start to the first 200 from
+`/healthz`), then probed with {plan.probe_requests} sequential `GET /products?limit=20` as the probe's
+buyer and a 5-line `POST /cart/quote` every third round, **interleaved** request by request
+(alternating which goes first) after 20 warm-up rounds, so load from elsewhere on the machine
+falls on both alike.
 
-| tenants in the database | server start s | catalog p50 ms | catalog p99 ms | quote p50 ms | quote p99 ms | SQL per page |
-|---|---|---|---|---|---|---|
+| tenants in the database | server start s | catalog p50 ms | catalog p99 ms | catalog mean ms | quote p50 ms | quote p99 ms | SQL per page |
+|---|---|---|---|---|---|---|---|
 {block('tenants')}
 
 ## Web process memory
@@ -829,40 +850,27 @@ def main() -> int:
     owner_engine = create_async_engine(url, poolclass=NullPool)
     try:
         with running(server):
-            startup_small = server.start()
+            server.start()
             idle = server.rss()
             log("tenants via the signup API, bulk data via Core inserts")
             price = signup(server.base, "bench-price")
             orders = signup(server.base, "bench-orders")
-            probe = signup(server.base, "bench-probe")
-            for i in range(7):
-                signup(server.base, f"bench-small-{i}")
+            probe_buyer = setup_probe(owner_engine, server, others=7)  # 10 tenants so far
             t0 = time.perf_counter()
             counts = asyncio.run(seed_pricing_tenant(owner_engine, asyncio.run(tenant_id(owner_engine, price.slug)),
                                                      plan))
             skus = asyncio.run(seed_order_tenant(owner_engine, asyncio.run(tenant_id(owner_engine, orders.slug)),
                                                  plan))
-            probe_tid = asyncio.run(tenant_id(owner_engine, probe.slug))
-            asyncio.run(seed_probe_tenant(owner_engine, probe_tid))
             asyncio.run(analyze(owner_engine))
             results.sections["_pricing_data"] = [
                 f"{counts['tier_prices']:,} tier prices + {counts['customer_prices']:,} customer prices, "
                 f"{counts['stock']:,} stock rows; bulk-loaded in {time.perf_counter() - t0:.0f} s"]
             price.put("/customers/C00000", {"name": "Customer 0", "tier": "T0", "warehouse": "WH"})
             price_buyer = make_buyer(price, "C00000")
-            probe.put("/customers/PROBE", {"name": "Probe buyer", "warehouse": "WH"})
-            probe_buyer = make_buyer(probe, "PROBE")
             buyers = [make_buyer(orders, f"B{i:03d}") for i in range(plan.buyers)]
 
             log("(b) pricing a catalog page, in-process")
             asyncio.run(bench_pricing(url, price.slug, plan, results))
-
-            log("(e) tenant scaling: 10 tenants")
-            server.stop()
-            startup_small = server.start()
-            small = probe_tenant(server, probe_buyer, plan)
-            results.add("tenants", f"| 10 | {startup_small:.1f} | {ms(small['page_p50'])} | {ms(small['page_p99'])} | "
-                                   f"{ms(small['quote_p50'])} | {ms(small['quote_p99'])} | {small['sql']} |")
 
             log("(c) ordering under load")
             bench_ordering(server, buyers, skus, plan, results)
@@ -882,11 +890,30 @@ def main() -> int:
             asyncio.run(seed_filler_tenants(owner_engine, plan.tenants - 10, 20, plugin_names))
             asyncio.run(analyze(owner_engine))
             results.notes.append(f"{plan.tenants - 10:,} tenants bulk-loaded in {time.perf_counter() - t0:.0f} s")
-            startup_big = server.start()
-            big = probe_tenant(server, probe_buyer, plan)
-            results.add("tenants", f"| {plan.tenants:,} | {startup_big:.1f} | {ms(big['page_p50'])} | "
-                                   f"{ms(big['page_p99'])} | {ms(big['quote_p50'])} | {ms(big['quote_p99'])} | "
-                                   f"{big['sql']} |")
+            log("(e) a second database with 10 tenants, the same probe tenant, its own server")
+            small_url = make_url(url).set(database=f"{make_url(url).database}_t10").render_as_string(
+                hide_password=False)
+            asyncio.run(recreate_database(small_url))
+            upgrade_all(small_url, APP_ROLE)
+            small_engine = create_async_engine(small_url, poolclass=NullPool)
+            small_server = Server(small_url, workdir, args.plugins, args.redis_url)
+            small_server.starts = 100
+            with running(small_server):
+                small_server.start()
+                small_probe = setup_probe(small_engine, small_server, others=9)
+                asyncio.run(analyze(small_engine))
+                small_server.stop()
+                startup_small = small_server.start()
+                startup_big = server.start()
+                log("(e) probing both, interleaved")
+                both = probe_interleaved([("small", small_server, small_probe), ("big", server, probe_buyer)], plan)
+            asyncio.run(small_engine.dispose())
+            asyncio.run(drop_database(small_url))
+            for label, count, startup in (("small", 10, startup_small), ("big", plan.tenants, startup_big)):
+                r = both[label]
+                results.add("tenants", f"| {count:,} | {startup:.1f} | {ms(r['page_p50'])} | {ms(r['page_p99'])} | "
+                                       f"{ms(r['page_mean'])} | {ms(r['quote_p50'])} | {ms(r['quote_p99'])} | "
+                                       f"{r['sql']} |")
             idle_big = server.rss()
             results.add("memory", f"- idle after start with {plan.tenants:,} tenants: **{idle_big['VmRSS']:.0f} MiB** "
                                   "RSS (no per-tenant state is loaded at start-up)")
@@ -903,6 +930,9 @@ def main() -> int:
     results.notes.append("job broker: " + ("Redis" if args.redis_url else "in-process (no jobs are sent when an "
                                                                           "order is placed by core alone)"))
     results.notes.append(f"server logs: {workdir}")
+    results.notes.append("load average at the end (1/5/15 min): " + " / ".join(f"{x:.2f}" for x in os.getloadavg())
+                         + f" on {os.cpu_count()} vCPUs; other work on the machine during the run skews the "
+                         "figures (compare with the pgbench TPS of the same run)")
     duration = time.perf_counter() - t_start
     write_results(Path(args.output), command, started, duration, machine, results, plan,
                   "full" if args.full else "smoke" if args.smoke else "quick")
