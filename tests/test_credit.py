@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from qudao.core.asyncutil import run_sync
 
 from tests.conftest import TenantAPI, signup
 
@@ -350,9 +349,7 @@ def _age_items(test_settings: Any, slug: str, days: int) -> None:
                                {"d": date.today() - timedelta(days=days), "t": tid})
         await engine.dispose()
 
-    # in a thread of its own: Playwright's sync API may keep an event loop running in this one
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, run()).result()
+    run_sync(run())
 
 
 def test_overdue_balance_blocks_new_orders_when_asked(tenant: TenantAPI, test_settings: Any) -> None:
@@ -458,7 +455,7 @@ def _mark_paid(test_settings: Any, slug: str, number: str) -> None:
     from qudao.core.db.session import Database, bind_tenant
     from qudao.core.orders.models import Order
     from qudao.core.plugins.context import TenantContext
-    from qudao.core.plugins.host import get_host
+    from qudao.core.plugins.host import gather_hook, get_host
     from qudao.tenants.models import Tenant
     from sqlalchemy import select
 
@@ -471,14 +468,11 @@ def _mark_paid(test_settings: Any, slug: str, number: str) -> None:
             ctx = TenantContext(tenant=tenant, session=session, hooks=host.hooks_for(frozenset({"credit"})),
                                 plugin_settings={"credit": host.metas["credit"].defaults()})
             found = await session.scalar(select(Order).where(Order.number == number))
-            for result in ctx.hooks.qudao_order_paid(ctx=ctx, order=found):
-                if asyncio.iscoroutine(result):
-                    await result
+            await gather_hook(ctx.hooks.qudao_order_paid, ctx=ctx, order=found)
             await session.commit()
         await db.dispose()
 
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, run()).result()
+    run_sync(run())
 
 
 def test_paid_orders_settle_their_credit_once(tenant: TenantAPI, test_settings: Any) -> None:

@@ -7,11 +7,6 @@ from typing import Any
 from tests.browser.conftest import browser, page  # noqa: F401 - the browser harness's fixtures
 from tests.conftest import PASSWORD, TenantAPI
 
-try:  # the live server fixture moves from tests/browser/conftest.py to tests/conftest.py
-    from tests.browser.conftest import live_server  # noqa: F401
-except ImportError:
-    pass
-
 
 def _login(page: Any, live_server: str, slug: str, email: str) -> None:  # noqa: F811
     page.goto(f"{live_server}/t/{slug}/login")

@@ -8,11 +8,15 @@ SQLite BEGIN IMMEDIATE lets one writer in at a time.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
+
+import httpx
+from qudao.core.asyncutil import run_sync
 
 from tests.conftest import TenantAPI
 
@@ -66,6 +70,25 @@ def test_parallel_orders_never_overrun_the_limit(tenant: TenantAPI) -> None:
     # every charge saw its own balance: the holds were taken one after another, never on a stale read
     balances = {Decimal(e["balance"]) for e in ledger["entries"] if e["kind"] == "charge"}
     assert balances == {Decimal(7 * n) for n in range(1, 15)}
+
+
+def test_parallel_orders_through_a_live_server(live_server: str, tenant: TenantAPI) -> None:
+    """The same race over real HTTP connections to uvicorn (its own engine and pool)."""
+    buyers = _setup(tenant, price="9.99", limit="100.00", logins=5)  # 10 orders of 9.99 fit (99.90)
+
+    async def race() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=live_server, timeout=60) as http:
+            return await asyncio.gather(*(
+                http.post(f"/t/{tenant.slug}/api/v1/orders", json={"lines": [{"sku": "SKU-1", "qty": 1}]},
+                          headers={"Authorization": f"Bearer {buyers[i % len(buyers)].token}",
+                                   "Idempotency-Key": f"live-{i}"})
+                for i in range(PARALLEL)))
+
+    responses = run_sync(race())
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {201: 10, 422: PARALLEL - 10}, [r.text for r in responses if r.status_code != 201]
+    body = tenant.ok("get", "/credit/C1")
+    assert (body["used"], body["available"]) == ("99.90", "0.10")
 
 
 def test_parallel_orders_repayments_and_cancellations_stay_consistent(tenant: TenantAPI) -> None:
