@@ -38,7 +38,7 @@ class Browser:
         return self.client.get(self.url(path), **kw)
 
     def post(self, path: str, data: dict[str, Any] | None = None, *, hx: bool = False, **kw: Any) -> Any:
-        headers = {"HX-Request": "true"} if hx else {}
+        headers = {**({"HX-Request": "true"} if hx else {}), **kw.pop("headers", {})}
         return self.client.post(self.url(path), data={**(data or {}), "_csrf_token": self.csrf()},
                                 headers=headers, follow_redirects=kw.pop("follow_redirects", False), **kw)
 
@@ -452,3 +452,11 @@ def test_coupon_is_kept_with_the_cart_and_used_at_checkout(shop: tuple[TenantAPI
     number = resp.headers["location"].split("/orders/")[1].split("?")[0]
     assert Decimal(t.ok("get", f"/orders/{number}")["total"]) == Decimal("20.00")
     assert 'value="TEN"' not in b.get("/cart").text  # the cart (and its coupon) is emptied with the order
+
+
+def test_htmx_call_after_sign_out_goes_to_sign_in(web: Any, tenant: TenantAPI) -> None:
+    setup_shop(tenant)
+    b = Browser(web, tenant.slug)
+    resp = b.post("/cart/items/TEA-1", {"qty": "2"}, hx=True,
+                  headers={"HX-Current-URL": f"http://testserver.local/t/{tenant.slug}/cart"})
+    assert resp.headers.get("hx-redirect") == f"/t/{tenant.slug}/login?next=/t/{tenant.slug}/cart"

@@ -10,6 +10,7 @@ import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from litestar.response import Redirect, Response, Template
@@ -76,9 +77,14 @@ def parse_qty(raw: Any) -> int:
     return qty
 
 
-def buyer_required(ctx: RequestContext) -> Redirect | None:
+def buyer_required(ctx: RequestContext) -> Response[Any] | None:
     """Cart, checkout and order pages are for customer buyers; anonymous users sign in first."""
     if ctx.user is None:
+        if hx(ctx):  # an HTMX call after the session ended: send the whole page to the sign-in form
+            current = urlsplit(ctx.request.headers.get("hx-current-url", "") if ctx.request else "").path
+            target = current if current.startswith(f"/t/{ctx.tenant.slug}/") else f"/t/{ctx.tenant.slug}/"
+            return Response("", status_code=200,  # type: ignore[return-value]
+                            headers={"HX-Redirect": f"/t/{ctx.tenant.slug}/login?next={quote(target)}"})
         return login_redirect(ctx)
     if ctx.customer is None:
         use_locale(ctx)
