@@ -21,12 +21,19 @@ from qudao.web import i18n
 from qudao.web.context import RequestContext
 from qudao.web.pages.common import locale_for, login_redirect, render
 
+
+def N_(msgid: str) -> str:
+    """Marks a msgid for extraction (Babel's default keywords include N_); translated when shown."""
+    return msgid
+
+
 SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "JPY": "¥", "HKD": "HK$", "TWD": "NT$", "KRW": "₩"}
-PRICE_SOURCES = {"customer": "Your price", "tier": "Tier price", "base": "List price", "retail": "Retail price"}
+PRICE_SOURCES = {"customer": N_("Your price"), "tier": N_("Tier price"), "base": N_("List price"),
+                 "retail": N_("Retail price")}
 STATUS_LABELS = {
-    "submitted": "Submitted", "approved": "Approved", "rejected": "Rejected", "cancelled": "Cancelled",
-    "in_production": "In production", "picking": "Picking", "shipped": "Shipped", "delivered": "Delivered",
-    "received": "Received",
+    "submitted": N_("Submitted"), "approved": N_("Approved"), "rejected": N_("Rejected"),
+    "cancelled": N_("Cancelled"), "in_production": N_("In production"), "picking": N_("Picking"),
+    "shipped": N_("Shipped"), "delivered": N_("Delivered"), "received": N_("Received"),
 }
 QTY_RE = re.compile(r"^\s*[+]?\d+\s*$")
 
