@@ -1,12 +1,21 @@
-"""Figures for the admin dashboard."""
+"""Figures for the admin dashboard, the sales report page, its chart fragment and Excel export."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from litestar import get
+from litestar.response import Response
 from qudao.core.catalog.models import Product
 from qudao.core.customers.models import Customer
 from qudao.core.orders.models import Order
+from qudao.core.reports import bar_chart, report_xlsx, sales_report
 from qudao.web.context import RequestContext
+from qudao.web.pages.admin_util import page
+from qudao.web.pages.common import staff_or_login
 from sqlalchemy import func, select
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 async def dashboard_stats(ctx: RequestContext) -> list[tuple[str, str]]:
@@ -17,3 +26,33 @@ async def dashboard_stats(ctx: RequestContext) -> list[tuple[str, str]]:
     pending = await s.scalar(select(func.count()).select_from(Order).where(Order.status == "submitted"))
     return [("Products", str(products)), ("Customers", str(customers)), ("Orders", str(orders)),
             ("Awaiting approval", str(pending))]
+
+
+@get("/admin/reports")
+async def reports_page(ctx: RequestContext) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    report = await sales_report(ctx.session, ctx.tenant.timezone, currency=ctx.tenant.currency)
+    return page(ctx, "admin/reports.html", report=report, chart=bar_chart(report.by_day))
+
+
+@get("/admin/reports/chart")
+async def reports_chart(ctx: RequestContext) -> Response[Any]:
+    """HTML fragment for the dashboard (loaded by HTMX): the 30-day chart and top 10s."""
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    report = await sales_report(ctx.session, ctx.tenant.timezone, currency=ctx.tenant.currency)
+    return page(ctx, "admin/_sales.html", report=report, chart=bar_chart(report.by_day))
+
+
+@get("/admin/reports/sales.xlsx")
+async def reports_xlsx(ctx: RequestContext) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    report = await sales_report(ctx.session, ctx.tenant.timezone, currency=ctx.tenant.currency)
+    name = f"{ctx.tenant.slug}-sales-{report.start.isoformat()}-{report.end.isoformat()}.xlsx"
+    return Response(report_xlsx(report, ctx.tenant.currency), media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+HANDLERS = [reports_page, reports_chart, reports_xlsx]
