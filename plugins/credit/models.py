@@ -71,14 +71,6 @@ class CreditAccount(TenantOwned, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    @property
-    def limit(self) -> Decimal:
-        return from_minor(self.limit_minor, self.currency)
-
-    @property
-    def used(self) -> Decimal:
-        return from_minor(self.used_minor, self.currency)
-
     def valid_on(self, day: date) -> bool:
         if self.valid_from is not None and day < self.valid_from:
             return False

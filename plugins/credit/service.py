@@ -61,6 +61,11 @@ class CreditRefused(Exception):
 # --- small helpers -----------------------------------------------------------
 
 
+def money(minor: int, currency: str) -> str:
+    """Integer minor units -> the contract's decimal string ("1234.50")."""
+    return fmt(from_minor(minor, currency), currency)
+
+
 def plugin_settings(ctx: Any) -> dict[str, Any]:
     return ctx.settings(PLUGIN) if hasattr(ctx, "settings") else {}
 
@@ -138,7 +143,7 @@ class Standing:
         return max(self.effective_limit_minor - self.account.used_minor, 0)
 
     def money(self, minor: int) -> str:
-        return fmt(from_minor(minor, self.currency), self.currency)
+        return money(minor, self.currency)
 
     def view(self, customer: Customer | None = None) -> dict[str, Any]:
         a = self.account
@@ -253,8 +258,8 @@ async def _bump(session: AsyncSession, account: CreditAccount, delta: int, *, ca
 
 
 async def _entry(ctx: Any, account: CreditAccount, kind: str, amount_minor: int, *, order: Any = None,
-                 note: str = "", reference: str = "", user: tuple[int | None, str] | None = None) -> CreditEntry:
-    uid, email = user if user is not None else who(ctx)
+                 note: str = "", reference: str = "") -> CreditEntry:
+    uid, email = who(ctx)
     entry = CreditEntry(account_id=account.id, customer_id=account.customer_id, kind=kind,
                         amount_minor=amount_minor, balance_minor=account.used_minor,
                         order_id=getattr(order, "id", None), order_number=getattr(order, "number", None),
@@ -280,14 +285,7 @@ async def take_for_order(ctx: Any, order: Any) -> list[Violation]:
         refused = _refusals(await standing(ctx, account), amount)
         return refused or [Violation(CODE_LIMIT, f"Credit limit exceeded: settle {st.money(amount)} first.")]
     terms = terms_for(ctx, account)
-    created = getattr(order, "created_at", None)
-    placed_on = tenant_today(ctx)
-    if isinstance(created, datetime):
-        try:
-            placed_on = created.astimezone(ZoneInfo(ctx.tenant.timezone or "Asia/Shanghai")).date()
-        except Exception:  # noqa: BLE001
-            placed_on = created.date()
-    due = placed_on + timedelta(days=terms) if terms is not None else None
+    due = tenant_today(ctx) + timedelta(days=terms) if terms is not None else None  # the order is placed now
     await ctx.session.flush()  # the order row first: the hold references it
     ctx.session.add(CreditHold(account_id=account.id, customer_id=account.customer_id, kind="order",
                                order_id=order.id, order_number=order.number, amount_minor=amount,
@@ -352,17 +350,16 @@ async def repay(ctx: Any, account: CreditAccount, amount_minor: int, *, kind: st
     if await _bump(ctx.session, account, -amount_minor) is None:
         fresh = await account_for(ctx.session, account.customer_id, fresh=True)
         owed = fresh.used_minor if fresh else 0
-        raise CreditRefused(f"is more than the {fmt(from_minor(owed, account.currency), account.currency)} "
+        raise CreditRefused(f"is more than the {money(owed, account.currency)} "
                             "the customer owes", owed)
     parts = await _allocate(ctx.session, account, amount_minor)
-    applied = ", ".join(f"{i.order_number or 'adjustment'} {fmt(from_minor(p, account.currency))}"
+    applied = ", ".join(f"{i.order_number or 'adjustment'} {money(p, account.currency)}"
                         for i, p in parts)
     full_note = note if not applied else (f"{note} (applied to {applied})" if note else f"applied to {applied}")
     return await _entry(ctx, account, kind, -amount_minor, note=full_note, reference=reference)
 
 
-async def debit(ctx: Any, account: CreditAccount, amount_minor: int, *, note: str = "",
-                due: date | None = None) -> CreditEntry:
+async def debit(ctx: Any, account: CreditAccount, amount_minor: int, *, note: str = "") -> CreditEntry:
     """A manual debit (e.g. an opening balance): an open item due per the payment terms.
 
     Finance's word is final, so it may take ``used`` above the limit (new orders are
@@ -370,9 +367,8 @@ async def debit(ctx: Any, account: CreditAccount, amount_minor: int, *, note: st
     """
     assert amount_minor > 0
     await _bump(ctx.session, account, amount_minor, enforce_limit=False)
-    if due is None:
-        terms = terms_for(ctx, account)
-        due = tenant_today(ctx) + timedelta(days=terms) if terms is not None else None
+    terms = terms_for(ctx, account)
+    due = tenant_today(ctx) + timedelta(days=terms) if terms is not None else None
     ctx.session.add(CreditHold(account_id=account.id, customer_id=account.customer_id, kind="adjustment",
                                amount_minor=amount_minor, outstanding_minor=amount_minor, status=HOLD_HELD,
                                due_date=due, note=note[:500]))
@@ -402,8 +398,8 @@ async def set_line(ctx: Any, customer: Customer, limit: Decimal, fields: dict[st
             setattr(account, key, fields[key])
     account.updated_at = utcnow()
     if created or before != account.limit_minor:
-        old = "none" if created else fmt(from_minor(before, account.currency), account.currency)
-        await _entry(ctx, account, LIMIT, 0, note=f"credit limit {old} → {fmt(account.limit, account.currency)}")
+        old = "none" if created else money(before, account.currency)
+        await _entry(ctx, account, LIMIT, 0, note=f"credit limit {old} → {money(account.limit_minor, account.currency)}")
     await ctx.session.flush()
     return account, created
 
@@ -412,8 +408,8 @@ def entry_view(entry: CreditEntry, currency: str) -> dict[str, Any]:
     return {
         "id": str(entry.id),
         "kind": entry.kind,
-        "amount": fmt(from_minor(entry.amount_minor, currency), currency),
-        "balance": fmt(from_minor(entry.balance_minor, currency), currency),
+        "amount": money(entry.amount_minor, currency),
+        "balance": money(entry.balance_minor, currency),
         "order": entry.order_number,
         "reference": entry.reference,
         "note": entry.note,
@@ -426,8 +422,8 @@ def item_view(item: CreditHold, currency: str) -> dict[str, Any]:
     return {
         "kind": item.kind,
         "order": item.order_number,
-        "amount": fmt(from_minor(item.amount_minor, currency), currency),
-        "outstanding": fmt(from_minor(item.outstanding_minor, currency), currency),
+        "amount": money(item.amount_minor, currency),
+        "outstanding": money(item.outstanding_minor, currency),
         "status": item.status,
         "due_date": item.due_date.isoformat() if item.due_date else None,
         "note": item.note,
