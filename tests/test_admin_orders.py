@@ -81,3 +81,23 @@ def test_order_page_shows_adjustments(staff: Staff, client: Any) -> None:
     _, number = place(staff.api)
     resp = staff.get(f"/orders/{number}")
     assert resp.status_code == 200 and "Green tea" in resp.text
+
+
+def test_erp_export(staff: Staff) -> None:
+    import csv
+    import io
+
+    _, number = place(staff.api)
+    _, other = place(staff.api, customer="C2")
+    staff.post(f"/orders/{number}/status", {"status": "approved"})
+    page = staff.get("/orders/export")
+    assert page.status_code == 200 and "1 " in text_of(page.text)
+    resp = staff.get("/orders/export", params={"format": "csv"})
+    assert resp.status_code == 200 and "attachment" in resp.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(resp.content.decode("utf-8-sig"))))
+    assert rows[0][0] == "order_number" and len(rows) == 2 and rows[1][0] == number and rows[1][9] == "P1"
+    resp = staff.get("/orders/export", params={"format": "xlsx", "status": "all"})
+    assert resp.content[:2] == b"PK"
+    resp = staff.get("/orders/export", params={"status": "nope", "start": "x"})
+    assert resp.status_code == 422 and 'data-field="start"' in resp.text
+    del other

@@ -7,13 +7,17 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.response import Response
 from qudao.core.auth.models import User
+from qudao.core.catalog.io import to_csv, to_xlsx
 from qudao.core.customers.models import Customer
 from qudao.core.errors import InputError, NotFound, QudaoError
+from qudao.core.orders.export import COLUMNS as EXPORT_COLUMNS
+from qudao.core.orders.export import order_rows, parse_filters
 from qudao.core.orders.flow import STAFF_ROLES_FOR, STATUSES, TRANSITIONS
 from qudao.core.orders.models import Order, OrderAdjustment, OrderEvent, OrderLine
 from qudao.core.orders.service import change_status, order_for
 from qudao.core.validation import Fields
 from qudao.web.context import RequestContext
+from qudao.web.pages.admin_imports import download
 from qudao.web.pages.admin_util import back, page, page_number, paging, recover, safe_back
 from qudao.web.pages.common import form_data, staff_or_login
 from sqlalchemy import func, or_, select
@@ -75,6 +79,26 @@ async def approval_queue(ctx: RequestContext) -> Response[Any]:
                 can_approve=may(ctx, "approved"), can_reject=may(ctx, "rejected"))
 
 
+@get("/admin/orders/export")
+async def order_export(ctx: RequestContext, format: str | None = None, status: str | None = None,  # noqa: A002
+                       start: str | None = None, end: str | None = None) -> Response[Any]:
+    """ERP sales-order drafts. Without ``format`` the page with the filter form."""
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    form = {"status": status or "approved", "start": start or "", "end": end or ""}
+    try:
+        st, day_from, day_to = parse_filters(status, start, end)
+    except InputError as exc:
+        return page(ctx, "admin/order_export.html", status_code=422, form=form, errors=exc.errors,
+                    statuses=STATUSES, labels=STATUS_LABELS, count=None)
+    rows = await order_rows(ctx.session, ctx.tenant.timezone, st, day_from, day_to)
+    if format in ("xlsx", "csv"):
+        data = to_xlsx(EXPORT_COLUMNS, rows, "orders") if format == "xlsx" else to_csv(EXPORT_COLUMNS, rows)
+        return download(data, f"{ctx.tenant.slug}-orders-{form['status']}.{format}", format)
+    return page(ctx, "admin/order_export.html", form=form, statuses=STATUSES, labels=STATUS_LABELS,
+                count=len({r[0] for r in rows}), lines=len(rows))
+
+
 @get("/admin/orders/{number:str}")
 async def order_page(ctx: RequestContext, number: str) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
@@ -133,4 +157,4 @@ async def order_status(ctx: RequestContext, request: Request, number: str) -> Re
     return back(ctx, target, f"{number}: {label}")
 
 
-HANDLERS = [order_list, approval_queue, order_page, order_status]
+HANDLERS = [order_list, approval_queue, order_export, order_page, order_status]
