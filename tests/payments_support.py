@@ -79,37 +79,37 @@ def doubles(client: TestClient[Any], _localstripe: LocalStripe, _connect: Stripe
 
 
 @pytest.fixture(scope="session")
-def job_worker(client: TestClient[Any]) -> Iterator[Any]:
-    """A Dramatiq worker consuming the app's broker when that broker is Redis."""
-    from qudao.workers.broker import current_broker
+def job_worker(client: TestClient[Any]) -> Any:
+    """A Dramatiq worker consuming the app's broker when that broker is Redis.
+
+    ``qudao.workers.broker.start_local_worker`` is idempotent (the session's ``client`` fixture may
+    have started it already) and the app's shutdown stops it. Never start a second Worker on the
+    same broker: Dramatiq's AsyncIO middleware keeps one event-loop thread per process, and two
+    workers would leave one loop running at exit.
+    """
+    from dramatiq.brokers.redis import RedisBroker
+    from qudao.workers.broker import current_broker, start_local_worker
 
     broker = current_broker()
     assert broker is not None, "the app's broker is set up at startup"
-    from dramatiq.brokers.redis import RedisBroker
-
-    if not isinstance(broker, RedisBroker):
-        yield None  # the in-process worker of qudao.workers.broker already consumes the StubBroker
-        return
-    import dramatiq
-
-    broker.flush_all()  # leftovers of an earlier, interrupted run
-    worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
-    worker.start()
-    try:
-        yield worker
-    finally:
-        worker.stop()
+    if isinstance(broker, RedisBroker):
+        return start_local_worker()
+    return None  # the in-process worker of qudao.workers.broker already consumes the StubBroker
 
 
 def drain(timeout_ms: int = 60_000) -> None:
     """Wait until the job queues are empty, including delayed retries (both brokers)."""
     from dramatiq.brokers.redis import RedisBroker
-    from qudao.workers.broker import current_broker, join
+    from qudao.workers.broker import _state, current_broker, join
 
     broker = current_broker()
     if isinstance(broker, RedisBroker):
+        # qsize on Redis counts queued, delayed and unacknowledged messages: 0 means all done
         for queue in sorted(q for q in broker.get_declared_queues() if not q.endswith((".DQ", ".XQ"))):
             broker.join(queue, timeout=timeout_ms)
+        worker = _state.get("worker")
+        if worker is not None:
+            worker.join()
     else:
         join(timeout_ms)
 

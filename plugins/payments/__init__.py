@@ -50,7 +50,9 @@ class PaymentsPlugin:
 
     @hookimpl
     def qudao_storefront_menu(self, ctx: Any) -> list[tuple[str, str]]:
-        return [("My balance", "/payments/balance")] if getattr(ctx, "customer", None) is not None else []
+        if getattr(ctx, "customer", None) is None:
+            return []
+        return [("Pay orders", "/payments/orders"), ("My balance", "/payments/balance")]
 
 
 plugin = PaymentsPlugin()
