@@ -343,3 +343,18 @@ def test_menus_and_settings_page(tenant: TenantAPI) -> None:
     enable(tenant, False)
     assert f"{base}/guest\"" not in tenant.client.get(f"{base}/").text
     assert tenant.client.get(f"{base}/admin/guest-checkout", headers=tenant.headers).status_code == 404
+
+
+def test_guest_categories_setting(tenant: TenantAPI) -> None:
+    setup(tenant)
+    tenant.ok("put", "/products/R-1", {"name": "Tea R-1", "price": "10.00", "brand": "acme", "retail_price": "15.00",
+                                       "category": "tea"})
+    tenant.ok("put", "/products/R-2", {"name": "Tea R-2", "price": "10.00", "brand": "zeta", "retail_price": "20.00",
+                                       "category": "coffee"})
+    enable(tenant, categories="tea, 花茶")
+    lines = [{"sku": "R-1", "qty": 1}, {"sku": "R-2", "qty": 1}]
+    q = anon(tenant, "/cart/quote", {"lines": lines, "guest": GUEST}).json()
+    assert [line["sku"] for line in q["lines"]] == ["R-1"]
+    enable(tenant, categories="tea,coffee", brands="zeta")
+    q = anon(tenant, "/cart/quote", {"lines": lines, "guest": GUEST}).json()
+    assert [line["sku"] for line in q["lines"]] == ["R-2"]
