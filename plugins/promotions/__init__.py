@@ -13,8 +13,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from qudao.core.plugin_api import Adjustment, GiftLine, PluginMeta, Setting, Violation, hookimpl  # noqa: F401
-from qudao.plugins.promotions import models  # noqa: F401 - registers the promotions_* tables
+from qudao.core.money import fmt
+from qudao.core.plugin_api import Adjustment, GiftLine, PluginMeta, Violation, hookimpl
+from qudao.plugins.promotions import (
+    models,  # noqa: F401 - registers the promotions_* tables
+    service,
+)
+from qudao.plugins.promotions import rules as R
 from qudao.plugins.promotions import texts as T
 
 RELEASING = ("cancelled", "rejected")
@@ -59,9 +64,6 @@ class PromotionsPlugin:
 
     @hookimpl
     async def qudao_adjust_lines(self, ctx: Any, cart: Any) -> None:
-        from qudao.plugins.promotions import rules as R
-        from qudao.plugins.promotions import service
-
         offer = await service.offer(ctx, cart.coupon)
         info = _info(cart)
         info["lines"] = []
@@ -81,9 +83,6 @@ class PromotionsPlugin:
 
     @hookimpl
     async def qudao_order_adjustments(self, ctx: Any, cart: Any) -> list[Any]:
-        from qudao.plugins.promotions import rules as R
-        from qudao.plugins.promotions import service
-
         offer = await service.offer(ctx, cart.coupon)
         info = _info(cart)
         info["order"], info["upsell"], info["base"] = [], [], str(cart.subtotal)
@@ -114,9 +113,6 @@ class PromotionsPlugin:
 
     @hookimpl
     async def qudao_validate_cart(self, ctx: Any, cart: Any, placing: bool) -> list[Any]:
-        from qudao.plugins.promotions import rules as R
-        from qudao.plugins.promotions import service
-
         offer = await service.offer(ctx, cart.coupon)
         info = _info(cart)
         applied = info["lines"] + info["order"]
@@ -132,7 +128,8 @@ class PromotionsPlugin:
                     cart.warnings.append(Violation("coupon_not_combined",
                                                    T.text(T.lang(ctx), "coupon_beaten", c=cart.coupon)))
                 else:
-                    violations.append(Violation("coupon_not_applicable", _coupon_miss(offer, str(cart.coupon), base, ctx)))
+                    message = _coupon_miss(offer, str(cart.coupon), base, ctx)
+                    violations.append(Violation("coupon_not_applicable", message))
         lines = [R.Line(li.sku, li.qty, li.unit_price) for li in cart.lines if not li.gift]
         limited = [a for a in applied if a["kind"] in (R.KIND_SPECIAL_PRICE, R.KIND_BUY_X_GET_Y)]
         rules = {r.id: r for r in offer.rules}
@@ -164,8 +161,6 @@ class PromotionsPlugin:
 
     @hookimpl
     async def qudao_order_placed(self, ctx: Any, order: Any, cart: Any) -> list[Any]:
-        from qudao.plugins.promotions import service
-
         info = cart.info.get("promotions") or {}
         merged: dict[int, dict[str, Any]] = {}
         for entry in info.get("lines", []) + info.get("order", []):
@@ -182,28 +177,21 @@ class PromotionsPlugin:
 
     @hookimpl
     async def qudao_order_status_changed(self, ctx: Any, order: Any, old: str, new: str, note: str) -> None:
-        from qudao.plugins.promotions import service
-
         if new in RELEASING and old not in RELEASING:
             await service.release(ctx, order)
 
 
 def _upsell_message(upsell: Any, currency: str, language: str) -> str:
-    from qudao.core.money import fmt
-    from qudao.plugins.promotions import rules as R
-
     rule = upsell.rule
     more = fmt(upsell.missing, currency)
     if rule.kind == R.KIND_THRESHOLD_AMOUNT and rule.amount is not None:
         return T.text(language, "upsell_amount", more=more, a=fmt(rule.amount, currency))
     if rule.kind == R.KIND_THRESHOLD_PERCENT and rule.percent is not None:
-        return T.text(language, "upsell_percent", more=more, p=format(rule.percent.normalize(), "f"))
+        return T.text(language, "upsell_percent", more=more, p=service.pct_text(rule.percent))
     return T.text(language, "upsell_gift", more=more, q=rule.gift_qty, sku=rule.gift_sku)
 
 
 def _coupon_miss(offer: Any, coupon: str, base: Decimal, ctx: Any) -> str:
-    from qudao.core.money import fmt
-
     currency, language = ctx.tenant.currency, T.lang(ctx)
     for rule in offer.rules:
         if rule.coupon and rule.coupon.upper() == coupon.strip().upper():

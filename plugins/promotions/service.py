@@ -461,11 +461,9 @@ def status_of(promo: Promotion, now: datetime | None = None) -> str:
     return "running"
 
 
-def _pct(value: Decimal | None) -> str | None:
-    if value is None:
-        return None
-    text = format(value.normalize(), "f")
-    return text
+def pct_text(value: Decimal | None) -> str | None:
+    """A percent without trailing zeros: 10, 12.5."""
+    return format(value.normalize(), "f") if value is not None else None
 
 
 def label_for(promo: Promotion | R.Rule, currency: str, language: str = "en") -> str:
@@ -481,7 +479,7 @@ def label_for(promo: Promotion | R.Rule, currency: str, language: str = "en") ->
 
     kind, t = promo.kind, money(promo.threshold)
     if kind in (R.KIND_THRESHOLD_AMOUNT, R.KIND_THRESHOLD_PERCENT, R.KIND_COUPON):
-        a, p = money(promo.amount), _pct(promo.percent)
+        a, p = money(promo.amount), pct_text(promo.percent)
         if kind == R.KIND_COUPON and not promo.threshold:
             rest = say("flat_amount", a=a) if promo.amount is not None else say("flat_percent", p=p)
         elif promo.amount is not None:
@@ -513,7 +511,7 @@ def view(ctx: TenantContext, promo: Promotion, targets: tuple[list[str], list[st
     return {
         "code": promo.code, "name": promo.name, "label": label_for(promo, currency, T.lang(ctx)),
         "kind": promo.kind,
-        "threshold": money(promo.threshold), "amount": money(promo.amount), "percent": _pct(promo.percent),
+        "threshold": money(promo.threshold), "amount": money(promo.amount), "percent": pct_text(promo.percent),
         "sku": promo.sku, "price": money(promo.price), "gift_sku": promo.gift_sku, "gift_qty": promo.gift_qty,
         "buy_qty": promo.buy_qty, "repeat": promo.repeat, "items": list(promo.items or []) or None,
         "coupon": promo.coupon, "uses_limit": promo.uses_limit, "uses_per_customer": promo.uses_per_customer,
