@@ -539,3 +539,22 @@ def test_guests_get_only_untargeted_promotions() -> None:
     assert not _matches(p(regions=["广西"]), store, set(), set())
     assert not _matches(p(customer_types=["key_account"]), store, set(), set())
     assert not _matches(p(groups=["south"]), store, set(), set())
+
+
+def test_guests_get_untargeted_promotions_at_retail_price(tenant: TenantAPI) -> None:
+    make_shop(tenant)
+    tenant.ok("put", "/products/A", {"name": "Product A", "price": "10.00", "retail_price": "15.00"})
+    tenant.ok("put", "/plugins/guest_checkout", {"enabled": True})
+    promo(tenant, "ALL", kind="threshold_amount_off", threshold="100", amount="10")
+    promo(tenant, "GOLD", kind="threshold_percent_off", threshold="0", percent="50", tiers=["gold"], group="g")
+    promo(tenant, "ONE", kind="coupon", amount="5", uses_per_customer=1, group="c")
+    guest = {"name": "王小明", "phone": "13800138000", "address": "上海市黄浦区南京东路 1 号"}
+    body = {"lines": [{"sku": "A", "qty": 7}], "guest": guest}
+    q = tenant.client.post(tenant.url("/cart/quote"), json=body).json()
+    assert totals(q) == ("105.00", "10.00", "95.00") and adjustments(q) == [("promotions:ALL", "-10.00")]
+    # a coupon limited per customer needs a customer account
+    q = tenant.client.post(tenant.url("/cart/quote"), json={**body, "coupon": "ONE"}).json()
+    assert [v["code"] for v in q["violations"]] == ["coupon_invalid"]
+    resp = tenant.client.post(tenant.url("/orders"), json=body)
+    assert resp.status_code == 201, resp.text
+    assert totals(resp.json()) == ("105.00", "10.00", "95.00")
