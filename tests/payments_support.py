@@ -154,8 +154,6 @@ def make_shop(client: TestClient[Any], *, distributor_percent: str | None = "20"
 
 
 def tenant_id_of(staff: TenantAPI) -> int:
-    import asyncio
-
     from qudao.core.db.session import Database
     from qudao.tenants.models import Tenant
     from sqlalchemy import select
@@ -169,7 +167,9 @@ def tenant_id_of(staff: TenantAPI) -> int:
         finally:
             await db.dispose()
 
-    return asyncio.run(find())
+    from qudao.core.asyncutil import run_sync
+
+    return run_sync(find())
 
 
 def onboard_all(shop: Shop, doubles: Doubles) -> dict[str, str]:
@@ -218,8 +218,6 @@ __all__ = ["PASSWORD", "Doubles", "Shop", "drain", "make_shop", "onboard_all", "
 
 def run_db(tenant_id: int, fn: Any) -> Any:
     """Run ``await fn(session)`` in a session bound to the tenant (a fresh engine, then disposed)."""
-    import asyncio
-
     from qudao.core.db.session import Database
 
     async def main() -> Any:
@@ -231,7 +229,9 @@ def run_db(tenant_id: int, fn: Any) -> Any:
         finally:
             await db.dispose()
 
-    return asyncio.run(main())
+    from qudao.core.asyncutil import run_sync
+
+    return run_sync(main())
 
 
 def order_id_of(shop: Shop, number: str) -> int:

@@ -76,6 +76,7 @@ async def create_payment(request: Request, ctx: RequestContext, number: str) -> 
         order = await order_for(ctx, number)
         return Response({"payment": service.payment_view(payment), **await service.payment_summary(ctx, order)},
                         status_code=201)
+    await order_for(ctx, number)
     require_buyer(ctx)
     if method == CARD:
         payment = await service.create_card_payment(ctx, number)
@@ -94,25 +95,36 @@ async def create_payment(request: Request, ctx: RequestContext, number: str) -> 
     return Response(await service.payment_summary(ctx, order), status_code=200)
 
 
-@post("/orders/{number:str}/payments/{payment_id:int}/confirm", status_code=200, tags=["payments"])
-async def confirm_payment(request: Request, ctx: RequestContext, number: str, payment_id: int) -> dict[str, Any]:
+def _payment_id(raw: str) -> int:
+    if not raw.isdigit() or len(raw) > 19:
+        raise NotFound("no such payment")
+    return int(raw)
+
+
+@post("/orders/{number:str}/payments/{payment_id:str}/confirm", status_code=200, tags=["payments"])
+async def confirm_payment(request: Request, ctx: RequestContext, number: str, payment_id: str) -> dict[str, Any]:
     """Confirm a card payment server-side: ``{payment_method}`` or, in test mode, ``{card_number}``."""
+    require_user(ctx)
+    await order_for(ctx, number)  # 404 first: another tenant's or customer's order does not exist here
     require_buyer(ctx)
     data = await json_body(request)
     pm = _text(data, "payment_method", 100)
     card = _text(data, "card_number", 19)
     if pm is None and card is None:
         raise InputError("is required (e.g. pm_card_visa, or a test card_number)", field="payment_method")
-    payment, pi = await service.confirm_card_payment(ctx, number, payment_id, pm, card)
+    payment, pi = await service.confirm_card_payment(ctx, number, _payment_id(payment_id), pm, card)
     return await _payment_answer(ctx, number, payment, pi)
 
 
-@post("/orders/{number:str}/payments/{payment_id:int}/authenticate", status_code=200, tags=["payments"])
-async def authenticate_payment(request: Request, ctx: RequestContext, number: str, payment_id: int) -> dict[str, Any]:
+@post("/orders/{number:str}/payments/{payment_id:str}/authenticate", status_code=200, tags=["payments"])
+async def authenticate_payment(request: Request, ctx: RequestContext, number: str, payment_id: str) -> dict[str, Any]:
     """Test double only: pass (``{success: true}``) or fail the 3-D Secure step."""
+    require_user(ctx)
+    await order_for(ctx, number)
     require_buyer(ctx)
     data = await json_body(request)
-    payment = await service.authenticate_test_payment(ctx, number, payment_id, data.get("success", True) is True)
+    payment = await service.authenticate_test_payment(ctx, number, _payment_id(payment_id),
+                                                      data.get("success", True) is True)
     return await _payment_answer(ctx, number, payment, None)
 
 

@@ -139,14 +139,16 @@ async def pay_card(ctx: RequestContext, request: Request, number: str) -> Redire
     return _back(url, error=payment.failure or "The card payment did not go through.")
 
 
-@post("/payments/orders/{number:str}/card/{payment_id:int}/authenticate")
-async def pay_card_authenticate(ctx: RequestContext, request: Request, number: str, payment_id: int) -> Redirect:
+@post("/payments/orders/{number:str}/card/{payment_id:str}/authenticate")
+async def pay_card_authenticate(ctx: RequestContext, request: Request, number: str, payment_id: str) -> Redirect:
     if (redirect := buyer_or_login(ctx)) is not None:
         return redirect
     form = await form_data(request)
     url = f"{_store(ctx)}/orders/{quote(number)}"
     try:
-        payment = await service.authenticate_test_payment(ctx, number, payment_id, _one(form, "success") == "1")
+        if not payment_id.isdigit() or len(payment_id) > 19:
+            raise NotFound("no such payment")
+        payment = await service.authenticate_test_payment(ctx, number, int(payment_id), _one(form, "success") == "1")
     except QudaoError as exc:
         return _back(url, error=_msg(exc))
     if payment.status == "succeeded":
