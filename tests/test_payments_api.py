@@ -227,3 +227,28 @@ def test_onboarding_link_and_waiting_payout(client: TestClient[Any], doubles: Do
     assert lines["brand"]["status"] == "paid"
     assert lines[f"customer:{shop.distributor}"]["status"] == "pending"
     assert sum(Decimal(ln["amount"]) for ln in lines.values()) == Decimal("33.33")
+
+
+def test_credit_terms_then_paid_frees_credit(client: TestClient[Any], doubles: Doubles) -> None:
+    shop = make_shop(client)
+    shop.staff.ok("put", "/plugins/credit", {"enabled": True})
+    shop.staff.ok("put", f"/credit/{shop.store}", {"limit": "500.00"})
+    number = shop.order(qty=3)
+    assert shop.staff.ok("get", f"/credit/{shop.store}")["used"] == "99.99"
+    chosen = shop.buyer.ok("post", f"/orders/{number}/payments", {"method": "credit"}, status=200)
+    assert chosen["payment_terms"] == "credit" and chosen["status"] == "unpaid"
+    shop.staff.ok("post", f"/orders/{number}/payments", {"method": "bank_transfer", "amount": "99.99"})
+    assert shop.staff.ok("get", f"/credit/{shop.store}")["used"] == "0.00"  # qudao_order_paid freed it
+    shop.staff.ok("put", "/plugins/credit", {"enabled": False})
+    other = shop.order(qty=1)
+    resp = shop.buyer.post(f"/orders/{other}/payments", json={"method": "credit"})
+    assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "method"
+
+
+def test_methods_switched_off_per_tenant(client: TestClient[Any], doubles: Doubles) -> None:
+    shop = make_shop(client)
+    shop.staff.ok("put", "/plugins/payments", {"enabled": True, "settings": {"method_card": False}})
+    number = shop.order(qty=1)
+    resp = shop.buyer.post(f"/orders/{number}/payments", json={"method": "card"})
+    assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "method"
+    assert "card" not in shop.buyer.ok("get", f"/orders/{number}/payment")["methods"]
