@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 from tests.test_admin_common import Staff, staff, text_of  # noqa: F401
 
@@ -20,7 +21,7 @@ def test_create_edit_search_product(staff: Staff) -> None:
     resp = staff.post("/products/new", {**FORM, "sku": "G-500", "brand": "TEA"})
     assert resp.status_code == 200, resp.text
     view = staff.api.ok("get", "/products/G-500")
-    assert view["name"] == "绿茶 500ml" and view["price"] == "12.50" and view["brand"] == "TEA"
+    assert view["name"] == "绿茶 500ml" and Decimal(view["price"]) == Decimal("12.50") and view["brand"] == "TEA"
     assert view["min_qty"] == 6 and view["active"] is True and view["featured"] is False
     # pinyin initials, SKU, name
     for q in ("lc", "G-500", "绿茶"):
@@ -30,7 +31,7 @@ def test_create_edit_search_product(staff: Staff) -> None:
     # edit: clear the barcode, change the price
     staff.post("/products/G-500", {**FORM, "price": "13.00", "barcode": "", "brand": "TEA"})
     view = staff.api.ok("get", "/products/G-500")
-    assert view["price"] == "13.00" and view["barcode"] is None
+    assert Decimal(view["price"]) == Decimal("13.00") and view["barcode"] is None
 
 
 def test_bad_product_form_is_422_and_stores_nothing(staff: Staff) -> None:
@@ -52,7 +53,7 @@ def test_bad_product_form_is_422_and_stores_nothing(staff: Staff) -> None:
     assert resp.status_code == 422 and "already exists" in resp.text
     resp = staff.post("/products/OK-2", {**FORM, "name": "", "price": "abc"})
     assert resp.status_code == 422
-    assert staff.api.ok("get", "/products/OK-2")["price"] == "12.50"
+    assert Decimal(staff.api.ok("get", "/products/OK-2")["price"]) == Decimal("12.50")
 
 
 def test_paging(staff: Staff) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
@@ -43,7 +44,7 @@ def test_products_xlsx_round_trip(staff: Staff) -> None:
     resp = upload(staff, "products", "p.xlsx", xlsx(rows))
     assert resp.status_code == 200, text_of(resp.text)[:2000]
     a1 = staff.api.ok("get", "/products/A-1")
-    assert a1["price"] == "12.50" and a1["brand"] == "TEA" and a1["min_qty"] == 6
+    assert Decimal(a1["price"]) == Decimal("12.50") and a1["brand"] == "TEA" and a1["min_qty"] == 6
     assert staff.api.ok("get", "/products/A-2")["active"] is False
     exported = staff.get("/exports/products", params={"format": "xlsx"})
     assert exported.status_code == 200 and "attachment" in exported.headers["content-disposition"]

@@ -24,6 +24,7 @@ from qudao.core.customers.models import Customer, Tier
 from qudao.core.customers.service import upsert_customer
 from qudao.core.errors import InputError, QudaoError
 from qudao.core.inventory.models import Warehouse
+from qudao.core.money import quantize
 from qudao.core.pricing.models import CustomerPrice, TierPrice
 from qudao.core.pricing.service import set_customer_price, set_tier_price
 from sqlalchemy import select
@@ -338,7 +339,13 @@ async def _import_prices(session: AsyncSession, recs: list[tuple[int, dict[str, 
 
 # --- exporting -----------------------------------------------------------------
 
-async def export_rows(session: AsyncSession, kind: str) -> tuple[tuple[str, ...], list[list[Any]]]:
+async def export_rows(session: AsyncSession, kind: str,
+                      currency: str = "CNY") -> tuple[tuple[str, ...], list[list[Any]]]:
+    columns, rows = await _export_rows(session, kind)
+    return columns, [[quantize(v, currency) if isinstance(v, Decimal) else v for v in row] for row in rows]
+
+
+async def _export_rows(session: AsyncSession, kind: str) -> tuple[tuple[str, ...], list[list[Any]]]:
     if kind == "products":
         brands = dict((await session.execute(select(Brand.id, Brand.code))).all())
         cats = dict((await session.execute(select(Category.id, Category.code))).all())

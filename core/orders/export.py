@@ -15,6 +15,7 @@ from qudao.core.catalog.models import Product
 from qudao.core.customers.models import Customer
 from qudao.core.errors import InputError
 from qudao.core.inventory.models import Warehouse
+from qudao.core.money import quantize
 from qudao.core.orders.flow import STATUSES
 from qudao.core.orders.models import Order, OrderLine
 from sqlalchemy import select
@@ -84,6 +85,7 @@ async def order_rows(session: AsyncSession, tz: str, status: str | None, start: 
                         ccode or "", cname or guest.get("name", ""), wcode or "",
                         order.delivery_date.isoformat() if order.delivery_date else "",
                         order.delivery_address or guest.get("address", ""), line.line_no, line.sku, erp or "",
-                        line.name, line.qty, line.unit_price, line.line_total, line.gift, order.total,
+                        line.name, line.qty, quantize(line.unit_price, order.currency),
+                        quantize(line.line_total, order.currency), line.gift, quantize(order.total, order.currency),
                         order.note or ""])
     return out

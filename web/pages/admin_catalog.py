@@ -14,7 +14,7 @@ from qudao.core.catalog.service import product_by_sku, search_filter, upsert_bra
 from qudao.core.errors import InputError, NotFound
 from qudao.core.inventory.service import counts_in_transit, total_availability
 from qudao.web.context import RequestContext
-from qudao.web.pages.admin_util import back, page, page_number, paging, recover
+from qudao.web.pages.admin_util import back, money_fmt, page, page_number, paging, recover
 from qudao.web.pages.common import staff_or_login
 from sqlalchemy import func, select
 
@@ -52,11 +52,12 @@ async def _form_page(ctx: RequestContext, product: Product | None, form: dict[st
 
 
 async def _product_form_values(ctx: RequestContext, product: Product) -> dict[str, Any]:
+    money = money_fmt(ctx.tenant.currency)
     brand = await ctx.session.get(Brand, (ctx.tenant.id, product.brand_id)) if product.brand_id else None
     category = await ctx.session.get(Category, (ctx.tenant.id, product.category_id)) if product.category_id else None
     return {
-        "sku": product.sku, "name": product.name, "price": product.price, "retail_price": product.retail_price,
-        "floor_price": product.floor_price, "brand": brand.code if brand else "",
+        "sku": product.sku, "name": product.name, "price": money(product.price),
+        "retail_price": money(product.retail_price), "floor_price": money(product.floor_price), "brand": brand.code if brand else "",
         "category": category.code if category else "", "unit": product.unit, "spec": product.spec,
         "barcode": product.barcode, "erp_code": product.erp_code, "min_qty": product.min_qty,
         "order_multiple": product.order_multiple, "active": product.active, "featured": product.featured,

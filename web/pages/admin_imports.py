@@ -71,7 +71,7 @@ async def export(ctx: RequestContext, kind: str, format: str | None = None) -> R
     if kind not in catalog_io.KINDS:
         raise NotFound(f"nothing to export as '{kind}'")
     fmt = _fmt(format)
-    columns, rows = await catalog_io.export_rows(ctx.session, kind)
+    columns, rows = await catalog_io.export_rows(ctx.session, kind, ctx.tenant.currency)
     data = catalog_io.to_xlsx(columns, rows, kind) if fmt == "xlsx" else catalog_io.to_csv(columns, rows)
     return download(data, f"{ctx.tenant.slug}-{kind}.{fmt}", fmt)
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from litestar.response import Redirect, Template
 from qudao.core.errors import InputError
+from qudao.core.money import quantize
 from qudao.web.context import RequestContext
 from qudao.web.pages.common import render
 
@@ -44,7 +46,19 @@ def page(ctx: RequestContext, template: str, status_code: int = 200, **context: 
     context.setdefault("form", {})
     return render(ctx, template, status_code=status_code, flash=flash, flash_kind=kind,
                   local=local_time(ctx, ctx.tenant.timezone), admin=f"/t/{ctx.tenant.slug}/admin",
-                  currency=ctx.tenant.currency, field_errors=field_errors(context["errors"]), **context)
+                  currency=ctx.tenant.currency, money=money_fmt(ctx.tenant.currency), field_errors=field_errors(context["errors"]), **context)
+
+
+def money_fmt(currency: str) -> Any:
+    def fmt(value: Any) -> str:
+        if value is None or value == "":
+            return ""
+        try:
+            return str(quantize(Decimal(str(value)), currency))
+        except (InvalidOperation, ValueError):
+            return str(value)
+
+    return fmt
 
 
 def field_errors(errors: list[dict[str, str]] | None) -> dict[str, str]:
