@@ -224,3 +224,14 @@ def test_staff_cannot_order_and_buyer_cannot_write_catalog(tenant: TenantAPI) ->
     assert tenant.post("/orders", json={"lines": [{"sku": "TEA-1", "qty": 1}]}).status_code == 403
     assert buyer.put("/products/TEA-1", json={"name": "x", "price": "0.01"}).status_code == 403
     assert buyer.get("/stock/TEA-1").status_code == 403
+
+
+def test_money_read_back_keeps_currency_places(tenant: TenantAPI) -> None:
+    """PostgreSQL NUMERIC answers 4 places; the API must still say "12.50"."""
+    setup_catalog(tenant)
+    tenant.ok("put", "/products/TEA-1", {"name": "乌龙茶 500ml", "price": "12.5"})
+    buyer = tenant.buyer("C1")
+    number = buyer.ok("post", "/orders", {"lines": [{"sku": "TEA-1", "qty": 3}]})["number"]
+    order = tenant.ok("get", f"/orders/{number}")
+    assert (order["subtotal"], order["total"], order["lines"][0]["unit_price"]) == ("37.50", "37.50", "12.50")
+    assert {i["sku"]: i["price"] for i in buyer.ok("get", "/products")["items"]}["TEA-1"] == "12.50"

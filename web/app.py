@@ -68,6 +68,9 @@ def create_app(settings: Settings | None = None, host: PluginHost | None = None,
     """``manage_broker=False`` serves without starting or stopping the job broker
     (a second app in the same process, e.g. the browser tests' live server)."""
     settings = settings or get_settings()
+    from qudao.core.logging import configure_logging
+
+    configure_logging(json=settings.log_json)
     host = host or get_host()
     db = db or Database(settings.database_url, settings.db_app_role)
     plugin_api, plugin_pages, plugin_platform = _plugin_routers(host)

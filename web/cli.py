@@ -37,7 +37,7 @@ def serve(host: str, port: int, no_migrate: bool, demo: bool) -> None:
             _print_logins(logins, host, port)
     from qudao.web.app import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=True, log_config=None)
 
 
 @main.command()

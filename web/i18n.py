@@ -15,10 +15,35 @@ _cache: dict[str, gettext.NullTranslations] = {}
 
 
 def translations(locale: str) -> gettext.NullTranslations:
+    """Compiled in memory from the committed .po files (no binary .mo in the repo)."""
     if locale not in _cache:
-        _cache[locale] = gettext.translation("messages", localedir=str(LOCALES_DIR), languages=[locale],
-                                             fallback=True)
+        _cache[locale] = _load(locale)
     return _cache[locale]
+
+
+def _load(locale: str) -> gettext.NullTranslations:
+    import io
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    paths = [LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po"]
+    paths += sorted(LOCALES_DIR.parent.parent.glob(f"plugins/*/locales/{locale}/LC_MESSAGES/messages.po"))
+    result: gettext.NullTranslations = gettext.NullTranslations()
+    for path in paths:
+        if not path.exists():
+            continue
+        with path.open("rb") as fh:
+            catalog = read_po(fh, locale=locale)
+        buf = io.BytesIO()
+        write_mo(buf, catalog)
+        buf.seek(0)
+        translation = gettext.GNUTranslations(buf)
+        if isinstance(result, gettext.GNUTranslations):
+            result.add_fallback(translation)
+        else:
+            result = translation
+    return result
 
 
 def set_locale(locale: str | None) -> None:

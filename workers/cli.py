@@ -12,6 +12,9 @@ from qudao.workers.broker import setup_broker
 
 def run_worker(processes: int = 1, threads: int = 4) -> int:
     settings = get_settings()
+    from qudao.core.logging import configure_logging
+
+    configure_logging(json=settings.log_json)
     if not settings.redis_url:
         print("QUDAO_REDIS_URL is not set: jobs run in-process inside `qudao serve`; no worker needed.")
         return 2

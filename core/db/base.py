@@ -78,6 +78,9 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+_CENT = Decimal("0.01")
+
+
 class Money(TypeDecorator):
     """Decimal money column; SQLite has no NUMERIC, so keep exact strings there."""
 
@@ -100,7 +103,13 @@ class Money(TypeDecorator):
         return str(value) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
-        return None if value is None else Decimal(str(value))
+        """PostgreSQL answers NUMERIC(18,4) as 45.0000: give back the 2 places a
+        CNY amount was stored with (more only where they are significant)."""
+        if value is None:
+            return None
+        amount = Decimal(str(value))
+        cents = amount.quantize(_CENT)
+        return cents if cents == amount else amount.normalize()
 
 
 class Base(DeclarativeBase):

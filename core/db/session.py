@@ -60,7 +60,7 @@ async def bind_tenant(session: AsyncSession, tenant_id: int | None) -> None:
     """Bind the tenant for the rest of this session (and the current transaction)."""
     session.sync_session.info["tenant_id"] = tenant_id
     if session.in_transaction():
-        await session.run_sync(lambda sync: _apply_db_tenant(sync.connection(), tenant_id))
+        await session.run_sync(lambda sync: apply_db_tenant(sync.connection(), tenant_id))
 
 
 def current_tenant(session: AsyncSession | Session) -> int | None:
@@ -68,7 +68,7 @@ def current_tenant(session: AsyncSession | Session) -> int | None:
     return sync.info.get("tenant_id")
 
 
-def _apply_db_tenant(conn: Connection, tenant_id: int | None) -> None:
+def apply_db_tenant(conn: Connection, tenant_id: int | None) -> None:
     if conn.dialect.name != "postgresql":
         return
     role = getattr(conn.engine, "qudao_app_role", None)
@@ -80,7 +80,7 @@ def _apply_db_tenant(conn: Connection, tenant_id: int | None) -> None:
 
 @event.listens_for(Session, "after_begin")
 def _after_begin(session: Session, _transaction: Any, connection: Connection) -> None:
-    _apply_db_tenant(connection, session.info.get("tenant_id"))
+    apply_db_tenant(connection, session.info.get("tenant_id"))
 
 
 @event.listens_for(Session, "do_orm_execute")

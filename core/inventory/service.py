@@ -11,7 +11,7 @@ from qudao.core.errors import Conflict, NotFound
 from qudao.core.inventory.models import Stock, StockMove, Warehouse
 from qudao.core.validation import Fields, check_code
 from qudao.tenants.models import Tenant
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -116,6 +116,37 @@ async def reserve(session: AsyncSession, warehouse_id: int, product_id: int, qty
                      reserved_delta=qty, order_number=order_number)
     session.add(move)
     return move
+
+
+async def reserve_many(session: AsyncSession, warehouse_id: int, need: dict[int, int], *,
+                       count_in_transit: bool, order_number: str | None = None) -> list[int] | None:
+    """Reserve every line at once in a constant number of statements, or nothing.
+
+    Rows are locked in id order first (no deadlocks between multi-line orders on
+    PostgreSQL; SQLite already serializes writers), then one conditional UPDATE
+    reserves all lines. Returns the product ids that lacked stock, or None on success.
+    """
+    if not need:
+        return None
+    await session.execute(
+        select(Stock.id).where(Stock.warehouse_id == warehouse_id, Stock.product_id.in_(list(need)))
+        .order_by(Stock.id).with_for_update())
+    qty = case(need, value=Stock.product_id)  # CASE product_id WHEN … THEN qty … END
+    result = await session.execute(
+        update(Stock)
+        .where(Stock.warehouse_id == warehouse_id, Stock.product_id.in_(list(need)),
+               available_expr(count_in_transit) >= qty)
+        .values(reserved=Stock.reserved + qty)
+        .returning(Stock.product_id)
+        .execution_options(synchronize_session=False))
+    done = {row[0] for row in result.all()}
+    short = [pid for pid in need if pid not in done]
+    if short:
+        return short
+    for pid, qty in sorted(need.items()):
+        session.add(StockMove(warehouse_id=warehouse_id, product_id=pid, kind="reservation",
+                              reserved_delta=qty, order_number=order_number))
+    return None
 
 
 async def release(session: AsyncSession, warehouse_id: int, product_id: int, qty: int, *,

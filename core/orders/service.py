@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from qudao.core.customers.models import Customer
 from qudao.core.db.base import utcnow
+from qudao.core.db.session import apply_db_tenant
 from qudao.core.errors import Conflict, Forbidden, InputError, NotFound, Refused
 from qudao.core.inventory import service as stock
 from qudao.core.orders.cart import Cart
@@ -20,18 +21,32 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 
 async def next_order_number(session: AsyncSession, tenant_id: int, tz: str) -> str:
+    """SO{day}-{seq}: a per-tenant daily counter.
+
+    On PostgreSQL the counter is bumped in its own short transaction, so concurrent
+    orders of one tenant do not queue behind the counter row until commit; a refused
+    order then leaves a gap in the numbers (like any database sequence). On SQLite,
+    where writers are serialized anyway, it runs in the order's own transaction.
+    """
     day = utcnow().astimezone(ZoneInfo(tz)).strftime("%Y%m%d")
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    engine = session.bind
+    dialect = engine.dialect.name if engine is not None else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = OrderCounter.__table__
     stmt = (insert(table).values(tenant_id=tenant_id, id=_counter_id(day), day=day, last=1)
             .on_conflict_do_update(index_elements=["tenant_id", "day"], set_={"last": table.c.last + 1})
             .returning(table.c.last))
-    seq = (await session.execute(stmt)).scalar_one()
+    if dialect == "postgresql" and isinstance(engine, AsyncEngine):
+        async with engine.connect() as conn:
+            async with conn.begin():
+                await conn.run_sync(lambda sync_conn: apply_db_tenant(sync_conn, tenant_id))
+                seq = (await conn.execute(stmt)).scalar_one()
+    else:
+        seq = (await session.execute(stmt)).scalar_one()
     return f"SO{day}-{seq:04d}"
 
 
@@ -94,16 +109,16 @@ async def place_order(ctx: TenantContext, body: dict[str, Any], idempotency_key:
     if cart.warehouse_id is None:
         raise Refused([{"code": "insufficient_stock", "message": "No warehouse to ship from."}])
     count_in_transit = stock.counts_in_transit(ctx.tenant)
-    moves = []
-    for pid, qty in sorted(needed_stock(cart).items()):
-        move = await stock.reserve(session, cart.warehouse_id, pid, qty, count_in_transit=count_in_transit)
-        moves.append(move)
-        if move is None:
-            sku = next(line.sku for line in cart.lines if line.product.id == pid)
-            await session.rollback()  # expires ORM objects: read what we need first
-            raise Refused([{"code": "insufficient_stock",
-                            "message": f"'{sku}' sold out while you were ordering; please check quantities."}])
+    need = needed_stock(cart)
+    skus = {line.product.id: line.sku for line in cart.lines}
     number = await next_order_number(session, ctx.tenant.id, ctx.tenant.timezone)
+    short = await stock.reserve_many(session, cart.warehouse_id, need, count_in_transit=count_in_transit,
+                                     order_number=number)
+    if short:
+        await session.rollback()
+        raise Refused([{"code": "insufficient_stock",
+                        "message": f"'{skus[pid]}' sold out while you were ordering; please check quantities."}
+                       for pid in short])
     order = Order(
         number=number, customer_id=ctx.customer.id if ctx.customer else None, guest=ctx.guest,
         status="submitted", currency=cart.currency, subtotal=cart.subtotal, discount=cart.discount,
@@ -117,8 +132,6 @@ async def place_order(ctx: TenantContext, body: dict[str, Any], idempotency_key:
     _write_lines(session, order, cart)
     session.add(OrderEvent(order_id=order.id, status="submitted", note=note or "",
                            user_id=ctx.user.id if ctx.user else None))
-    for move in moves:
-        move.order_number = number  # type: ignore[union-attr]
     await session.flush()
     refusals = []
     for found in await gather_hook(ctx.hooks.qudao_order_placed, ctx=ctx, order=order, cart=cart):

@@ -7,12 +7,13 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
-from litestar.response import Response
+from litestar.response import Redirect, Response
 from qudao.core.catalog import io as catalog_io
 from qudao.core.errors import InputError, NotFound
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin_util import checkbox, page, recover
 from qudao.web.pages.common import staff_or_login
+from sqlalchemy import select
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -50,6 +51,13 @@ async def import_upload(ctx: RequestContext, request: Request, kind: str) -> Res
         if not isinstance(upload, UploadFile):
             raise InputError("choose a file to import", field="file")
         data = await upload.read()
+        if checkbox({k: v for k, v in form.items() if isinstance(v, str)}, "background") \
+                or len(data) > catalog_io.BACKGROUND_BYTES:
+            await ctx.session.execute(select(1))
+            job_id = catalog_io.queue_import(ctx.session, ctx.tenant.id, kind, upload.filename, data,
+                                             user_id=ctx.user.id, dry_run=dry_run)
+            await ctx.session.commit()
+            return Redirect(f"/t/{ctx.tenant.slug}/admin/imports/jobs/{job_id}")
         result = await catalog_io.import_file(ctx.session, kind, upload.filename, data,
                                               currency=ctx.tenant.currency, user_id=ctx.user.id)
         if result.ok and not dry_run:
@@ -88,4 +96,23 @@ async def import_template(ctx: RequestContext, kind: str, format: str | None = N
     return download(data, f"{kind}-template.{fmt}", fmt)
 
 
-HANDLERS = [imports_page, import_upload, export, import_template]
+@get("/admin/imports/jobs/{job_id:str}")
+async def import_job(ctx: RequestContext, job_id: str) -> Response[Any]:
+    """Progress of a background import; the page polls itself (HTMX) until the job is done."""
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    status = catalog_io.read_status(ctx.tenant.id, job_id)
+    if status is None:
+        raise NotFound("no such import")
+    result = None
+    if status.get("result"):
+        raw = status["result"]
+        result = catalog_io.ImportResult(raw["kind"], raw["rows"], raw["created"], raw["updated"], raw["errors"],
+                                         raw.get("more_errors", 0))
+    total = status.get("total") or 0
+    percent = int(100 * (status.get("done") or 0) / total) if total else (100 if status["state"] == "done" else 0)
+    return page(ctx, "admin/import_job.html", status_code=422 if result is not None and not result.ok else 200,
+                job_id=job_id, status=status, result=result, percent=percent, dry_run=status.get("dry_run"))
+
+
+HANDLERS = [imports_page, import_upload, export, import_template, import_job]
