@@ -77,6 +77,9 @@ async def build_cart(ctx: TenantContext, body: dict[str, Any], *, placing: bool 
     if coupon is not None and (not isinstance(coupon, str) or len(coupon) > 64):
         raise InputError("must be a coupon code", field="coupon")
     cart = Cart(currency=currency, coupon=coupon or None)
+    share = body.get("share")
+    if isinstance(share, str) and 0 < len(share) <= 64:
+        cart.info["share"] = share  # a share-link code, for plugins that attribute orders
     guest = ctx.guest is not None
     products = await visible_products(ctx, [sku for sku, _ in requested])
     prices = await resolve_prices(ctx.session, list(products.values()), customer=ctx.customer, guest=guest,
