@@ -93,3 +93,22 @@ def check_code(value: str, field: str = "code") -> str:
     if not CODE_RE.match(value or ""):
         raise InputError([{"field": field, "message": "must be 1-64 letters, digits, '.', '_' or '-'"}])
     return value
+
+
+async def upsert_named(session: Any, model: Any, code: str, data: dict[str, Any]) -> tuple[Any, bool]:
+    """Upsert a ``{code, name}`` master-data row (brand, tier, warehouse) by its code."""
+    from sqlalchemy import select
+
+    check_code(code)
+    f = Fields(data)
+    name = f.text("name", required=True)
+    f.check()
+    row = await session.scalar(select(model).where(model.code == code))
+    created = row is None
+    if row is None:
+        row = model(code=code, name=name)
+        session.add(row)
+    else:
+        row.name = name
+    await session.flush()
+    return row, created

@@ -9,25 +9,13 @@ from qudao.core.catalog.models import Brand, Category, Product
 from qudao.core.catalog.search import search_key
 from qudao.core.errors import InputError, NotFound
 from qudao.core.pricing.history import record_price_change
-from qudao.core.validation import Fields, check_code
+from qudao.core.validation import Fields, check_code, upsert_named
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
 async def upsert_brand(session: AsyncSession, code: str, data: dict[str, Any]) -> tuple[Brand, bool]:
-    check_code(code)
-    f = Fields(data)
-    name = f.text("name", required=True)
-    f.check()
-    brand = await session.scalar(select(Brand).where(Brand.code == code))
-    created = brand is None
-    if brand is None:
-        brand = Brand(code=code, name=name)
-        session.add(brand)
-    else:
-        brand.name = name  # type: ignore[assignment]
-    await session.flush()
-    return brand, created
+    return await upsert_named(session, Brand, code, data)
 
 
 async def brand_by_code(session: AsyncSession, code: str) -> Brand | None:

@@ -9,26 +9,14 @@ from qudao.core.auth.passwords import hash_password, password_problem
 from qudao.core.customers.models import CUSTOMER_TYPES, Customer, Tier
 from qudao.core.errors import Conflict, InputError, NotFound
 from qudao.core.inventory.models import Warehouse
-from qudao.core.validation import Fields, check_code
+from qudao.core.validation import Fields, check_code, upsert_named
 from qudao.tenants.provisioning import EMAIL_RE
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
 async def upsert_tier(session: AsyncSession, code: str, data: dict[str, Any]) -> tuple[Tier, bool]:
-    check_code(code)
-    f = Fields(data)
-    name = f.text("name", required=True)
-    f.check()
-    tier = await session.scalar(select(Tier).where(Tier.code == code))
-    created = tier is None
-    if tier is None:
-        tier = Tier(code=code, name=name)
-        session.add(tier)
-    else:
-        tier.name = name  # type: ignore[assignment]
-    await session.flush()
-    return tier, created
+    return await upsert_named(session, Tier, code, data)
 
 
 async def customer_by_code(session: AsyncSession, code: str) -> Customer:

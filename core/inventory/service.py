@@ -9,7 +9,7 @@ from typing import Any
 from qudao.core.customers.models import Customer
 from qudao.core.errors import Conflict, NotFound
 from qudao.core.inventory.models import Stock, StockMove, Warehouse
-from qudao.core.validation import Fields, check_code
+from qudao.core.validation import upsert_named
 from qudao.tenants.models import Tenant
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,19 +25,7 @@ def counts_in_transit(tenant: Tenant) -> bool:
 
 
 async def upsert_warehouse(session: AsyncSession, code: str, data: dict[str, Any]) -> tuple[Warehouse, bool]:
-    check_code(code)
-    f = Fields(data)
-    name = f.text("name", required=True)
-    f.check()
-    wh = await session.scalar(select(Warehouse).where(Warehouse.code == code))
-    created = wh is None
-    if wh is None:
-        wh = Warehouse(code=code, name=name)
-        session.add(wh)
-    else:
-        wh.name = name  # type: ignore[assignment]
-    await session.flush()
-    return wh, created
+    return await upsert_named(session, Warehouse, code, data)
 
 
 async def warehouse_by_code(session: AsyncSession, code: str) -> Warehouse:
