@@ -235,3 +235,15 @@ def test_money_read_back_keeps_currency_places(tenant: TenantAPI) -> None:
     order = tenant.ok("get", f"/orders/{number}")
     assert (order["subtotal"], order["total"], order["lines"][0]["unit_price"]) == ("37.50", "37.50", "12.50")
     assert {i["sku"]: i["price"] for i in buyer.ok("get", "/products")["items"]}["TEA-1"] == "12.50"
+
+
+def test_customer_addresses_and_groups(tenant: TenantAPI) -> None:
+    body = {"name": "C", "addresses": ["上海市浦东新区世纪大道1号", {"contact": "王经理", "phone": "13800000000",
+                                                                  "address": "杭州市西湖区文三路2号"}],
+            "groups": ["华东"]}
+    view = tenant.ok("put", "/customers/ADDR", body)
+    assert [a["address"] for a in view["addresses"]] == ["上海市浦东新区世纪大道1号", "杭州市西湖区文三路2号"]
+    assert view["groups"] == ["华东"]
+    bad = tenant.put("/customers/ADDR", json={"name": "C", "addresses": [{"phone": "1"}]})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "addresses[0]"
+    assert len(tenant.ok("get", "/customers/ADDR")["addresses"]) == 2

@@ -37,6 +37,11 @@ async def upsert_customer(session: AsyncSession, code: str, data: dict[str, Any]
     tier_code = f.text("tier", max_len=64)
     parent_code = f.text("parent", max_len=64)
     warehouse_code = f.text("warehouse", max_len=64)
+    addresses = _address_list(f, data.get("addresses"))
+    groups = data.get("groups")
+    if groups is not None and (not isinstance(groups, list) or not all(isinstance(g, str) and len(g) <= 64
+                                                                         for g in groups)):
+        f.error("groups", "must be a list of group names")
     if ctype is not None and ctype not in CUSTOMER_TYPES:
         f.error("type", f"must be one of {', '.join(CUSTOMER_TYPES)}")
     if status is not None and status not in ("active", "suspended"):
@@ -78,8 +83,30 @@ async def upsert_customer(session: AsyncSession, code: str, data: dict[str, Any]
         customer.parent_id = parent.id if parent else None
     if f.has("warehouse"):
         customer.warehouse_id = warehouse.id if warehouse else None
+    if addresses is not None:
+        customer.addresses = addresses
+    if groups is not None:
+        customer.groups = groups
     await session.flush()
     return customer, created
+
+
+def _address_list(f: Fields, raw: Any) -> list[dict[str, str]] | None:
+    """Delivery addresses: strings or {contact?, phone?, address}; at most 20."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or len(raw) > 20:
+        f.error("addresses", "must be a list of at most 20 addresses")
+        return None
+    out = []
+    for i, item in enumerate(raw):
+        item = {"address": item} if isinstance(item, str) else item
+        if not isinstance(item, dict) or not isinstance(item.get("address"), str) or not item["address"].strip():
+            f.error(f"addresses[{i}]", "needs an address")
+            continue
+        entry = {k: str(item[k])[:500] for k in ("contact", "phone", "address") if item.get(k) is not None}
+        out.append(entry)
+    return out
 
 
 async def _is_descendant(session: AsyncSession, node: Customer, ancestor: Customer) -> bool:

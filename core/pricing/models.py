@@ -1,12 +1,13 @@
-"""Tier prices, customer prices and the price change history."""
+"""Tier prices, customer prices, price policies, quantity breaks and the price change history."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from qudao.core.db.base import Base, TenantOwned, tenant_fk, utcnow
-from sqlalchemy import BigInteger, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -41,10 +42,64 @@ class PriceChange(TenantOwned, Base):
 
     __tablename__ = "price_changes"
 
-    scope: Mapped[str] = mapped_column(String(20))  # base | tier | customer | retail | floor
-    scope_key: Mapped[str | None] = mapped_column(String(64))  # tier or customer code
+    scope: Mapped[str] = mapped_column(String(20))  # base | tier | customer | retail | floor | break | policy
+    # tier or customer code; policy code; for a break "<min_qty>" or "<min_qty>@<tier>"
+    scope_key: Mapped[str | None] = mapped_column(String(64))
     sku: Mapped[str] = mapped_column(String(64), index=True)
     old_price: Mapped[Decimal | None] = mapped_column()
     new_price: Mapped[Decimal | None] = mapped_column()
     changed_by: Mapped[int | None] = mapped_column(BigInteger)
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # a policy change keeps the whole policy as it became (None when deleted) in ``detail["policy"]``,
+    # so past answers can re-evaluate its scope and window; sku is "*" for policies
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class PricePolicy(TenantOwned, Base):
+    """A priced rule for a scope of products × buyers, within a validity window.
+
+    Product scope (any of them matches; all empty = every product): ``skus``,
+    ``categories`` (a category matches its sub-categories too), ``brands``.
+    Buyer scope (every non-empty list must match; all empty = every customer):
+    ``customers``, ``tiers``, ``customer_types``, ``regions`` (path prefix:
+    "浙江/杭州" matches "浙江/杭州" and "浙江/杭州/西湖区"). Lists hold codes, as
+    the API shows them; the engine resolves them to ids in its own queries.
+    The price is ``price`` (fixed) or ``percent`` of the base price.
+    """
+
+    __tablename__ = "price_policies"
+    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    valid_from: Mapped[datetime | None] = mapped_column()
+    valid_until: Mapped[datetime | None] = mapped_column()
+    skus: Mapped[list[str]] = mapped_column(JSON, default=list)
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    brands: Mapped[list[str]] = mapped_column(JSON, default=list)
+    customers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tiers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    customer_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    price: Mapped[Decimal | None] = mapped_column()
+    percent: Mapped[Decimal | None] = mapped_column()
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PriceBreak(TenantOwned, Base):
+    """A volume price: from ``min_qty`` units on a line, ``price`` (for one tier, or everyone)."""
+
+    __tablename__ = "price_breaks"
+    __table_args__ = (
+        tenant_fk("product_id", "products", ondelete="CASCADE"),
+        tenant_fk("tier_id", "tiers", ondelete="CASCADE"),
+        Index("ix_price_breaks_product", "tenant_id", "product_id"),
+    )
+
+    product_id: Mapped[int] = mapped_column(BigInteger)
+    tier_id: Mapped[int | None] = mapped_column(BigInteger)
+    min_qty: Mapped[int] = mapped_column(Integer)
+    price: Mapped[Decimal] = mapped_column()

@@ -37,7 +37,8 @@ async def customer_view(ctx: RequestContext, c: Customer) -> dict[str, Any]:
 
     return {"code": c.code, "name": c.name, "type": c.type, "tier": await code_of(Tier, c.tier_id),
             "region": c.region, "parent": await code_of(Customer, c.parent_id),
-            "warehouse": await code_of(Warehouse, c.warehouse_id), "status": c.status}
+            "warehouse": await code_of(Warehouse, c.warehouse_id), "status": c.status,
+            "addresses": c.addresses or [], "groups": c.groups or []}
 
 
 @put("/customers/{code:str}", tags=["customers"])
