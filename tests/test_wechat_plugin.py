@@ -244,18 +244,81 @@ def buyer_email_prefix(log: list[dict[str, Any]]) -> str:
     return next(m["recipient"].split("@")[0] for m in log if m["event"] == "order_submitted")
 
 
-def staff_page(t: TenantAPI, path: str) -> Any:
+def sign_in(t: TenantAPI, email: str | None = None) -> None:
     client = t.client
     client.cookies.clear()
     client.get(f"/t/{t.slug}/login")
-    resp = client.post(f"/t/{t.slug}/login", data={"email": f"owner@{t.slug}.test", "password": PASSWORD,
+    resp = client.post(f"/t/{t.slug}/login", data={"email": email or f"owner@{t.slug}.test", "password": PASSWORD,
                                                    "_csrf_token": client.cookies.get("qd_csrf") or ""},
                        follow_redirects=False)
     assert resp.status_code in (302, 303), resp.text
+
+
+def form_post(t: TenantAPI, path: str, **data: str) -> Any:
+    client = t.client
+    return client.post(f"/t/{t.slug}{path}", data={**data, "_csrf_token": client.cookies.get("qd_csrf") or ""},
+                       follow_redirects=False)
+
+
+def staff_page(t: TenantAPI, path: str) -> Any:
+    sign_in(t)
     try:
-        return client.get(f"/t/{t.slug}{path}")
+        return t.client.get(f"/t/{t.slug}{path}")
+    finally:
+        t.client.cookies.clear()
+
+
+def test_my_wechat_pages_bind_and_unbind(tenant: TenantAPI, fake: OAuthFakeWeChat) -> None:
+    buyer = shop(tenant)
+    configure(tenant)
+    bind_oauth(buyer, fake, BUYER_OPENID)
+    me = buyer.client.get(buyer.url("/wechat/binding"), headers=buyer.headers).json()
+    assert me["bound"] and me["openid"] != BUYER_OPENID  # masked
+    client = tenant.client
+    try:
+        sign_in(tenant)
+        page = client.get(f"/t/{tenant.slug}/admin/wechat/me")
+        assert page.status_code == 200 and 'id="wechat-scene"' in page.text and "open.weixin.qq.com" in page.text
+        assert "admin-menu" in page.text  # staff see it inside the admin layout
+        # the buyer's page, bound through the API above: unbind with the form
+        buyer_email = sql("select u.email from users u join tenants n on n.id = u.tenant_id "
+                          "where n.slug = :s and u.kind = 'customer'", s=tenant.slug)[0][0]
+        sign_in(tenant, buyer_email)
+        page = client.get(f"/t/{tenant.slug}/wechat")
+        assert page.status_code == 200 and "store-menu" in page.text and "/wechat/unbind" in page.text
+        resp = form_post(tenant, "/wechat/unbind")
+        assert resp.status_code in (302, 303) and resp.headers["location"].endswith("/wechat?done=unbound")
+        assert not buyer.ok("get", "/wechat/binding")["bound"]
+        # without the CSRF token nothing changes
+        bind_oauth(buyer, fake, BUYER_OPENID)
+        assert client.post(f"/t/{tenant.slug}/wechat/unbind", follow_redirects=False).status_code == 403
+        assert buyer.ok("get", "/wechat/binding")["bound"]
     finally:
         client.cookies.clear()
+    client.cookies.clear()
+    assert client.get(f"/t/{tenant.slug}/wechat", follow_redirects=False).status_code in (302, 303)
+
+
+def test_admin_can_send_a_waiting_message_again(tenant: TenantAPI, fake: OAuthFakeWeChat) -> None:
+    buyer = shop(tenant)
+    configure(tenant)
+    bind_oauth(buyer, fake, BUYER_OPENID)
+    fake.fail_next(45009)
+    place(buyer)
+    wait_for_jobs()
+    [msg] = messages(tenant, status="retry_later")
+    try:
+        sign_in(tenant)
+        page = tenant.client.get(f"/t/{tenant.slug}/admin/wechat/messages")
+        assert page.status_code == 200 and f"/admin/wechat/messages/{msg['id']}/retry" in page.text
+        resp = form_post(tenant, f"/admin/wechat/messages/{msg['id']}/retry")
+        assert resp.status_code in (302, 303)
+        wait_for_jobs()
+        assert messages(tenant, status="sent")[0]["id"] == msg["id"] and len(fake.sent) == 1
+        assert form_post(tenant, "/admin/wechat/messages/1/retry").status_code == 404
+        assert form_post(tenant, "/admin/wechat/sweep").status_code in (302, 303)
+    finally:
+        tenant.client.cookies.clear()
 
 
 # --- settings, binding, callbacks ------------------------------------------------------------
