@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import os
+import re
 import time
 from decimal import Decimal
 from typing import Any
@@ -30,9 +33,10 @@ def csv_bytes(rows: list[list[Any]]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def upload(staff: Staff, kind: str, name: str, data: bytes, **extra: str) -> Any:
+def upload(staff: Staff, kind: str, name: str, data: bytes, follow: bool = True, **extra: str) -> Any:
     resp = staff.client.post(staff.url(f"/imports/{kind}"), data={"_csrf_token": staff.csrf, **extra},
-                             files={"file": (name, io.BytesIO(data), "application/octet-stream")})
+                             files={"file": (name, io.BytesIO(data), "application/octet-stream")},
+                             follow_redirects=follow)
     assert "Traceback" not in resp.text
     return resp
 
@@ -124,22 +128,58 @@ def test_customers_and_prices_import(staff: Staff) -> None:
         assert t.status_code == 200 and t.content[:2] == b"PK"
 
 
-def test_ten_thousand_rows(staff: Staff) -> None:
+def wait_for_job(staff: Staff, resp: Any, timeout: float = 900) -> Any:
+    """Wait for a background import to end, then open its page (a browser polls the page instead;
+    on SQLite the import holds the only write lock, so requests wait while it runs)."""
+    assert resp.status_code in (302, 303), resp.text[:500]
+    location = resp.headers["location"]
+    job_id = location.rsplit("/", 1)[-1]
+    if os.environ.get("QUDAO_TEST_REDIS_URL"):
+        from qudao.workers.broker import start_local_worker
+
+        start_local_worker()
+    from qudao.core.config import get_settings
+
+    deadline = time.monotonic() + timeout
+    while True:
+        found = list((get_settings().var_dir / "imports").glob(f"*/{job_id}.json"))
+        state = json.loads(found[0].read_text())["state"] if found else "queued"
+        if state not in ("queued", "running"):
+            break
+        assert time.monotonic() < deadline, "the import job did not finish"
+        time.sleep(0.5)
+    page = staff.client.get(location)
+    assert "Traceback" not in page.text
+    assert re.search(r'data-state="(\w+)"', page.text).group(1) == state  # type: ignore[union-attr]
+    return page
+
+
+def test_ten_thousand_rows_in_background(staff: Staff) -> None:
     rows: list[list[Any]] = [["sku", "name", "price", "unit", "spec"]]
     rows += [[f"K{i:05d}", f"商品 {i}", f"{1 + i % 97}.{i % 100:02d}", "件", f"{i}g"] for i in range(10_000)]
     bad = [r[:] for r in rows]
     bad[5001][2] = "abc"  # row 5002
     bad[9000][0] = "no good"  # row 9001
     started = time.monotonic()
-    resp = upload(staff, "products", "big.xlsx", xlsx(bad))
-    assert resp.status_code == 422
-    text = text_of(resp.text)
-    assert "5002 price" in text and "9001 sku" in text
+    data = xlsx(bad)
+    assert len(data) > 256 * 1024  # large files go to the background job by themselves
+    page = wait_for_job(staff, upload(staff, "products", "big.xlsx", data, follow=False))
+    assert page.status_code == 422
+    text = text_of(page.text)
+    assert "5002 price" in text and "9001 sku" in text and "Nothing was imported" in text
     assert staff.api.ok("get", "/products?limit=1")["total"] == 0
-    resp = upload(staff, "products", "big.xlsx", xlsx(rows))
+    page = wait_for_job(staff, upload(staff, "products", "big.xlsx", xlsx(rows), follow=False))
     elapsed = time.monotonic() - started
-    assert resp.status_code == 200, text_of(resp.text)[:1000]
-    assert "10000 new" in text_of(resp.text)
+    assert page.status_code == 200, text_of(page.text)[:1000]
+    assert "10000 new" in text_of(page.text)
     assert staff.api.ok("get", "/products?limit=1")["total"] == 10_000
     assert staff.api.ok("get", "/products/K09999")["spec"] == "9999g"
     print(f"two 10,000-row imports took {elapsed:.1f}s")
+
+
+def test_small_file_in_background_and_job_ids(staff: Staff) -> None:
+    rows = [["sku", "name", "price"], ["J-1", "Job", "3.00"]]
+    page = wait_for_job(staff, upload(staff, "products", "j.csv", csv_bytes(rows), follow=False, background="true"))
+    assert page.status_code == 200 and "1 new" in text_of(page.text)
+    assert staff.get("/imports/jobs/" + "0" * 32).status_code == 404
+    assert staff.get("/imports/jobs/../../etc").status_code == 404
