@@ -1,8 +1,8 @@
 """The price checker: "customer X, SKU Y, date D → price and which rule set it".
 
 Today's answer comes from the price engine itself. A past date is answered from
-the price history (``PriceChange``): the last customer price, else tier price,
-else base price recorded up to the end of that day in the tenant's time zone.
+the price history by ``history.price_on`` at the end of that day in the tenant's
+time zone (customer price, policies, tier price, base price as recorded then).
 The customer's tier is today's tier (tier membership is not versioned).
 """
 
@@ -17,17 +17,15 @@ from qudao.core.catalog.service import product_by_sku
 from qudao.core.customers.models import Customer, Tier
 from qudao.core.customers.service import customer_by_code
 from qudao.core.errors import InputError
-from qudao.core.money import quantize
 from qudao.core.pricing.engine import resolve_prices
-from qudao.core.pricing.models import PriceChange
-from sqlalchemy import select
+from qudao.core.pricing.history import price_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
 @dataclass
 class PriceAnswer:
     price: Decimal | None
-    source: str  # customer | tier | base | none
+    source: str  # customer | policy:<code> | tier | base | none
     label: str
     detail: str
     changed_at: datetime | None = None
@@ -61,23 +59,19 @@ async def check_price(session: AsyncSession, customer_code: str, sku: str, day: 
             raise InputError("must not be in the future", field="date")
         resolved = (await resolve_prices(session, [product], customer=customer, currency=currency))[product.id]
         assert resolved is not None
-        detail = {"customer": f"customer price of {customer.code}",
-                  "tier": f"tier price of {tier.code if tier else '?'}",
-                  "base": "the product's base price (no customer or tier price)"}.get(resolved.source, "")
-        return customer, PriceAnswer(resolved.price, resolved.source, resolved.label, detail)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
-    candidates = [("customer", customer.code, "Customer price", f"customer price of {customer.code}")]
-    if tier is not None:
-        candidates.append(("tier", tier.code, "Tier price", f"tier price of {tier.code} (today's tier)"))
-    candidates.append(("base", None, "Base price", "the product's base price"))
-    for scope, key, label, detail in candidates:
-        stmt = (select(PriceChange).where(PriceChange.sku == product.sku, PriceChange.scope == scope,
-                                          PriceChange.changed_at < end)
-                .order_by(PriceChange.changed_at.desc(), PriceChange.id.desc()).limit(1))
-        if key is not None:
-            stmt = stmt.where(PriceChange.scope_key == key)
-        change = await session.scalar(stmt)
-        if change is not None and change.new_price is not None:
-            return customer, PriceAnswer(quantize(change.new_price, currency), scope, label, detail,
-                                         change.changed_at)
-    return customer, PriceAnswer(None, "none", "No price", "the product had no price on that date")
+        return customer, PriceAnswer(resolved.price, resolved.source, resolved.label,
+                                     _detail(resolved.source, customer, tier))
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC) - timedelta(microseconds=1)
+    past = await price_on(session, customer, product.sku, end, currency=currency)
+    if past is None:
+        return customer, PriceAnswer(None, "none", "No price", "the product had no price on that date")
+    return customer, PriceAnswer(past.price, past.source, past.label, _detail(past.source, customer, tier, past=True))
+
+
+def _detail(source: str, customer: Customer, tier: Tier | None, *, past: bool = False) -> str:
+    if source.startswith("policy:"):
+        return f"price policy {source[7:]} (highest priority in scope)"
+    return {"customer": f"customer price of {customer.code}",
+            "tier": f"tier price of {tier.code if tier else '?'}" + (" (today's tier)" if past else ""),
+            "break": "a quantity break",
+            "base": "the product's base price (no customer price, policy or tier price)"}.get(source, "")

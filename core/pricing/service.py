@@ -1,4 +1,4 @@
-"""Tier and customer price writes (with history and the HQ price floor)."""
+"""Tier and customer price and quantity break writes (with history and the HQ price floor)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from qudao.core.catalog.service import product_by_sku
 from qudao.core.customers.models import Tier
 from qudao.core.customers.service import customer_by_code
 from qudao.core.errors import InputError, NotFound
-from qudao.core.pricing.history import record_price_change
-from qudao.core.pricing.models import CustomerPrice, TierPrice
+from qudao.core.pricing.history import break_key, record_price_change
+from qudao.core.pricing.models import CustomerPrice, PriceBreak, TierPrice
 from qudao.core.validation import Fields
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,3 +62,86 @@ async def set_customer_price(session: AsyncSession, code: str, sku: str, data: d
     if old != price:
         await record_price_change(session, "customer", code, sku, old, price, user_id)
     return row, created
+
+
+MAX_BREAKS = 100
+
+
+async def breaks_of(session: AsyncSession, product_id: int) -> list[tuple[PriceBreak, str | None]]:
+    rows = (await session.execute(
+        select(PriceBreak, Tier.code).outerjoin(Tier, (Tier.id == PriceBreak.tier_id)
+                                                & (Tier.tenant_id == PriceBreak.tenant_id))
+        .where(PriceBreak.product_id == product_id))).all()
+    return sorted(((b, code) for b, code in rows), key=lambda r: (r[1] or "", r[0].min_qty))
+
+
+def break_view(b: PriceBreak, tier_code: str | None) -> dict[str, Any]:
+    return {"min_qty": b.min_qty, "price": str(b.price), "tier": tier_code}
+
+
+async def set_breaks(session: AsyncSession, sku: str, data: dict[str, Any], *, currency: str,
+                     user_id: int | None) -> tuple[list[dict[str, Any]], bool]:
+    """Replace the SKU's quantity breaks with ``data["breaks"]``: ``[{min_qty, price, tier?}]``.
+
+    ``min_qty`` is at least 2 (from one unit on, that is simply a price); a tier may
+    have its own ladder; no price below the HQ floor; (tier, min_qty) unique.
+    Returns the new list and whether the SKU had no breaks before.
+    """
+    product = await product_by_sku(session, sku)
+    f = Fields(data)
+    for key in data:
+        if key != "breaks":
+            f.error(key, "is not a field of quantity breaks")
+    raw = data.get("breaks")
+    if not isinstance(raw, list):
+        f.error("breaks", "must be a list of {min_qty, price, tier?}")
+        raw = []
+    if len(raw) > MAX_BREAKS:
+        f.error("breaks", f"must have at most {MAX_BREAKS} entries")
+        raw = []
+    tier_codes = {str(item.get("tier")).strip() for item in raw
+                  if isinstance(item, dict) and isinstance(item.get("tier"), str) and item.get("tier").strip()}
+    tiers = dict((await session.execute(select(Tier.code, Tier.id).where(Tier.code.in_(tier_codes)))).all()) \
+        if tier_codes else {}
+    wanted: list[tuple[int, Decimal, str | None]] = []
+    seen: set[tuple[str | None, int]] = set()
+    for i, item in enumerate(raw):
+        name = f"breaks[{i}]"
+        if not isinstance(item, dict):
+            f.error(name, "must be an object {min_qty, price, tier?}")
+            continue
+        g = Fields(item)
+        for key in item:
+            if key not in ("min_qty", "price", "tier"):
+                g.error(key, "is not a field of a quantity break")
+        min_qty = g.integer("min_qty", required=True, minimum=2, maximum=1_000_000)
+        price = g.money("price", currency, required=True)
+        tier = g.text("tier", max_len=64)
+        if tier is not None and tier not in tiers:
+            g.error("tier", f"unknown tier '{tier}'")
+        if price is not None and product.floor_price is not None and price < product.floor_price:
+            g.error("price", f"is below the HQ price floor {product.floor_price} of {sku}")
+        if min_qty is not None and (tier, min_qty) in seen:
+            g.error("min_qty", f"{min_qty} is given twice" + (f" for tier {tier}" if tier else ""))
+        for e in g.errors:
+            f.error(f"{name}.{e['field']}", e["message"])
+        if not g.errors and min_qty is not None and price is not None:
+            seen.add((tier, min_qty))
+            wanted.append((min_qty, price, tier))
+    f.check()
+    old_rows = await breaks_of(session, product.id)
+    old = {break_key(b.min_qty, code): b.price for b, code in old_rows}
+    for b, _code in old_rows:
+        await session.delete(b)
+    await session.flush()
+    new: dict[str, Decimal] = {}
+    for min_qty, price, tier in wanted:
+        session.add(PriceBreak(product_id=product.id, min_qty=min_qty, price=price,
+                               tier_id=tiers[tier] if tier else None))
+        new[break_key(min_qty, tier)] = price
+    await session.flush()
+    for key in sorted(set(old) | set(new)):
+        if old.get(key) != new.get(key):
+            await record_price_change(session, "break", key, sku, old.get(key), new.get(key), user_id)
+    rows = await breaks_of(session, product.id)
+    return [break_view(b, code) for b, code in rows], not old_rows

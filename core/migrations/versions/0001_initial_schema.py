@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 20:47:23.728540
+Create Date: 2026-11-22 21:15:34.036640
 """
 
 from collections.abc import Sequence
@@ -109,6 +109,7 @@ def upgrade() -> None:
         sa.Column("new_price", qudao.core.db.base.Money(precision=18, scale=4), nullable=True),
         sa.Column("changed_by", sa.BigInteger(), nullable=True),
         sa.Column("changed_at", qudao.core.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("detail", sa.JSON(), nullable=True),
         sa.Column("tenant_id", sa.BigInteger(), nullable=False),
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.ForeignKeyConstraint(
@@ -119,6 +120,36 @@ def upgrade() -> None:
     with op.batch_alter_table("price_changes", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_price_changes_sku"), ["sku"], unique=False)
 
+    op.create_table(
+        "price_policies",
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("priority", sa.Integer(), nullable=False),
+        sa.Column("valid_from", qudao.core.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("valid_until", qudao.core.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("skus", sa.JSON(), nullable=False),
+        sa.Column("categories", sa.JSON(), nullable=False),
+        sa.Column("brands", sa.JSON(), nullable=False),
+        sa.Column("customers", sa.JSON(), nullable=False),
+        sa.Column("tiers", sa.JSON(), nullable=False),
+        sa.Column("customer_types", sa.JSON(), nullable=False),
+        sa.Column("regions", sa.JSON(), nullable=False),
+        sa.Column("price", qudao.core.db.base.Money(precision=18, scale=4), nullable=True),
+        sa.Column("percent", qudao.core.db.base.Money(precision=18, scale=4), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", qudao.core.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", qudao.core.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_price_policies_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_price_policies")),
+        sa.UniqueConstraint("tenant_id", "code", name=op.f("uq_price_policies_tenant_id_code")),
+    )
     op.create_table(
         "tenant_plugins",
         sa.Column("name", sa.String(length=60), nullable=False),
@@ -339,6 +370,34 @@ def upgrade() -> None:
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_orders_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_orders_customer_id"), ["customer_id"], unique=False)
+
+    op.create_table(
+        "price_breaks",
+        sa.Column("product_id", sa.BigInteger(), nullable=False),
+        sa.Column("tier_id", sa.BigInteger(), nullable=True),
+        sa.Column("min_qty", sa.Integer(), nullable=False),
+        sa.Column("price", qudao.core.db.base.Money(precision=18, scale=4), nullable=False),
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "product_id"],
+            ["products.tenant_id", "products.id"],
+            name=op.f("fk_price_breaks_tenant_id_product_id_products"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "tier_id"],
+            ["tiers.tenant_id", "tiers.id"],
+            name=op.f("fk_price_breaks_tenant_id_tier_id_tiers"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_price_breaks_tenant_id_tenants"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_price_breaks")),
+    )
+    with op.batch_alter_table("price_breaks", schema=None) as batch_op:
+        batch_op.create_index("ix_price_breaks_product", ["tenant_id", "product_id"], unique=False)
 
     op.create_table(
         "stock",
@@ -637,6 +696,10 @@ def downgrade() -> None:
     op.drop_table("tier_prices")
     op.drop_table("stock_moves")
     op.drop_table("stock")
+    with op.batch_alter_table("price_breaks", schema=None) as batch_op:
+        batch_op.drop_index("ix_price_breaks_product")
+
+    op.drop_table("price_breaks")
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_orders_customer_id"))
         batch_op.drop_index(batch_op.f("ix_orders_created_at"))
@@ -652,6 +715,7 @@ def downgrade() -> None:
     op.drop_table("warehouses")
     op.drop_table("tiers")
     op.drop_table("tenant_plugins")
+    op.drop_table("price_policies")
     with op.batch_alter_table("price_changes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_price_changes_sku"))
 
