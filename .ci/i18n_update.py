@@ -1,0 +1,173 @@
+#!/usr/bin/env python
+"""Re-extract the UI strings and update the committed translation catalogs.
+
+    python .ci/i18n_update.py            # extract, update web/locales/{zh_CN,en}, list what zh_CN lacks
+    python .ci/i18n_update.py --check    # the same without writing; exit 1 if zh_CN lacks anything
+    python .ci/i18n_update.py --fill new.json   # also fill zh_CN msgstrs from a {msgid: msgstr} JSON file
+
+Sources are ``web`` and ``plugins`` with ``babel.cfg`` (Python: ``_``, ``N_``, ``gettext_``,
+``ngettext_``; Jinja templates through ``jinja2.ext.i18n``). A few msgids only ever reach
+``_()`` as variables (menus, status and role names, error titles, ...); they are listed in
+``DYNAMIC_MSGIDS`` so an update keeps them. New msgids come in untranslated (never fuzzy-matched):
+translate them, run again, commit ``web/locales``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import re
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALES = ROOT / "web" / "locales"
+SOURCES = ("web", "plugins")
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "gettext_": None, "ngettext_": (1, 2),
+            "pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3)}
+LANGS = ("zh_CN", "en")
+PROJECT = "Qudao"
+
+# Looked up at runtime through ``_(variable)``: extraction cannot see them.
+DYNAMIC_MSGIDS = (
+    # web/pages/reports.py dashboard_stats
+    "Awaiting approval",
+    # web/pages/admin_customers.py TYPE_LABELS
+    "L1 distributor", "L2 distributor", "Store", "Key account",
+    # core/pricing price labels (price checker, cart)
+    "Customer price", "Tier price", "Base price", "Retail price",
+    # auth/account.html: _(user.role or user.kind)
+    "owner", "admin", "order_clerk", "warehouse", "finance", "sales_rep", "staff", "customer",
+    # plugins/wechat/models.py STATUSES
+    "queued", "sending", "sent", "failed_permanent", "retry_later", "outbox", "skipped",
+    # cart adjustments: _(a.source)
+    "promotions",
+    # plugin menu entries (qudao_admin_menu / qudao_storefront_menu) not otherwise in a template
+    "WeChat",
+    # web/problems.py and core/errors.py titles shown on error.html
+    "Bad request", "Unauthorized", "Forbidden", "Not found", "Method not allowed", "Conflict",
+    "Payload too large", "Unsupported media type", "Too many requests", "Error", "Internal server error",
+    "Invalid input", "Order refused",
+)
+
+DEFAULT_MAPPING = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
+DEFAULT_OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+_PLACEHOLDER = re.compile(r"%\([A-Za-z0-9_]+\)[sdifr]|%[sdifr]|\{[A-Za-z0-9_]*\}")
+
+
+def placeholders(text: str) -> list[str]:
+    return sorted(_PLACEHOLDER.findall(text))
+
+
+def extract(root: Path = ROOT) -> Catalog:
+    """All msgids in the sources, as a template catalog."""
+    cfg = root / "babel.cfg" if (root / "babel.cfg").exists() else None
+    if cfg is None:  # the same mapping as babel.cfg
+        method_map, options_map = DEFAULT_MAPPING, DEFAULT_OPTIONS
+    else:
+        with cfg.open() as fh:
+            method_map, options_map = parse_mapping_cfg(fh)
+    template = Catalog(project=PROJECT, fuzzy=False)
+    for src in SOURCES:
+        for filename, lineno, message, comments, context in extract_from_dir(
+                root / src, method_map, options_map, keywords=KEYWORDS, comment_tags=("TRANSLATORS:",),
+                strip_comment_tags=True):
+            template.add(message, None, [(f"{src}/{filename}", lineno)], auto_comments=comments, context=context)
+    for msgid in DYNAMIC_MSGIDS:
+        if msgid not in template:
+            template.add(msgid, None, [(".ci/i18n_update.py", 0)])
+    return template
+
+
+def po_path(lang: str) -> Path:
+    return LOCALES / lang / "LC_MESSAGES" / "messages.po"
+
+
+def load(lang: str) -> Catalog | None:
+    path = po_path(lang)
+    if not path.exists():
+        return None
+    with path.open("rb") as fh:
+        return read_po(fh, locale=lang)
+
+
+def update(template: Catalog, lang: str) -> Catalog:
+    catalog = load(lang)
+    if catalog is None:
+        catalog = Catalog(locale=lang, project=PROJECT, fuzzy=False)
+    # a copy: Catalog.update() adopts the template's Message objects, so filling one locale
+    # would otherwise fill the next one too
+    catalog.update(copy.deepcopy(template), no_fuzzy_matching=True, update_header_comment=False,
+                   update_creation_date=False)
+    catalog.obsolete.clear()  # removed strings go; git history keeps their translations
+    catalog.fuzzy = False
+    return catalog
+
+
+def problems(catalog: Catalog) -> list[str]:
+    """Untranslated, fuzzy or placeholder-mismatched entries (for a locale that must be complete)."""
+    out = []
+    for msg in catalog:
+        if not msg.id:
+            continue
+        ids = msg.id if isinstance(msg.id, tuple) else (msg.id,)
+        strs = msg.string if isinstance(msg.string, tuple) else (msg.string,)
+        where = ", ".join(f"{p}:{n}" for p, n in msg.locations[:2])
+        if msg.fuzzy:
+            out.append(f"fuzzy: {ids[0]!r} ({where})")
+        elif not all(strs):
+            out.append(f"untranslated: {ids[0]!r} ({where})")
+        elif any(placeholders(ids[min(i, len(ids) - 1)]) != placeholders(s) for i, s in enumerate(strs)):
+            out.append(f"placeholders differ: {ids[0]!r} -> {strs[0]!r}")
+    return out
+
+
+def fill(catalog: Catalog, translations: dict[str, str]) -> int:
+    n = 0
+    for msg in catalog:
+        if msg.id and isinstance(msg.id, str) and msg.id in translations:
+            msg.string = translations[msg.id]
+            msg.flags.discard("fuzzy")
+            n += 1
+    return n
+
+
+def save(catalog: Catalog, lang: str) -> None:
+    path = po_path(lang)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        write_po(fh, catalog, width=0, sort_output=False, include_previous=False, ignore_obsolete=True)
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="do not write; exit 1 if zh_CN is incomplete")
+    parser.add_argument("--fill", type=Path, help="JSON {msgid: msgstr} to fill into zh_CN")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+
+    template = extract()
+    print(f"extracted {len(template)} msgids from {', '.join(SOURCES)} (+ {len(DYNAMIC_MSGIDS)} dynamic)")
+    bad: list[str] = []
+    for lang in LANGS:
+        catalog = update(template, lang)
+        if lang == "zh_CN":
+            if args.fill:
+                print(f"filled {fill(catalog, json.loads(args.fill.read_text('utf-8')))} from {args.fill}")
+            bad = problems(catalog)
+        if not args.check:
+            save(catalog, lang)
+    for line in bad:
+        print(line)
+    print(f"zh_CN: {len(template) - len(bad)}/{len(template)} translated, {len(bad)} to do")
+    return 1 if bad and args.check else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
