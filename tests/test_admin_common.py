@@ -18,6 +18,7 @@ class Staff:
     def __init__(self, api: TenantAPI) -> None:
         self.api, self.client, self.slug = api, api.client, api.slug
         self.client.cookies.clear()
+        self.client.cookies.set("qd_lang", "en")  # the tests read English messages
         self.get(f"/t/{self.slug}/login")
         resp = self.client.post(f"/t/{self.slug}/login", data={
             "email": f"owner@{self.slug}.test", "password": PASSWORD, "_csrf_token": self.csrf},

@@ -1,9 +1,8 @@
-"""The price checker: "customer X, SKU Y, date D → price and which rule set it".
+"""The price checker page's logic: "customer X, SKU Y, date D (qty N) → price and which rule set it".
 
-Today's answer comes from the price engine itself. A past date is answered from
-the price history by ``history.price_on`` at the end of that day in the tenant's
-time zone (customer price, policies, tier price, base price as recorded then).
-The customer's tier is today's tier (tier membership is not versioned).
+Today's answer comes from the price engine (``resolve_prices``); a past date is
+replayed from the price history with ``price_on`` at the end of that day in the
+tenant's time zone (the customer's tier, type and region are today's).
 """
 
 from __future__ import annotations
@@ -25,10 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 @dataclass
 class PriceAnswer:
     price: Decimal | None
-    source: str  # customer | policy:<code> | tier | base | none
+    source: str  # customer | tier | base | policy:<code> | break | none
     label: str
     detail: str
-    changed_at: datetime | None = None
+    floored: bool = False
+    at: datetime | None = None
 
 
 def parse_day(raw: str | None, tz: str) -> date | None:
@@ -40,8 +40,31 @@ def parse_day(raw: str | None, tz: str) -> date | None:
         raise InputError("must be a date as YYYY-MM-DD", field="date") from None
 
 
+def parse_qty(raw: str | None) -> int | None:
+    if raw is None or not str(raw).strip():
+        return None
+    text = str(raw).strip()
+    if not text.isdigit() or not 1 <= int(text) <= 1_000_000:
+        raise InputError("must be a whole number from 1 to 1000000", field="qty")
+    return int(text)
+
+
+def _detail(source: str, customer: Customer, tier: Tier | None) -> str:
+    if source == "customer":
+        return f"customer price of {customer.code}"
+    if source == "tier":
+        return f"tier price of {tier.code if tier else '?'}"
+    if source == "base":
+        return "the product's base price (no customer price, tier price or policy)"
+    if source.startswith("policy:"):
+        return f"price policy {source.split(':', 1)[1]}"
+    if source == "break":
+        return "a quantity break"
+    return source
+
+
 async def check_price(session: AsyncSession, customer_code: str, sku: str, day: date | None, *, tz: str,
-                      currency: str) -> tuple[Customer, PriceAnswer]:
+                      currency: str, qty: int | None = None) -> tuple[Customer, PriceAnswer]:
     errors = []
     if not customer_code.strip():
         errors.append({"field": "customer", "message": "is required"})
@@ -54,24 +77,18 @@ async def check_price(session: AsyncSession, customer_code: str, sku: str, day: 
     tier = await session.get(Tier, (customer.tenant_id, customer.tier_id)) if customer.tier_id else None
     zone = ZoneInfo(tz)
     today = datetime.now(UTC).astimezone(zone).date()
-    if day is None or day >= today:
-        if day is not None and day > today:
-            raise InputError("must not be in the future", field="date")
-        resolved = (await resolve_prices(session, [product], customer=customer, currency=currency))[product.id]
-        assert resolved is not None
-        return customer, PriceAnswer(resolved.price, resolved.source, resolved.label,
-                                     _detail(resolved.source, customer, tier))
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC) - timedelta(microseconds=1)
-    past = await price_on(session, customer, product.sku, end, currency=currency)
-    if past is None:
-        return customer, PriceAnswer(None, "none", "No price", "the product had no price on that date")
-    return customer, PriceAnswer(past.price, past.source, past.label, _detail(past.source, customer, tier, past=True))
-
-
-def _detail(source: str, customer: Customer, tier: Tier | None, *, past: bool = False) -> str:
-    if source.startswith("policy:"):
-        return f"price policy {source[7:]} (highest priority in scope)"
-    return {"customer": f"customer price of {customer.code}",
-            "tier": f"tier price of {tier.code if tier else '?'}" + (" (today's tier)" if past else ""),
-            "break": "a quantity break",
-            "base": "the product's base price (no customer price, policy or tier price)"}.get(source, "")
+    if day is not None and day > today:
+        raise InputError("must not be in the future", field="date")
+    if day is None or day == today:
+        resolved = (await resolve_prices(session, [product], customer=customer, currency=currency,
+                                         quantities={product.id: qty} if qty else None))[product.id]
+        at = None
+    else:
+        at = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC) - timedelta(
+            microseconds=1)
+        resolved = await price_on(session, customer, product.sku, at, qty=qty, currency=currency)
+    if resolved is None:
+        return customer, PriceAnswer(None, "none", "No price", "the product had no price then", at=at)
+    return customer, PriceAnswer(resolved.price, resolved.source, resolved.label,
+                                 _detail(resolved.source, customer, tier), bool(getattr(resolved, "floored", False)),
+                                 at)

@@ -17,7 +17,7 @@ from qudao.core.pricing.bulk import (
     changed_only,
     remove_customer_price,
 )
-from qudao.core.pricing.checker import check_price, parse_day
+from qudao.core.pricing.checker import check_price, parse_day, parse_qty
 from qudao.core.pricing.models import CustomerPrice, PriceChange, TierPrice
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin_util import back, page, page_number, paging, recover
@@ -187,18 +187,19 @@ async def product_customer_price_delete(ctx: RequestContext, sku: str, code: str
 
 @get("/admin/prices/check")
 async def price_check(ctx: RequestContext, customer: str | None = None, sku: str | None = None,
-                      date: str | None = None) -> Response[Any]:
+                      date: str | None = None, qty: str | None = None) -> Response[Any]:
     """Customer X + SKU Y (+ date D) → price and which rule set it."""
     if (r := staff_or_login(ctx)) is not None:
         return r
-    form = {"customer": customer or "", "sku": sku or "", "date": date or ""}
+    form = {"customer": customer or "", "sku": sku or "", "date": date or "", "qty": qty or ""}
     answer = found = None
     errors: list[dict[str, str]] = []
     status = 200
     if customer or sku:
         try:
             day = parse_day(date, ctx.tenant.timezone)
-            found, answer = await check_price(ctx.session, customer or "", sku or "", day,
+            n = parse_qty(qty)
+            found, answer = await check_price(ctx.session, customer or "", sku or "", day, qty=n,
                                               tz=ctx.tenant.timezone, currency=ctx.tenant.currency)
         except InputError as exc:
             errors, status = exc.errors, 422
