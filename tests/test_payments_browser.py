@@ -9,7 +9,6 @@ from typing import Any
 from litestar.testing import TestClient
 
 from tests import payments_support as support
-from tests.browser.conftest import browser, page  # noqa: F401 - the browser harness's fixtures
 from tests.conftest import PASSWORD
 from tests.payments_support import Doubles, drain, make_shop, onboard_all
 

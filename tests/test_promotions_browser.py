@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.conftest import browser, page  # noqa: F401 - the browser harness's fixtures
 from tests.conftest import PASSWORD, TenantAPI
 from tests.test_promotions_api import make_shop
 
