@@ -14,7 +14,7 @@ from qudao.core.catalog.service import product_by_sku, search_filter, upsert_bra
 from qudao.core.errors import InputError, NotFound
 from qudao.core.inventory.service import counts_in_transit, total_availability
 from qudao.web.context import RequestContext
-from qudao.web.pages.admin_util import back, money_fmt, page, page_number, paging, recover
+from qudao.web.pages.admin_util import N_, back, money_fmt, page, page_number, paging, recover, say
 from qudao.web.pages.common import staff_or_login
 from sqlalchemy import func, select
 
@@ -109,7 +109,7 @@ async def _save(ctx: RequestContext, request: Request, sku: str, creating: bool)
             existing = await product_by_sku(ctx.session, sku)
         form = {**form, "active": form.get("active") == "true", "featured": form.get("featured") == "true"}
         return await _form_page(ctx, existing, form, errors=exc.errors, status_code=422)
-    return back(ctx, f"/products/{product.sku}", f"Saved {product.sku}")
+    return back(ctx, f"/products/{product.sku}", say(ctx, N_("Saved %(code)s"), code=product.sku))
 
 
 @post("/admin/products/new")
@@ -136,7 +136,7 @@ async def product_image_delete(ctx: RequestContext, sku: str, name: str) -> Resp
         raise NotFound("no such image")
     product.images = [n for n in product.images if n != name]
     await ctx.session.commit()
-    return back(ctx, f"/products/{sku}", "Image removed")
+    return back(ctx, f"/products/{sku}", say(ctx, N_("Image removed")))
 
 
 @get("/media/{name:str}")
@@ -190,7 +190,7 @@ async def _brand_save(ctx: RequestContext, request: Request, code: str | None) -
         await recover(ctx)
         brand = None if creating else await ctx.session.scalar(select(Brand).where(Brand.code == code))
         return page(ctx, "admin/brand_form.html", status_code=422, brand=brand, form=form, errors=exc.errors)
-    return back(ctx, "/brands", f"Saved brand {code}")
+    return back(ctx, "/brands", say(ctx, N_("Saved brand %(code)s"), code=code))
 
 
 @post("/admin/brands/new")

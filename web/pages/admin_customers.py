@@ -12,7 +12,7 @@ from qudao.core.customers.service import customer_by_code, upsert_buyer, upsert_
 from qudao.core.errors import InputError, NotFound, QudaoError
 from qudao.core.inventory.models import Warehouse
 from qudao.web.context import RequestContext
-from qudao.web.pages.admin_util import back, page, page_number, paging, recover
+from qudao.web.pages.admin_util import N_, back, page, page_number, paging, recover, say
 from qudao.web.pages.common import staff_or_login
 from sqlalchemy import func, or_, select
 
@@ -130,7 +130,7 @@ async def _save(ctx: RequestContext, request: Request, code: str | None) -> Resp
         await recover(ctx)
         existing = None if creating else await customer_by_code(ctx.session, code)
         return await _customer_page(ctx, existing, form, errors=exc.errors, status_code=422)
-    return back(ctx, f"/customers/{customer.code}", f"Saved {customer.code}")
+    return back(ctx, f"/customers/{customer.code}", say(ctx, N_("Saved %(code)s"), code=customer.code))
 
 
 @post("/admin/customers/new")
@@ -170,7 +170,7 @@ async def customer_login_add(ctx: RequestContext, request: Request, code: str) -
                                     login_form={"email": form.get("email"), "name": form.get("name")},
                                     login_errors=errors)
     del customer
-    return back(ctx, f"/customers/{code}", f"Login {email} {'added' if created else 'updated'}")
+    return back(ctx, f"/customers/{code}", say(ctx, N_("Login %(email)s added") if created else N_("Login %(email)s updated"), email=email))
 
 
 @get("/admin/tiers")
@@ -212,7 +212,7 @@ async def _tier_save(ctx: RequestContext, request: Request, code: str | None) ->
         await recover(ctx)
         tier = None if creating else await ctx.session.scalar(select(Tier).where(Tier.code == code))
         return page(ctx, "admin/tier_form.html", status_code=422, tier=tier, form=form, errors=exc.errors)
-    return back(ctx, "/tiers", f"Saved tier {code}")
+    return back(ctx, "/tiers", say(ctx, N_("Saved tier %(code)s"), code=code))
 
 
 @post("/admin/tiers/new")

@@ -18,7 +18,7 @@ from qudao.core.orders.service import change_status, order_for
 from qudao.core.validation import Fields
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin_imports import download
-from qudao.web.pages.admin_util import back, page, page_number, paging, recover, safe_back
+from qudao.web.pages.admin_util import N_, back, page, page_number, paging, recover, safe_back, say
 from qudao.web.pages.common import form_data, staff_or_login
 from sqlalchemy import func, or_, select
 
@@ -154,7 +154,7 @@ async def order_status(ctx: RequestContext, request: Request, number: str) -> Re
         await recover(ctx)
         return back(ctx, target, exc.detail, error=True)
     label = STATUS_LABELS.get(status, status)
-    return back(ctx, target, f"{number}: {label}")
+    return back(ctx, target, say(ctx, N_("%(number)s: %(status)s"), number=number, status=say(ctx, label)))
 
 
 HANDLERS = [order_list, approval_queue, order_export, order_page, order_status]

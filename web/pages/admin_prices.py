@@ -20,7 +20,7 @@ from qudao.core.pricing.bulk import (
 from qudao.core.pricing.checker import check_price, parse_day, parse_qty
 from qudao.core.pricing.models import CustomerPrice, PriceChange, TierPrice
 from qudao.web.context import RequestContext
-from qudao.web.pages.admin_util import back, page, page_number, paging, recover
+from qudao.web.pages.admin_util import N_, back, page, page_number, paging, recover, say
 from qudao.web.pages.common import staff_or_login
 from sqlalchemy import func, select
 
@@ -95,8 +95,8 @@ async def tier_prices_save(ctx: RequestContext, request: Request, code: str, q: 
         rows, pg = await _tier_rows(ctx, tier, q, brand, p)
         return page(ctx, "admin/tier_prices.html", status_code=422, tier=tier, rows=rows, pg=pg, q=q or "",
                     brand=brand or "", submitted=submitted, errors=exc.errors,
-                    flash="Nothing was saved: fix the marked rows.", flash_kind="error")
-    return back(ctx, f"/prices/tier/{code}", f"{changed} price(s) saved", q=q, brand=brand, p=p)
+                    flash=say(ctx, N_("Nothing was saved: fix the marked rows.")), flash_kind="error")
+    return back(ctx, f"/prices/tier/{code}", say(ctx, N_("%(n)s price(s) saved"), n=changed), q=q, brand=brand, p=p)
 
 
 async def _product_prices(ctx: RequestContext, product: Product) -> dict[str, Any]:
@@ -147,7 +147,7 @@ async def product_tier_prices_save(ctx: RequestContext, request: Request, sku: s
         return page(ctx, "admin/product_prices.html", status_code=422, submitted=submitted, cform={},
                     errors=errs, **await _product_prices(ctx, product))
     del product
-    return back(ctx, f"/prices/product/{sku}", "Tier prices saved")
+    return back(ctx, f"/prices/product/{sku}", say(ctx, N_("Tier prices saved")))
 
 
 @post("/admin/prices/product/{sku:str}/customer")
@@ -172,7 +172,7 @@ async def product_customer_price_save(ctx: RequestContext, request: Request, sku
         errs = exc.errors if isinstance(exc, InputError) else [{"field": "customer", "message": exc.detail}]
         return page(ctx, "admin/product_prices.html", status_code=422, submitted={}, cform=form, errors=errs,
                     **await _product_prices(ctx, product))
-    return back(ctx, f"/prices/product/{sku}", f"Customer price for {code} saved")
+    return back(ctx, f"/prices/product/{sku}", say(ctx, N_("Customer price for %(code)s saved"), code=code))
 
 
 @post("/admin/prices/product/{sku:str}/customer/{code:str}/delete")
@@ -182,7 +182,7 @@ async def product_customer_price_delete(ctx: RequestContext, sku: str, code: str
     assert ctx.user is not None
     await remove_customer_price(ctx.session, code, sku, user_id=ctx.user.id)
     await ctx.session.commit()
-    return back(ctx, f"/prices/product/{sku}", f"Customer price for {code} removed")
+    return back(ctx, f"/prices/product/{sku}", say(ctx, N_("Customer price for %(code)s removed"), code=code))
 
 
 @get("/admin/prices/check")

@@ -11,7 +11,7 @@ from qudao.core.errors import InputError
 from qudao.core.orders.rules import ordering_view, parse_ordering
 from qudao.tenants.models import Tenant
 from qudao.web.context import RequestContext
-from qudao.web.pages.admin_util import back, checkbox, page, recover
+from qudao.web.pages.admin_util import N_, back, checkbox, page, recover, say
 from qudao.web.pages.common import staff_or_login
 
 ADMINS = ("owner", "admin")
@@ -66,7 +66,7 @@ async def settings_save(ctx: RequestContext, request: Request) -> Response[Any]:
         return page(ctx, "admin/settings.html", status_code=422, form={**form, "count_in_transit":
                                                                        checkbox(form, "count_in_transit")},
                     errors=errors, can_edit=True)
-    return back(ctx, "/settings", "Ordering rules saved")
+    return back(ctx, "/settings", say(ctx, N_("Ordering rules saved")))
 
 
 HANDLERS = [settings_page, settings_save]

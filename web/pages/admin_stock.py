@@ -21,7 +21,7 @@ from qudao.core.inventory.stocktake import (
     set_low_threshold,
 )
 from qudao.web.context import RequestContext
-from qudao.web.pages.admin_util import back, checkbox, page, page_number, paging, recover
+from qudao.web.pages.admin_util import N_, back, checkbox, page, page_number, paging, recover, say
 from qudao.web.pages.common import staff_or_login
 from sqlalchemy import func, select
 
@@ -102,7 +102,7 @@ async def product_stock_set(ctx: RequestContext, request: Request, sku: str) -> 
         product = await product_by_sku(ctx.session, sku)
         return page(ctx, "admin/product_stock.html", status_code=422, errors=exc.errors, form=form,
                     **await _product_stock(ctx, product))
-    return back(ctx, f"/stock/product/{sku}", f"On hand set ({delta:+d})")
+    return back(ctx, f"/stock/product/{sku}", say(ctx, N_("On hand set (%(delta)s)"), delta=f"{delta:+d}"))
 
 
 @post("/admin/stock/product/{sku:str}/threshold")
@@ -119,7 +119,7 @@ async def product_stock_threshold(ctx: RequestContext, request: Request, sku: st
         product = await product_by_sku(ctx.session, sku)
         return page(ctx, "admin/product_stock.html", status_code=422, errors=exc.errors, tform=form,
                     **await _product_stock(ctx, product))
-    return back(ctx, f"/stock/product/{sku}", "Low-stock threshold saved")
+    return back(ctx, f"/stock/product/{sku}", say(ctx, N_("Low-stock threshold saved")))
 
 
 @get("/admin/stock/low")
@@ -162,9 +162,9 @@ async def stocktake_post(ctx: RequestContext, request: Request) -> Response[Any]
             wh, rows = await count_sheet(ctx.session, code)
         return page(ctx, "admin/stocktake.html", status_code=422, warehouses=await _warehouses(ctx), wh=wh,
                     rows=rows, blind=checkbox(form, "blind"), counts=counts, errors=errors,
-                    flash="Nothing was posted: fix the marked rows.", flash_kind="error")
-    summary = ", ".join(f"{sku} {d:+d}" for sku, d in variances) or "no differences"
-    return back(ctx, "/stock", f"Stocktake posted: {summary}"[:300], warehouse=code)
+                    flash=say(ctx, N_("Nothing was posted: fix the marked rows.")), flash_kind="error")
+    summary = ", ".join(f"{sku} {d:+d}" for sku, d in variances) or say(ctx, N_("no differences"))
+    return back(ctx, "/stock", say(ctx, N_("Stocktake posted: %(summary)s"), summary=summary)[:300], warehouse=code)
 
 
 @get("/admin/warehouses")
@@ -204,7 +204,7 @@ async def _warehouse_save(ctx: RequestContext, request: Request, code: str | Non
         await recover(ctx)
         wh = None if creating else await ctx.session.scalar(select(Warehouse).where(Warehouse.code == code))
         return page(ctx, "admin/warehouse_form.html", status_code=422, wh=wh, form=form, errors=exc.errors)
-    return back(ctx, "/warehouses", f"Saved warehouse {code}")
+    return back(ctx, "/warehouses", say(ctx, N_("Saved warehouse %(code)s"), code=code))
 
 
 @post("/admin/warehouses/new")
