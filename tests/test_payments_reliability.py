@@ -257,3 +257,20 @@ def test_real_localstripe_webhook_delivery(client: TestClient[Any], doubles: Dou
         doubles.localstripe.register_webhook("qudao-tests", "http://127.0.0.1:9/", "whsec_off", ["none.none"])
         server.shutdown()
         server.server_close()
+
+
+def test_missed_webhook_recovered_by_sync(client: TestClient[Any], doubles: Doubles) -> None:
+    shop = make_shop(client)
+    onboard_all(shop, doubles)
+    number = shop.order(qty=3)
+    created = start_card_payment(shop, number)
+    confirm_at_stripe(doubles, created["payment_intent"])  # paid at Stripe; the webhook never comes
+    assert shop.staff.ok("get", f"/orders/{number}/payment")["status"] == "unpaid"
+    assert shop.buyer.post("/settlement/sync").status_code == 403
+    result = shop.staff.ok("post", "/settlement/sync")
+    assert result["updated"] == 1
+    again = shop.staff.ok("post", "/settlement/sync")  # nothing left to do
+    assert again["updated"] == 0
+    drain()
+    assert shop.staff.ok("get", f"/orders/{number}/payment")["status"] == "paid"
+    assert_exactly_once(shop, doubles, number)

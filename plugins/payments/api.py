@@ -12,6 +12,7 @@
 | ``GET /settlement/orders/{number}`` | staff | → ``{charged, refunded, settled, lines: [{party, role, amount, status, transfer, …}]}`` |
 | ``GET /settlement/report?from=&to=`` | staff | → per party: earned, received, pending, kept, offline |
 | ``GET /settlement/reconciliation`` | staff | → per order: ok / issues (ledger vs Stripe) |
+| ``POST /settlement/sync`` | staff (finance) | re-fetch open card payments (missed webhooks), queue pending payouts |
 | ``PUT /settlement/accounts/{party}`` | admin (any party), a distributor's buyer (its own) | ``{return_url?, refresh_url?, email?}`` → ``{party, account, status, url}`` |
 | ``GET /settlement/accounts`` | staff | → connected accounts, statuses re-fetched |
 """
@@ -278,6 +279,13 @@ async def get_reconciliation(ctx: RequestContext, request: Request) -> dict[str,
     return {"orders": rows, "mismatches": sum(1 for r in rows if not r["ok"])}
 
 
+@post("/settlement/sync", status_code=200, tags=["payments"])
+async def post_sync(ctx: RequestContext) -> dict[str, Any]:
+    """Re-fetch open card payments from Stripe (missed webhooks) and queue pending payouts."""
+    require_staff(ctx, FINANCE)
+    return await payouts.sync_with_stripe(ctx)
+
+
 @put("/settlement/accounts/{party:str}", tags=["payments"])
 async def put_account(request: Request, ctx: RequestContext, party: str) -> Response[Any]:
     require_user(ctx)
@@ -317,4 +325,4 @@ async def list_accounts(ctx: RequestContext) -> dict[str, Any]:
 
 
 HANDLERS = [create_payment, confirm_payment, authenticate_payment, get_payment, create_refund, topup, get_balance, get_rules, put_rules,
-            get_settlement, get_report, get_reconciliation, put_account, list_accounts]
+            get_settlement, get_report, get_reconciliation, post_sync, put_account, list_accounts]

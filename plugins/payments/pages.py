@@ -300,8 +300,19 @@ async def admin_reconciliation(ctx: RequestContext, request: Request) -> Respons
         return redirect
     number = (request.query_params.get("order") or "").strip()
     rows = await payouts.reconcile(ctx, [number] if number else None, limit=100)
+    flash, kind = _flash(request)
     return render(ctx, "payments/admin_reconciliation.html", rows=rows,
-                  mismatches=sum(1 for r in rows if not r["ok"]))
+                  mismatches=sum(1 for r in rows if not r["ok"]), flash=flash, flash_kind=kind)
+
+
+@post("/admin/payments/reconciliation/sync")
+async def admin_sync(ctx: RequestContext) -> Redirect:
+    if (redirect := staff_or_login(ctx, FINANCE)) is not None:
+        return redirect
+    result = await payouts.sync_with_stripe(ctx)
+    return _back(f"{_admin(ctx)}/reconciliation",
+                 done=f"Checked {result['checked']} open card payment(s), {result['updated']} updated; "
+                      f"{result['payouts_queued']} payout(s) queued.")
 
 
 @get("/admin/payments/rules")
@@ -399,5 +410,5 @@ async def admin_topup(ctx: RequestContext, request: Request) -> Redirect:
 
 HANDLERS = [my_orders, pay_page, pay_card, pay_card_authenticate, pay_balance, pay_credit, my_balance, my_account,
             my_account_onboard, admin_home, admin_order, admin_bank_transfer, admin_refund, admin_settlement,
-            admin_reconciliation, admin_rules, admin_rules_save, admin_accounts, admin_accounts_onboard,
+            admin_reconciliation, admin_sync, admin_rules, admin_rules_save, admin_accounts, admin_accounts_onboard,
             admin_balances, admin_topup]

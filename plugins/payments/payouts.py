@@ -467,5 +467,34 @@ async def reconcile(ctx: Any, order_numbers: list[str] | None = None, limit: int
     return rows
 
 
+async def sync_with_stripe(ctx: Any, limit: int = 200) -> dict[str, int]:
+    """Recover from missed webhooks: re-fetch every open card payment's PaymentIntent and apply it,
+    and queue payouts for lines still pending (all idempotent)."""
+    from qudao.plugins.payments.models import PAYMENT_OPEN
+    from qudao.plugins.payments.service import refresh_card_payment
+
+    open_payments = list((await ctx.session.scalars(
+        select(Payment).where(Payment.method == CARD, Payment.status.in_(PAYMENT_OPEN),
+                              Payment.payment_intent_id.is_not(None))
+        .order_by(Payment.created_at).limit(limit))).all())
+    await ctx.session.commit()
+    updated = 0
+    for payment in open_payments:
+        before = payment.status
+        try:
+            after = await refresh_card_payment(ctx, payment)
+        except stripe.StripeError as exc:
+            log.warning("sync_failed", payment=payment.id, error=str(exc))
+            await ctx.session.rollback()
+            continue
+        updated += int(after.status != before)
+    orders = list((await ctx.session.scalars(
+        select(SettlementLine.order_id).where(SettlementLine.status == L_PENDING).distinct().limit(limit))).all())
+    for order_id in orders:
+        enqueue_after_commit(ctx.session, "payments.payout", order_id=order_id)
+    await ctx.session.commit()
+    return {"checked": len(open_payments), "updated": updated, "payouts_queued": len(orders)}
+
+
 __all__ = ["L_OFFLINE", "PayoutIncomplete", "onboard", "payout_order", "reconcile", "refresh_account",
            "resolve_party", "reverse_refund"]
