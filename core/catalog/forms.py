@@ -28,6 +28,8 @@ def product_data_from_form(form: dict[str, Any]) -> dict[str, Any]:
         if key in ("min_qty", "order_multiple") and not value.strip():
             continue
         data[key] = value
+    if isinstance(form.get("tags"), str):
+        data["tags"] = [t.strip() for t in form["tags"].replace("，", ",").split(",") if t.strip()][:50]
     for key in ("active", "featured"):
         if key in form:
             data[key] = str(form.get(key)).lower() in ("true", "on", "1", "yes")

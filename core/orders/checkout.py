@@ -60,12 +60,16 @@ def parse_lines(raw: Any) -> list[tuple[str, int]]:
     return list(merged.items())
 
 
+async def product_criteria(ctx: TenantContext) -> list[Any]:
+    """What plugins allow the current buyer or guest to see (e.g. brand access); staff see all."""
+    if ctx.is_staff:
+        return []
+    return [c for criteria in await gather_hook(ctx.hooks.qudao_product_criteria, ctx=ctx) for c in criteria or []]
+
+
 async def visible_products(ctx: TenantContext, skus: list[str]) -> dict[str, Product]:
     """Products the current buyer may see and order (plugins add criteria, e.g. brand access)."""
-    stmt = select(Product).where(Product.sku.in_(skus), Product.active.is_(True))
-    for criteria in await gather_hook(ctx.hooks.qudao_product_criteria, ctx=ctx):
-        for criterion in criteria or []:
-            stmt = stmt.where(criterion)
+    stmt = select(Product).where(Product.sku.in_(skus), Product.active.is_(True), *await product_criteria(ctx))
     return {p.sku: p for p in (await ctx.session.scalars(stmt)).all()}
 
 

@@ -22,8 +22,7 @@ from qudao.core.inventory.service import (
     total_availability,
     warehouse_for,
 )
-from qudao.core.orders.checkout import visible_products
-from qudao.core.plugins.host import gather_hook
+from qudao.core.orders.checkout import product_criteria, visible_products
 from qudao.core.pricing.engine import resolve_prices
 from qudao.web.api.common import json_body, upserted
 from qudao.web.context import RequestContext, require_staff, require_user
@@ -74,9 +73,7 @@ async def catalog_page(ctx: RequestContext, q: str | None, brand: str | None, li
         Brand, (Brand.id == Product.brand_id) & (Brand.tenant_id == Product.tenant_id))
     if not staff:
         stmt = stmt.where(Product.active.is_(True))
-        for criteria in await gather_hook(ctx.hooks.qudao_product_criteria, ctx=ctx):
-            for criterion in criteria or []:
-                stmt = stmt.where(criterion)
+        stmt = stmt.where(*await product_criteria(ctx))
         if ctx.guest is not None:
             stmt = stmt.where(Product.retail_price.is_not(None))
     if q:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from litestar import Request, get, post
@@ -16,7 +17,7 @@ from qudao.core.inventory.service import counts_in_transit, total_availability
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin_util import N_, back, money_fmt, page, page_number, paging, recover, say
 from qudao.web.pages.common import staff_or_login
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 
 UNITS = ("件", "瓶", "箱", "袋", "盒", "包", "罐", "kg", "pcs")
 
@@ -27,7 +28,7 @@ async def _brands(ctx: RequestContext) -> list[Brand]:
 
 @get("/admin/products")
 async def product_list(ctx: RequestContext, q: str | None = None, brand: str | None = None,
-                       p: str | None = None) -> Response[Any]:
+                       category: str | None = None, tag: str | None = None, p: str | None = None) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
         return r
     stmt = select(Product, Brand.code).outerjoin(
@@ -36,12 +37,18 @@ async def product_list(ctx: RequestContext, q: str | None = None, brand: str | N
         stmt = stmt.where(search_filter(q))
     if brand:
         stmt = stmt.where(Brand.code == brand)
+    if category:
+        stmt = stmt.join(Category, (Category.id == Product.category_id) & (Category.tenant_id == Product.tenant_id)) \
+            .where(Category.code == category)
+    if tag and tag.strip():
+        stmt = stmt.where(cast(Product.tags, String).like(f'%{json.dumps(tag.strip())}%'))
     total = await ctx.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     pg = paging(total, page_number(p))
     rows = (await ctx.session.execute(stmt.order_by(Product.sku).limit(pg["size"]).offset(pg["offset"]))).all()
     avail = await total_availability(ctx.session, [pr.id for pr, _ in rows], counts_in_transit(ctx.tenant))
+    categories = (await ctx.session.scalars(select(Category).order_by(Category.code))).all()
     return page(ctx, "admin/products.html", rows=rows, avail=avail, q=q or "", brand=brand or "", pg=pg,
-                brands=await _brands(ctx))
+                brands=await _brands(ctx), categories=categories, category=category or "", tag=tag or "")
 
 
 async def _form_page(ctx: RequestContext, product: Product | None, form: dict[str, Any], *,
@@ -61,7 +68,7 @@ async def _product_form_values(ctx: RequestContext, product: Product) -> dict[st
         "category": category.code if category else "", "unit": product.unit, "spec": product.spec,
         "barcode": product.barcode, "erp_code": product.erp_code, "min_qty": product.min_qty,
         "order_multiple": product.order_multiple, "active": product.active, "featured": product.featured,
-        "description": product.description,
+        "description": product.description, "tags": ", ".join(product.tags or []),
     }
 
 

@@ -15,7 +15,7 @@ from qudao.core.catalog.models import Brand, Product
 from qudao.core.errors import InputError, NotFound
 from qudao.core.inventory.service import availability, counts_in_transit, warehouse_for
 from qudao.core.orders import carts
-from qudao.core.orders.checkout import visible_products
+from qudao.core.orders.checkout import product_criteria, visible_products
 from qudao.core.pricing.engine import resolve_prices
 from qudao.web.api.catalog import catalog_page
 from qudao.web.context import RequestContext
@@ -40,9 +40,7 @@ async def _brands(ctx: RequestContext) -> list[tuple[str, str]]:
             .join(Product, (Product.brand_id == Brand.id) & (Product.tenant_id == Brand.tenant_id))
             .where(Product.active.is_(True)))
     if not ctx.is_staff:
-        for criteria in ctx.hooks.qudao_product_criteria(ctx=ctx):
-            for criterion in criteria or []:
-                stmt = stmt.where(criterion)
+        stmt = stmt.where(*await product_criteria(ctx))
         if ctx.guest is not None:
             stmt = stmt.where(Product.retail_price.is_not(None))
     return [(code, name) for code, name in (await ctx.session.execute(stmt.order_by(Brand.name))).all()]
