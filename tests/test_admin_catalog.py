@@ -13,7 +13,8 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
 
 FORM = {"name": "绿茶 500ml", "price": "12.50", "retail_price": "18.00", "floor_price": "10.00", "brand": "",
         "category": "drinks", "unit": "瓶", "spec": "500ml", "barcode": "690123", "erp_code": "E-1",
-        "min_qty": "6", "order_multiple": "6", "active": "true", "featured": "false", "description": "Tea"}
+        "min_qty": "6", "order_multiple": "6", "active": "true", "featured": "false", "description": "Tea",
+        "tags": "新品, 夏季"}
 
 
 def test_create_edit_search_product(staff: Staff) -> None:
@@ -28,6 +29,10 @@ def test_create_edit_search_product(staff: Staff) -> None:
         assert "G-500" in staff.get("/products", params={"q": q}).text, q
     assert "G-500" not in staff.get("/products", params={"q": "zzz"}).text
     assert "G-500" in staff.get("/products", params={"brand": "TEA"}).text
+    assert "G-500" in staff.get("/products", params={"category": "drinks"}).text
+    assert "G-500" not in staff.get("/products", params={"category": "food"}).text
+    assert "G-500" in staff.get("/products", params={"tag": "新品"}).text
+    assert "G-500" not in staff.get("/products", params={"tag": "新"}).text
     # edit: clear the barcode, change the price
     staff.post("/products/G-500", {**FORM, "price": "13.00", "barcode": "", "brand": "TEA"})
     view = staff.api.ok("get", "/products/G-500")
