@@ -419,3 +419,20 @@ def test_staff_only_and_tenant_isolation(tenant: TenantAPI, other_tenant: Tenant
     assert other_tenant.ok("get", "/price-policies") == []
     assert tenant.client.get(other_tenant.url("/price-policies/P"), headers=tenant.headers).status_code == 404
     assert tenant.ok("get", "/price-policies/P")["price"] == "9.00"
+
+
+def test_past_answers_use_the_tier_and_region_the_customer_had_then(tenant: TenantAPI) -> None:
+    setup_shop(tenant)
+    tenant.ok("put", "/prices/tier/gold/TEA-1", {"price": "9.00"})
+    tenant.ok("put", "/prices/tier/silver/TEA-1", {"price": "9.60"})
+    policy(tenant, "ZJ", regions=["浙江"], skus=["TEA-2"], price="9.10")
+    tenant.buyer("C1", tier="gold", region="浙江/宁波")
+    time.sleep(0.02)
+    as_gold = datetime.now(UTC)
+    time.sleep(0.02)
+    tenant.ok("put", "/customers/C1", {"name": "C1", "tier": "silver", "region": "江苏/南京"})
+    time.sleep(0.02)
+    assert check(tenant, "C1", "TEA-1")["source"] == "tier" and check(tenant, "C1", "TEA-1")["price"] == "9.60"
+    assert check(tenant, "C1", "TEA-1", at=iso(as_gold))["price"] == "9.00"
+    assert check(tenant, "C1", "TEA-2", at=iso(as_gold))["source"] == "policy:ZJ"
+    assert check(tenant, "C1", "TEA-2")["source"] == "base"

@@ -8,8 +8,11 @@ customer prices and of quantity breaks (scope ``break``, key ``<min_qty>`` or
 ``price_on`` answers "what would customer X have paid for SKU Y at moment D"
 by replaying that history through the engine's own rules. Limits:
 
-- the customer's tier, type and region are today's (membership is not
-  versioned), and so are the product's brand and category;
+- the customer's tier, type and region are those recorded up to D in
+  ``customer_pricing_changes`` (written by a flush listener below whenever a
+  customer is created or its tier, type or region changes); customers last
+  changed before that table existed use today's; the product's brand and
+  category are today's;
 - the HQ floor is the latest recorded ``floor`` change up to D when the catalog
   records floor changes, else today's floor;
 - a product with no recorded base price up to D had no price then (None);
@@ -24,10 +27,47 @@ from types import SimpleNamespace
 from typing import Any
 
 from qudao.core.catalog.models import Product
-from qudao.core.customers.models import Customer
-from qudao.core.pricing.models import PriceChange
-from sqlalchemy import or_, select
+from qudao.core.customers.models import Customer, Tier
+from qudao.core.db.base import new_id
+from qudao.core.pricing.models import CustomerPricingChange, PriceChange
+from sqlalchemy import event, inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+PROFILE = ("tier_id", "type", "region")
+_DEFAULT_TYPE = Customer.__table__.c.type.default.arg  # type: ignore[attr-defined]
+
+
+@event.listens_for(Session, "before_flush")
+def _version_customer_profile(session: Session, _ctx: Any, _instances: Any) -> None:
+    """Record a customer's tier/type/region whenever it is created or one of them changes."""
+    for obj in [*session.new, *session.dirty]:
+        if not isinstance(obj, Customer):
+            continue
+        state = inspect(obj)
+        if obj not in session.new and not any(state.attrs[a].history.has_changes() for a in PROFILE):
+            continue
+        tenant_id = obj.tenant_id if obj.tenant_id is not None else session.info.get("tenant_id")
+        if tenant_id is None:
+            continue
+        if obj.id is None:
+            obj.id = new_id()
+        ctype = obj.type if obj.type is not None else _DEFAULT_TYPE
+        session.add(CustomerPricingChange(tenant_id=tenant_id, customer_id=obj.id, tier_id=obj.tier_id,
+                                          type=ctype, region=obj.region))
+
+
+async def profile_at(session: AsyncSession, customer: Customer, at: datetime) -> tuple[Any, str | None]:
+    """The customer as priced at ``at`` (code, type, region) and the code of its tier then."""
+    row = await session.scalar(
+        select(CustomerPricingChange).where(CustomerPricingChange.customer_id == customer.id,
+                                            CustomerPricingChange.changed_at <= at)
+        .order_by(CustomerPricingChange.changed_at.desc(), CustomerPricingChange.id.desc()).limit(1))
+    tier_id, ctype, region = (customer.tier_id, customer.type, customer.region) if row is None else \
+        (row.tier_id, row.type, row.region)
+    tier_code = await session.scalar(select(Tier.code).where(Tier.id == tier_id)) if tier_id is not None else None
+    return SimpleNamespace(id=customer.id, code=customer.code, type=ctype, region=region,
+                           tier_id=tier_id), tier_code
 
 
 async def record_price_change(session: AsyncSession, scope: str, scope_key: str | None, sku: str,
@@ -66,7 +106,6 @@ async def price_on(session: AsyncSession, customer: Customer, sku: str, at: date
         category_ancestry,
         choose,
         load_policy_context,
-        tier_code_of,
     )
 
     if at.tzinfo is None:
@@ -75,7 +114,7 @@ async def price_on(session: AsyncSession, customer: Customer, sku: str, at: date
     product = await session.scalar(select(Product).where(Product.sku == sku))
     if product is None:
         return None
-    tier_code = await tier_code_of(session, customer)
+    buyer, tier_code = await profile_at(session, customer, at)
     latest: dict[tuple[str, str | None], PriceChange] = {}
     for change in await changes_for(session, sku, at):
         latest[(change.scope, change.scope_key)] = change
@@ -98,7 +137,7 @@ async def price_on(session: AsyncSession, customer: Customer, sku: str, at: date
         snap = (row.detail or {}).get("policy") if scope == "policy" else None
         if snap:
             rule = PolicyRule.from_snapshot(snap)
-            if rule.valid_at(at) and rule.covers_buyer(customer, tier_code):
+            if rule.valid_at(at) and rule.covers_buyer(buyer, tier_code):  # type: ignore[arg-type]
                 rules.append(rule)
     rules.sort(key=PolicyRule.sort_key)
     then = SimpleNamespace(sku=product.sku, price=base, unit=product.unit, brand_id=product.brand_id,

@@ -103,3 +103,22 @@ class PriceBreak(TenantOwned, Base):
     tier_id: Mapped[int | None] = mapped_column(BigInteger)
     min_qty: Mapped[int] = mapped_column(Integer)
     price: Mapped[Decimal] = mapped_column()
+
+
+class CustomerPricingChange(TenantOwned, Base):
+    """A customer's pricing profile (tier, type, region) as it became at ``changed_at``.
+
+    Written by a flush listener (``core/pricing/history.py``) whenever a customer is
+    created or one of these changes, so past prices use the tier the customer had then.
+    """
+
+    __tablename__ = "customer_pricing_changes"
+    __table_args__ = (
+        Index("ix_customer_pricing_changes_customer", "tenant_id", "customer_id", "changed_at"),
+    )
+
+    customer_id: Mapped[int] = mapped_column(BigInteger)
+    tier_id: Mapped[int | None] = mapped_column(BigInteger)
+    type: Mapped[str | None] = mapped_column(String(20))
+    region: Mapped[str | None] = mapped_column(String(200))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)

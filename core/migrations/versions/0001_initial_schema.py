@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 21:15:34.036640
+Create Date: 2026-11-22 21:29:44.487535
 """
 
 from collections.abc import Sequence
@@ -85,6 +85,28 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_categories")),
         sa.UniqueConstraint("tenant_id", "code", name=op.f("uq_categories_tenant_id_code")),
     )
+    op.create_table(
+        "customer_pricing_changes",
+        sa.Column("customer_id", sa.BigInteger(), nullable=False),
+        sa.Column("tier_id", sa.BigInteger(), nullable=True),
+        sa.Column("type", sa.String(length=20), nullable=True),
+        sa.Column("region", sa.String(length=200), nullable=True),
+        sa.Column("changed_at", qudao.core.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_customer_pricing_changes_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_customer_pricing_changes")),
+    )
+    with op.batch_alter_table("customer_pricing_changes", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_customer_pricing_changes_customer", ["tenant_id", "customer_id", "changed_at"], unique=False
+        )
+
     op.create_table(
         "order_counters",
         sa.Column("day", sa.String(length=8), nullable=False),
@@ -721,6 +743,10 @@ def downgrade() -> None:
 
     op.drop_table("price_changes")
     op.drop_table("order_counters")
+    with op.batch_alter_table("customer_pricing_changes", schema=None) as batch_op:
+        batch_op.drop_index("ix_customer_pricing_changes_customer")
+
+    op.drop_table("customer_pricing_changes")
     op.drop_table("categories")
     op.drop_table("brands")
     op.drop_table("tenants")
