@@ -68,3 +68,26 @@ def test_product_prices_and_checker(staff: Staff) -> None:
     check = staff.get("/prices/check", params={"customer": "K1", "sku": "B"})
     assert "15.00" in check.text and "tier" in check.text
     assert "B" in staff.get("/prices").text
+
+
+def test_price_policy_editor(staff: Staff) -> None:
+    setup(staff)
+    form = {"code": "SUMMER", "name": "Summer", "priority": "5", "mode": "percent", "amount": "90",
+            "valid_from": "", "valid_until": "", "active": "true", "skus": "A, B", "categories": "", "brands": "",
+            "customers": "", "tiers": "GOLD", "customer_types": "", "regions": ""}
+    bad = staff.post("/prices/policies/new", {**form, "skus": "A, NOPE", "amount": "-1",
+                                              "valid_from": "2026-01-02T00:00", "valid_until": "2026-01-01T00:00"})
+    assert bad.status_code == 422
+    for field in ("skus", "amount", "valid_until"):
+        assert f'data-field="{field}"' in bad.text, field
+    assert "SUMMER" not in staff.get("/prices/policies").text
+    ok = staff.post("/prices/policies/new", form)
+    assert ok.status_code == 200 and "SUMMER" in ok.text
+    check = text_of(staff.get("/prices/check", params={"customer": "K1", "sku": "A"}).text)
+    assert "9.00" in check and "policy" in check
+    edit = staff.get("/prices/policies/SUMMER")
+    assert 'value="A, B"' in edit.text and 'value="90"' in edit.text
+    below = staff.post("/prices/policies/SUMMER", {**form, "skus": "C", "amount": "50"})  # C's floor is 25.00
+    assert below.status_code == 422 and "floor" in below.text
+    staff.post("/prices/policies/SUMMER/delete")
+    assert "SUMMER" not in staff.get("/prices/policies").text

@@ -9,7 +9,7 @@ from litestar.response import Response
 from qudao.core.auth.models import User
 from qudao.core.catalog.models import Brand, Product
 from qudao.core.catalog.service import product_by_sku, search_filter
-from qudao.core.customers.models import Customer, Tier
+from qudao.core.customers.models import CUSTOMER_TYPES, Customer, Tier
 from qudao.core.errors import InputError, NotFound, QudaoError
 from qudao.core.pricing.bulk import (
     bulk_customer_prices,
@@ -18,9 +18,19 @@ from qudao.core.pricing.bulk import (
     remove_customer_price,
 )
 from qudao.core.pricing.checker import check_price, parse_day, parse_qty
-from qudao.core.pricing.models import CustomerPrice, PriceChange, TierPrice
+from qudao.core.pricing.forms import form_errors as policy_form_errors
+from qudao.core.pricing.forms import iso_to_local, policy_body_from_form
+from qudao.core.pricing.models import CustomerPrice, PriceChange, PricePolicy, TierPrice
+from qudao.core.pricing.policies import (
+    LIST_FIELDS,
+    delete_policy,
+    list_policies,
+    policy_by_code,
+    snapshot,
+    upsert_policy,
+)
 from qudao.web.context import RequestContext
-from qudao.web.pages.admin_util import N_, back, page, page_number, paging, recover, say
+from qudao.web.pages.admin_util import N_, back, checkbox, page, page_number, paging, recover, say
 from qudao.web.pages.common import staff_or_login
 from sqlalchemy import func, select
 
@@ -210,5 +220,85 @@ async def price_check(ctx: RequestContext, customer: str | None = None, sku: str
                 errors=errors)
 
 
-HANDLERS = [prices_home, tier_prices, tier_prices_save, product_prices, product_tier_prices_save,
+def _policy_form(policy: Any, tz: str) -> dict[str, Any]:
+    return {"code": policy.code, "name": policy.name, "priority": policy.priority,
+            "valid_from": iso_to_local(policy.valid_from, tz), "valid_until": iso_to_local(policy.valid_until, tz),
+            **{k: ", ".join(getattr(policy, k) or []) for k in LIST_FIELDS},
+            "mode": "percent" if policy.percent is not None else "price",
+            "amount": "" if (policy.percent if policy.percent is not None else policy.price) is None else
+            (f"{policy.percent.normalize():f}" if policy.percent is not None else policy.price),
+            "active": bool(policy.active)}
+
+
+@get("/admin/prices/policies")
+async def policy_list(ctx: RequestContext) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    return page(ctx, "admin/policies.html", policies=[snapshot(p) for p in await list_policies(ctx.session)])
+
+
+@get("/admin/prices/policies/new")
+async def policy_new(ctx: RequestContext) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    return page(ctx, "admin/policy_form.html", policy=None, form={"mode": "percent", "active": True,
+                                                                   "priority": 0},
+                customer_types=CUSTOMER_TYPES)
+
+
+@get("/admin/prices/policies/{code:str}")
+async def policy_edit(ctx: RequestContext, code: str) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    policy = await policy_by_code(ctx.session, code)
+    return page(ctx, "admin/policy_form.html", policy=policy, form=_policy_form(policy, ctx.tenant.timezone),
+                customer_types=CUSTOMER_TYPES)
+
+
+async def _policy_save(ctx: RequestContext, request: Request, code: str | None) -> Response[Any]:
+    assert ctx.user is not None
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str) and k != "_csrf_token"}
+    creating = code is None
+    code = str(form.get("code") or "").strip() if code is None else code
+    try:
+        if creating and await ctx.session.scalar(select(PricePolicy.id).where(PricePolicy.code == code)) is not None:
+            raise InputError(f"a price policy with code '{code}' already exists", field="code")
+        await upsert_policy(ctx.session, code, policy_body_from_form(form, ctx.tenant.timezone),
+                            currency=ctx.tenant.currency, user_id=ctx.user.id)
+        await ctx.session.commit()
+    except InputError as exc:
+        await recover(ctx)
+        policy = None if creating else await policy_by_code(ctx.session, code)
+        return page(ctx, "admin/policy_form.html", status_code=422, policy=policy,
+                    form={**form, "active": checkbox(form, "active")},
+                    errors=policy_form_errors(exc.errors, form.get("mode", "price")), customer_types=CUSTOMER_TYPES)
+    return back(ctx, "/prices/policies", say(ctx, N_("Saved price policy %(code)s"), code=code))
+
+
+@post("/admin/prices/policies/new")
+async def policy_create(ctx: RequestContext, request: Request) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    return await _policy_save(ctx, request, None)
+
+
+@post("/admin/prices/policies/{code:str}")
+async def policy_update(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    await policy_by_code(ctx.session, code)
+    return await _policy_save(ctx, request, code)
+
+
+@post("/admin/prices/policies/{code:str}/delete")
+async def policy_delete(ctx: RequestContext, code: str) -> Response[Any]:
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    assert ctx.user is not None
+    await delete_policy(ctx.session, code, user_id=ctx.user.id)
+    await ctx.session.commit()
+    return back(ctx, "/prices/policies", say(ctx, N_("Price policy %(code)s deleted"), code=code))
+
+
+HANDLERS = [policy_list, policy_new, policy_edit, policy_create, policy_update, policy_delete, prices_home, tier_prices, tier_prices_save, product_prices, product_tier_prices_save,
             product_customer_price_save, product_customer_price_delete, price_check]
