@@ -51,6 +51,19 @@ DYNAMIC_MSGIDS = (
     "promotions",
     # plugin menu entries (qudao_admin_menu / qudao_storefront_menu) not otherwise in a template
     "WeChat",
+    # order statuses as stored (guest_checkout admin: _(o.status))
+    "submitted", "approved", "rejected", "cancelled", "in_production", "picking", "shipped", "delivered",
+    "received",
+    # credit ledger kinds (plugins/credit/models.py ENTRY_KINDS)
+    "charge", "release", "settle", "repayment", "adjustment", "limit",
+    # payments: methods, payment/refund/settlement/account statuses, roles, balance kinds
+    # ("paid" stays as is: tests/test_payments_browser.py reads it from the settlement lines)
+    "card", "balance", "bank_transfer", "credit", "creating", "pending", "succeeded", "failed", "reversed",
+    "kept", "offline", "recorded", "done", "active", "unpaid", "partly_paid", "full", "partial",
+    "platform", "brand", "distributor", "topup", "pay", "refund",
+    # promotions: status_of() and rule kinds
+    "running", "scheduled", "ended", "paused", "used_up", "threshold_amount_off", "threshold_percent_off",
+    "threshold_gift", "special_price", "coupon", "buy_x_get_y", "bundle",
     # web/problems.py and core/errors.py titles shown on error.html
     "Bad request", "Unauthorized", "Forbidden", "Not found", "Method not allowed", "Conflict",
     "Payload too large", "Unsupported media type", "Too many requests", "Error", "Internal server error",
