@@ -152,7 +152,6 @@ def test_threshold_gift_adds_zero_priced_gift_lines(tenant: TenantAPI) -> None:
     assert line["price_source"] == "promotions:GIFT100"
 
 
-@pytest.mark.xfail(reason="core checkout adds gift lines with unit_price Decimal('0'), shown as '0'", strict=False)
 def test_gift_lines_show_0_00(tenant: TenantAPI) -> None:
     make_shop(tenant)
     promo(tenant, "G", kind="threshold_gift", threshold="0", gift_sku="GIFT")

@@ -139,7 +139,8 @@ async def _add_gifts(ctx: TenantContext, cart: Cart, gifts: list[GiftLine]) -> N
         product = products.get(gift.sku)
         if product is None or gift.qty <= 0:
             continue
-        cart.lines.append(CartLine(product=product, qty=gift.qty, unit_price=Decimal("0"), source=gift.source,
+        cart.lines.append(CartLine(product=product, qty=gift.qty, unit_price=quantize(Decimal("0"), cart.currency),
+                                   source=gift.source,
                                    source_label=gift.label or "Gift", gift=True, gift_source=gift.source,
                                    line_total=quantize(Decimal("0"), cart.currency)))
 

@@ -11,6 +11,7 @@ from qudao.core.db.base import utcnow
 from qudao.core.db.session import apply_db_tenant
 from qudao.core.errors import Conflict, Forbidden, InputError, NotFound, Refused
 from qudao.core.inventory import service as stock
+from qudao.core.money import fmt
 from qudao.core.orders.cart import Cart
 from qudao.core.orders.checkout import build_cart, needed_stock
 from qudao.core.orders.flow import BUYER_TRANSITIONS, RELEASES_STOCK, STAFF_ROLES_FOR, STATUSES, allowed
@@ -235,14 +236,15 @@ async def order_view(session: AsyncSession, order: Order) -> dict[str, Any]:
         "customer": customer.code if customer else None,
         "guest": order.guest,
         "currency": order.currency,
-        "lines": [{"sku": ln.sku, "name": ln.name, "qty": ln.qty, "unit_price": str(ln.unit_price),
-                   "line_total": str(ln.line_total), "gift": ln.gift, "price_source": ln.price_source}
+        "lines": [{"sku": ln.sku, "name": ln.name, "qty": ln.qty, "unit_price": fmt(ln.unit_price, order.currency),
+                   "line_total": fmt(ln.line_total, order.currency), "gift": ln.gift, "price_source": ln.price_source}
                   for ln in lines],
-        "adjustments": [{"source": a.source, "label": a.label, "amount": str(a.amount)} for a in adjustments],
-        "subtotal": str(order.subtotal),
-        "discount": str(order.discount),
-        "total": str(order.total),
-        "paid_amount": str(order.paid_amount),
+        "adjustments": [{"source": a.source, "label": a.label, "amount": fmt(a.amount, order.currency)}
+                        for a in adjustments],
+        "subtotal": fmt(order.subtotal, order.currency),
+        "discount": fmt(order.discount, order.currency),
+        "total": fmt(order.total, order.currency),
+        "paid_amount": fmt(order.paid_amount, order.currency),
         "delivery_date": order.delivery_date.isoformat() if order.delivery_date else None,
         "delivery_address": order.delivery_address,
         "note": order.note,
