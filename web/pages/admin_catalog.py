@@ -15,7 +15,18 @@ from qudao.core.catalog.service import product_by_sku, search_filter, upsert_bra
 from qudao.core.errors import InputError, NotFound
 from qudao.core.inventory.service import counts_in_transit, total_availability
 from qudao.web.context import RequestContext
-from qudao.web.pages.admin_util import N_, back, money_fmt, page, page_number, paging, recover, say
+from qudao.web.pages.admin_util import (
+    N_,
+    back,
+    money_fmt,
+    nul_free,
+    page,
+    page_number,
+    paging,
+    read_form,
+    recover,
+    say,
+)
 from qudao.web.pages.common import staff_or_login
 from sqlalchemy import String, cast, func, select
 
@@ -31,6 +42,7 @@ async def product_list(ctx: RequestContext, q: str | None = None, brand: str | N
                        category: str | None = None, tag: str | None = None, p: str | None = None) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
         return r
+    q, brand, category, tag, p = nul_free(q), nul_free(brand), nul_free(category), nul_free(tag), nul_free(p)
     stmt = select(Product, Brand.code).outerjoin(
         Brand, (Brand.id == Product.brand_id) & (Brand.tenant_id == Product.tenant_id))
     if q and q.strip():
@@ -89,7 +101,7 @@ async def product_edit(ctx: RequestContext, sku: str) -> Response[Any]:
 
 async def _read_form(request: Request) -> tuple[dict[str, Any], list[UploadFile]]:
     form = await request.form()
-    values = {k: v for k, v in form.items() if k != "_csrf_token" and isinstance(v, str)}
+    values = {k: v.replace("\x00", "") for k, v in form.items() if k != "_csrf_token" and isinstance(v, str)}
     files = [v for v in form.getall("image") if isinstance(v, UploadFile)] if "image" in form else []
     return values, files
 
@@ -123,8 +135,8 @@ async def _save(ctx: RequestContext, request: Request, sku: str, creating: bool)
 async def product_create(ctx: RequestContext, request: Request) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
         return r
-    form = await request.form()
-    return await _save(ctx, request, str(form.get("sku") or ""), True)
+    form = await read_form(request)
+    return await _save(ctx, request, form.get("sku") or "", True)
 
 
 @post("/admin/products/{sku:str}")
@@ -185,7 +197,7 @@ async def brand_edit(ctx: RequestContext, code: str) -> Response[Any]:
 
 
 async def _brand_save(ctx: RequestContext, request: Request, code: str | None) -> Response[Any]:
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    form = await read_form(request)
     code = code if code is not None else str(form.get("code") or "").strip()
     creating = "code" in form
     try:

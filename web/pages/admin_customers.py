@@ -12,7 +12,7 @@ from qudao.core.customers.service import customer_by_code, upsert_buyer, upsert_
 from qudao.core.errors import InputError, NotFound, QudaoError
 from qudao.core.inventory.models import Warehouse
 from qudao.web.context import RequestContext
-from qudao.web.pages.admin_util import N_, back, page, page_number, paging, recover, say
+from qudao.web.pages.admin_util import N_, back, nul_free, page, page_number, paging, read_form, recover, say
 from qudao.web.pages.common import staff_or_login
 from sqlalchemy import func, or_, select
 
@@ -36,6 +36,7 @@ async def _options(ctx: RequestContext) -> dict[str, Any]:
 async def customer_list(ctx: RequestContext, q: str | None = None, p: str | None = None) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
         return r
+    q, p = nul_free(q), nul_free(p)
     parent = Customer.__table__.alias("parent")
     tier = Tier.__table__.alias("tier")
     stmt = (select(Customer, parent.c.code, tier.c.code)
@@ -115,7 +116,7 @@ async def customer_edit(ctx: RequestContext, code: str) -> Response[Any]:
 
 
 async def _save(ctx: RequestContext, request: Request, code: str | None) -> Response[Any]:
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str) and k != "_csrf_token"}
+    form = await read_form(request)
     creating = code is None
     code = (form.get("code") or "").strip() if code is None else code
     data = {k: form.get(k, "") for k in ("name", "type", "tier", "parent", "region", "warehouse", "status")}
@@ -154,7 +155,7 @@ async def customer_login_add(ctx: RequestContext, request: Request, code: str) -
     if (r := staff_or_login(ctx)) is not None:
         return r
     customer = await customer_by_code(ctx.session, code)
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str) and k != "_csrf_token"}
+    form = await read_form(request)
     try:
         data: dict[str, Any] = {"password": form.get("password", "")}
         if form.get("name", "").strip():
@@ -200,7 +201,7 @@ async def tier_edit(ctx: RequestContext, code: str) -> Response[Any]:
 
 
 async def _tier_save(ctx: RequestContext, request: Request, code: str | None) -> Response[Any]:
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    form = await read_form(request)
     creating = code is None
     code = str(form.get("code") or "").strip() if code is None else code
     try:

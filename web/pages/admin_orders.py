@@ -18,8 +18,19 @@ from qudao.core.orders.service import change_status, order_for
 from qudao.core.validation import Fields
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin_imports import download
-from qudao.web.pages.admin_util import N_, back, page, page_number, paging, recover, safe_back, say
-from qudao.web.pages.common import form_data, staff_or_login
+from qudao.web.pages.admin_util import (
+    N_,
+    back,
+    nul_free,
+    page,
+    page_number,
+    paging,
+    read_form,
+    recover,
+    safe_back,
+    say,
+)
+from qudao.web.pages.common import staff_or_login
 from sqlalchemy import func, or_, select
 
 STATUS_LABELS = {
@@ -57,6 +68,7 @@ async def order_list(ctx: RequestContext, status: str | None = None, q: str | No
                      p: str | None = None) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
         return r
+    status, q, p = nul_free(status), nul_free(q), nul_free(p)
     if status and status not in STATUSES:
         status = None
     stmt = _orders_query(status, q)
@@ -85,6 +97,7 @@ async def order_export(ctx: RequestContext, format: str | None = None, status: s
     """ERP sales-order drafts. Without ``format`` the page with the filter form."""
     if (r := staff_or_login(ctx)) is not None:
         return r
+    format, status, start, end = nul_free(format), nul_free(status), nul_free(start), nul_free(end)
     form = {"status": status or "approved", "start": start or "", "end": end or ""}
     try:
         st, day_from, day_to = parse_filters(status, start, end)
@@ -124,7 +137,7 @@ async def order_status(ctx: RequestContext, request: Request, number: str) -> Re
     Refusals from core (409 illegal transition, 403 role) come back as a flash message."""
     if (r := staff_or_login(ctx)) is not None:
         return r
-    form = await form_data(request)
+    form = await read_form(request)
     target = safe_back(ctx, form.get("back"), f"/orders/{number}")
     try:
         f = Fields({k: v for k, v in form.items() if isinstance(v, str)})

@@ -30,7 +30,18 @@ from qudao.core.pricing.policies import (
     upsert_policy,
 )
 from qudao.web.context import RequestContext
-from qudao.web.pages.admin_util import N_, back, checkbox, page, page_number, paging, recover, say
+from qudao.web.pages.admin_util import (
+    N_,
+    back,
+    checkbox,
+    nul_free,
+    page,
+    page_number,
+    paging,
+    read_form,
+    recover,
+    say,
+)
 from qudao.web.pages.common import staff_or_login
 from sqlalchemy import func, select
 
@@ -78,6 +89,7 @@ async def tier_prices(ctx: RequestContext, code: str, q: str | None = None, bran
                       p: str | None = None) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
         return r
+    q, brand, p = nul_free(q), nul_free(brand), nul_free(p)
     tier = await _tier_or_404(ctx, code)
     rows, pg = await _tier_rows(ctx, tier, q, brand, p)
     return page(ctx, "admin/tier_prices.html", tier=tier, rows=rows, pg=pg, q=q or "", brand=brand or "",
@@ -90,11 +102,12 @@ async def tier_prices_save(ctx: RequestContext, request: Request, code: str, q: 
     """One submit for the whole table; all-or-nothing, errors shown on their rows."""
     if (r := staff_or_login(ctx)) is not None:
         return r
+    q, brand, p = nul_free(q), nul_free(brand), nul_free(p)
     assert ctx.user is not None
     tier = await _tier_or_404(ctx, code)
-    form = await request.form()
-    submitted = {k[6:-1]: str(v) for k, v in form.items() if k.startswith("price[") and k.endswith("]")}
-    current = {k[8:-1]: str(v) for k, v in form.items() if k.startswith("current[") and k.endswith("]")}
+    form = await read_form(request)
+    submitted = {k[6:-1]: v for k, v in form.items() if k.startswith("price[") and k.endswith("]")}
+    current = {k[8:-1]: v for k, v in form.items() if k.startswith("current[") and k.endswith("]")}
     try:
         changed = await bulk_tier_prices(ctx.session, code, changed_only(current, submitted),
                                          currency=ctx.tenant.currency, user_id=ctx.user.id)
@@ -136,9 +149,9 @@ async def product_tier_prices_save(ctx: RequestContext, request: Request, sku: s
         return r
     assert ctx.user is not None
     product = await product_by_sku(ctx.session, sku)
-    form = await request.form()
-    submitted = {k[5:-1]: str(v) for k, v in form.items() if k.startswith("tier[") and k.endswith("]")}
-    current = {k[8:-1]: str(v) for k, v in form.items() if k.startswith("current[") and k.endswith("]")}
+    form = await read_form(request)
+    submitted = {k[5:-1]: v for k, v in form.items() if k.startswith("tier[") and k.endswith("]")}
+    current = {k[8:-1]: v for k, v in form.items() if k.startswith("current[") and k.endswith("]")}
     errors: list[dict[str, str]] = []
     try:
         for tier_code, raw in changed_only(current, submitted).items():
@@ -166,7 +179,7 @@ async def product_customer_price_save(ctx: RequestContext, request: Request, sku
         return r
     assert ctx.user is not None
     await product_by_sku(ctx.session, sku)
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    form = await read_form(request)
     code = form.get("customer", "").strip()
     try:
         if not code:
@@ -201,6 +214,7 @@ async def price_check(ctx: RequestContext, customer: str | None = None, sku: str
     """Customer X + SKU Y (+ date D) → price and which rule set it."""
     if (r := staff_or_login(ctx)) is not None:
         return r
+    customer, sku, date, qty = nul_free(customer), nul_free(sku), nul_free(date), nul_free(qty)
     form = {"customer": customer or "", "sku": sku or "", "date": date or "", "qty": qty or ""}
     answer = found = None
     errors: list[dict[str, str]] = []
@@ -257,7 +271,7 @@ async def policy_edit(ctx: RequestContext, code: str) -> Response[Any]:
 
 async def _policy_save(ctx: RequestContext, request: Request, code: str | None) -> Response[Any]:
     assert ctx.user is not None
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str) and k != "_csrf_token"}
+    form = await read_form(request)
     creating = code is None
     code = str(form.get("code") or "").strip() if code is None else code
     try:

@@ -11,7 +11,7 @@ from qudao.core.errors import InputError
 from qudao.core.orders.rules import ordering_view, parse_ordering
 from qudao.tenants.models import Tenant
 from qudao.web.context import RequestContext
-from qudao.web.pages.admin_util import N_, back, checkbox, page, recover, say
+from qudao.web.pages.admin_util import N_, back, checkbox, page, read_form, recover, say
 from qudao.web.pages.common import staff_or_login
 
 ADMINS = ("owner", "admin")
@@ -50,7 +50,7 @@ async def settings_page(ctx: RequestContext) -> Response[Any]:
 async def settings_save(ctx: RequestContext, request: Request) -> Response[Any]:
     if (r := staff_or_login(ctx, ADMINS)) is not None:
         return r
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    form = await read_form(request)
     tenant = await ctx.session.get(Tenant, ctx.tenant.id)
     assert tenant is not None
     try:

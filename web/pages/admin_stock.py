@@ -21,7 +21,18 @@ from qudao.core.inventory.stocktake import (
     set_low_threshold,
 )
 from qudao.web.context import RequestContext
-from qudao.web.pages.admin_util import N_, back, checkbox, page, page_number, paging, recover, say
+from qudao.web.pages.admin_util import (
+    N_,
+    back,
+    checkbox,
+    nul_free,
+    page,
+    page_number,
+    paging,
+    read_form,
+    recover,
+    say,
+)
 from qudao.web.pages.common import staff_or_login
 from sqlalchemy import func, select
 
@@ -37,6 +48,7 @@ async def stock_list(ctx: RequestContext, q: str | None = None, warehouse: str |
                      p: str | None = None) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
         return r
+    q, warehouse, p = nul_free(q), nul_free(warehouse), nul_free(p)
     avail = available_expr(counts_in_transit(ctx.tenant))
     stmt = (select(Product.sku, Product.name, Warehouse.code, Stock.on_hand, Stock.reserved, Stock.in_transit,
                    avail.label("available"), Stock.low_threshold)
@@ -83,7 +95,7 @@ async def product_stock(ctx: RequestContext, sku: str) -> Response[Any]:
 
 
 async def _stock_form(request: Request) -> dict[str, Any]:
-    return {k: v for k, v in (await request.form()).items() if isinstance(v, str) and k != "_csrf_token"}
+    return await read_form(request)
 
 
 @post("/admin/stock/product/{sku:str}/set")
@@ -134,6 +146,7 @@ async def stock_low(ctx: RequestContext) -> Response[Any]:
 async def stocktake(ctx: RequestContext, warehouse: str | None = None, blind: str | None = None) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
         return r
+    warehouse, blind = nul_free(warehouse), nul_free(blind)
     warehouses = await _warehouses(ctx)
     wh, rows = (None, [])
     if warehouse:

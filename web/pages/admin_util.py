@@ -142,5 +142,17 @@ def clean(form: dict[str, Any], *, drop_empty: tuple[str, ...] = ()) -> dict[str
     return out
 
 
+def nul_free(value: str | None) -> str | None:
+    """PostgreSQL cannot store NUL characters in text; they never reach a query."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+async def read_form(request: Any) -> dict[str, str]:
+    """A submitted form's text fields (last value wins), without the CSRF token or NULs."""
+    form = await request.form()
+    return {k.replace("\x00", ""): v.replace("\x00", "") for k, v in form.items()
+            if isinstance(v, str) and k != "_csrf_token"}
+
+
 def input_error(field: str, message: str) -> InputError:
     return InputError([{"field": field, "message": message}])
