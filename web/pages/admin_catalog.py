@@ -28,9 +28,14 @@ from qudao.web.pages.admin_util import (
     say,
 )
 from qudao.web.pages.common import staff_or_login
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import String, cast, func, or_, select
 
 UNITS = ("件", "瓶", "箱", "袋", "盒", "包", "罐", "kg", "pcs")
+
+
+def _like_escape(text: str) -> str:
+    """LIKE pattern text with ~ as the escape (PostgreSQL treats backslash as one by default)."""
+    return text.replace("~", "~~").replace("%", "~%").replace("_", "~_")
 
 
 async def _brands(ctx: RequestContext) -> list[Brand]:
@@ -53,7 +58,9 @@ async def product_list(ctx: RequestContext, q: str | None = None, brand: str | N
         stmt = stmt.join(Category, (Category.id == Product.category_id) & (Category.tenant_id == Product.tenant_id)) \
             .where(Category.code == category)
     if tag and tag.strip():
-        stmt = stmt.where(cast(Product.tags, String).like(f'%{json.dumps(tag.strip())}%'))
+        tags_text = cast(Product.tags, String)  # JSON text; stored escaped or not depending on the driver
+        patterns = [_like_escape(json.dumps(tag.strip(), ensure_ascii=ascii_)) for ascii_ in (True, False)]
+        stmt = stmt.where(or_(*(tags_text.like(f"%{pat}%", escape="~") for pat in patterns)))
     total = await ctx.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     pg = paging(total, page_number(p))
     rows = (await ctx.session.execute(stmt.order_by(Product.sku).limit(pg["size"]).offset(pg["offset"]))).all()
