@@ -224,7 +224,7 @@ def test_price_floor_refusals_store_nothing(tenant: TenantAPI) -> None:
     refused("/prices/customer/G1/TEA-1", {"price": "7.00"}, "price")
     assert tenant.ok("get", "/price-policies") == []
     assert tenant.ok("get", "/prices/breaks/TEA-1")["breaks"] == []
-    assert [c["scope"] for c in tenant.ok("get", "/prices/history/TEA-1")] == ["base"]
+    assert [c["scope"] for c in tenant.ok("get", "/prices/history/TEA-1")] == ["base", "floor"]
     # at the floor is fine
     policy(tenant, "AT-FLOOR", skus=["TEA-1"], price="8.00")
 

@@ -70,6 +70,7 @@ async def upsert_product(session: AsyncSession, sku: str, data: dict[str, Any], 
         product = Product(sku=sku, name=name, price=price)
         session.add(product)
     old_price, old_retail = (None, None) if created else (product.price, product.retail_price)
+    old_floor = None if created else product.floor_price
     if name is not None:
         product.name = name
     if price is not None:
@@ -93,6 +94,8 @@ async def upsert_product(session: AsyncSession, sku: str, data: dict[str, Any], 
     await session.flush()
     if old_price != product.price:
         await record_price_change(session, "base", None, sku, old_price, product.price, user_id)
+    if not created and f.has("floor_price") and old_floor != product.floor_price:
+        await record_price_change(session, "floor", None, sku, old_floor, product.floor_price, user_id)
     if old_retail != product.retail_price and (old_retail is not None or product.retail_price is not None):
         await record_price_change(session, "retail", None, sku, old_retail, product.retail_price, user_id)
     return product, created

@@ -86,8 +86,9 @@ async def build_cart(ctx: TenantContext, body: dict[str, Any], *, placing: bool 
         cart.info["share"] = share  # a share-link code, for plugins that attribute orders
     guest = ctx.guest is not None
     products = await visible_products(ctx, [sku for sku, _ in requested])
+    quantities = {products[sku].id: qty for sku, qty in requested if sku in products}
     prices = await resolve_prices(ctx.session, list(products.values()), customer=ctx.customer, guest=guest,
-                                  currency=currency)
+                                  currency=currency, quantities=quantities)
     for sku, qty in requested:
         product = products.get(sku)
         resolved = prices.get(product.id) if product else None
