@@ -40,6 +40,15 @@ STATUS_LABELS = {
 }
 
 
+ACTION_LABELS = {
+    "approved": N_("Approve"), "rejected": N_("Reject"), "cancelled": N_("Cancel order"),
+    "in_production": N_("Start production"), "picking": N_("Start picking"), "shipped": N_("Ship"),
+    "delivered": N_("Mark delivered"), "received": N_("Mark received"),
+}
+SOURCE_LABELS = {"base": N_("Base price"), "tier": N_("Tier price"), "customer": N_("Customer price"),
+                 "retail": N_("Retail price"), "break": N_("Quantity break")}
+
+
 def may(ctx: RequestContext, new: str) -> bool:
     user = ctx.user
     if user is None or user.kind != "staff":
@@ -127,7 +136,8 @@ async def order_page(ctx: RequestContext, number: str) -> Response[Any]:
         .where(OrderEvent.order_id == order.id).order_by(OrderEvent.at, OrderEvent.id))).all()
     customer = await s.get(Customer, (order.tenant_id, order.customer_id)) if order.customer_id else None
     return page(ctx, "admin/order.html", order=order, lines=lines, adjustments=adjustments, events=events,
-                customer=customer, labels=STATUS_LABELS, next_statuses=next_statuses(ctx, order.status))
+                customer=customer, labels=STATUS_LABELS, next_statuses=next_statuses(ctx, order.status),
+                actions=ACTION_LABELS, sources=SOURCE_LABELS)
 
 
 @post("/admin/orders/{number:str}/status")
