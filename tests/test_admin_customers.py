@@ -18,6 +18,11 @@ def test_customer_form_tree_and_logins(staff: Staff) -> None:
                                   "parent": "D1", "region": "", "warehouse": "", "status": "active"})
     view = staff.api.ok("get", "/customers/S1")
     assert view["parent"] == "D1" and view["type"] == "store"
+    staff.post("/customers/D1", {"name": "华东经销商", "type": "l1_distributor", "tier": "GOLD", "parent": "",
+                                 "region": "上海/上海/浦东", "warehouse": "W1", "status": "active", "groups": "华东, VIP",
+                                 "addresses": "张三 | 13800000000 | 上海市浦东新区 1 号\n仓库门口"})
+    form = staff.get("/customers/D1").text
+    assert "张三 | 13800000000 | 上海市浦东新区 1 号" in form and "仓库门口" in form and 'value="华东, VIP"' in form
     assert staff.api.ok("get", "/customers/D1")["tier"] == "GOLD"
     tree = staff.get("/customers/tree").text
     assert tree.index("D1") < tree.index("S1")

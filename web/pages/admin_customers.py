@@ -80,7 +80,33 @@ async def _form_values(ctx: RequestContext, c: Customer) -> dict[str, Any]:
 
     return {"code": c.code, "name": c.name, "type": c.type, "tier": await code_of(Tier, c.tier_id),
             "parent": await code_of(Customer, c.parent_id), "region": c.region or "",
-            "warehouse": await code_of(Warehouse, c.warehouse_id), "status": c.status}
+            "warehouse": await code_of(Warehouse, c.warehouse_id), "status": c.status,
+            "groups": ", ".join(c.groups or []), "addresses": addresses_text(c.addresses or [])}
+
+
+def addresses_text(addresses: list[Any]) -> str:
+    """One address per line: 'contact | phone | address' (or just the address)."""
+    lines = []
+    for a in addresses:
+        if isinstance(a, str):
+            lines.append(a)
+        elif isinstance(a, dict):
+            parts = [a.get("contact") or "", a.get("phone") or "", a.get("address") or ""]
+            lines.append(" | ".join(parts) if parts[0] or parts[1] else parts[2])
+    return "\n".join(lines)
+
+
+def addresses_from_text(text: str) -> list[dict[str, str]]:
+    out = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) >= 3:
+            out.append({"contact": parts[0], "phone": parts[1], "address": " | ".join(parts[2:])})
+        else:
+            out.append({"address": line.strip()})
+    return out
 
 
 async def _customer_page(ctx: RequestContext, customer: Customer | None, form: dict[str, Any], *,
@@ -119,7 +145,12 @@ async def _save(ctx: RequestContext, request: Request, code: str | None) -> Resp
     form = await read_form(request)
     creating = code is None
     code = (form.get("code") or "").strip() if code is None else code
-    data = {k: form.get(k, "") for k in ("name", "type", "tier", "parent", "region", "warehouse", "status")}
+    data: dict[str, Any] = {k: form.get(k, "") for k in ("name", "type", "tier", "parent", "region", "warehouse",
+                                                          "status")}
+    if "groups" in form:
+        data["groups"] = [g.strip() for g in form["groups"].replace("，", ",").split(",") if g.strip()]
+    if "addresses" in form:
+        data["addresses"] = addresses_from_text(form["addresses"])
     try:
         if creating and await ctx.session.scalar(select(Customer.id).where(Customer.code == code)) is not None:
             raise InputError(f"a customer with code '{code}' already exists", field="code")
@@ -130,7 +161,9 @@ async def _save(ctx: RequestContext, request: Request, code: str | None) -> Resp
     except InputError as exc:
         await recover(ctx)
         existing = None if creating else await customer_by_code(ctx.session, code)
-        return await _customer_page(ctx, existing, form, errors=exc.errors, status_code=422)
+        errors = [{"field": "addresses" if e["field"].startswith("addresses[") else e["field"],
+                   "message": e["message"]} for e in exc.errors]
+        return await _customer_page(ctx, existing, form, errors=errors, status_code=422)
     return back(ctx, f"/customers/{customer.code}", say(ctx, N_("Saved %(code)s"), code=customer.code))
 
 
