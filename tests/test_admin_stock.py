@@ -60,3 +60,34 @@ def test_warehouse_forms(staff: Staff) -> None:
     assert staff.post("/warehouses/W9", {"name": ""}).status_code == 422
     staff.post("/warehouses/W9", {"name": "Nueve"})
     assert "Nueve" in staff.get("/warehouses").text
+
+
+def test_receipts_in_transit_arrival_and_transfer(staff: Staff) -> None:
+    setup(staff)
+    staff.post("/warehouses/new", {"code": "W2", "name": "North"})
+
+    def level(wh: str) -> dict[str, int]:
+        return next(r for r in staff.api.ok("get", "/stock/P1") if r["warehouse"] == wh)
+
+    staff.post("/stock/product/P1/move", {"kind": "receipt", "warehouse": "W1", "qty": "30", "note": "PO-1"})
+    staff.post("/stock/product/P1/move", {"kind": "incoming", "warehouse": "W1", "qty": "12"})
+    assert level("W1")["on_hand"] == 30 and level("W1")["in_transit"] == 12
+    resp = staff.post("/stock/product/P1/move", {"kind": "arrival", "warehouse": "W1", "qty": "20"})
+    assert resp.status_code == 422 and "only 12 in transit" in resp.text
+    staff.post("/stock/product/P1/move", {"kind": "arrival", "warehouse": "W1", "qty": "12"})
+    assert level("W1")["on_hand"] == 42 and level("W1")["in_transit"] == 0
+    resp = staff.post("/stock/product/P1/move", {"kind": "transfer", "warehouse": "W1", "to_warehouse": "W1",
+                                                 "qty": "5"})
+    assert resp.status_code == 422 and 'data-field="to_warehouse"' in resp.text
+    resp = staff.post("/stock/product/P1/move", {"kind": "transfer", "warehouse": "W1", "to_warehouse": "W2",
+                                                 "qty": "500"})
+    assert resp.status_code == 422 and level("W1")["on_hand"] == 42
+    staff.post("/stock/product/P1/move", {"kind": "transfer", "warehouse": "W1", "to_warehouse": "W2", "qty": "10"})
+    assert level("W1")["on_hand"] == 32 and level("W2")["in_transit"] == 10
+    for bad in ({"kind": "teleport", "warehouse": "W1", "qty": "1"}, {"kind": "receipt", "warehouse": "W1", "qty": "0"},
+                {"kind": "receipt", "warehouse": "W1", "qty": ""}, {"kind": "receipt", "warehouse": "NOPE", "qty": "1"}):
+        assert staff.post("/stock/product/P1/move", bad).status_code == 422, bad
+    ledger = text_of(staff.get("/stock/product/P1").text)
+    for kind in ("receipt", "in_transit", "arrival", "transfer"):
+        assert kind in ledger, kind
+    assert "PO-1" in ledger

@@ -16,7 +16,7 @@ from qudao.core.errors import InputError
 from qudao.core.inventory.models import Stock, StockMove, Warehouse
 from qudao.core.inventory.service import available_expr, set_on_hand, warehouse_by_code
 from qudao.core.validation import Fields
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 MAX_QTY = 1_000_000_000
@@ -144,3 +144,85 @@ async def ledger(session: AsyncSession, product_id: int, limit: int = 200) -> li
             .where(StockMove.product_id == product_id)
             .order_by(StockMove.at.desc(), StockMove.id.desc()).limit(limit))
     return list((await session.execute(stmt)).all())
+
+
+MOVE_KINDS = ("receipt", "incoming", "arrival", "transfer")
+
+
+async def _row(session: AsyncSession, warehouse_id: int, product_id: int) -> Stock:
+    row = await session.scalar(select(Stock).where(Stock.warehouse_id == warehouse_id,
+                                                   Stock.product_id == product_id))
+    if row is None:
+        row = Stock(warehouse_id=warehouse_id, product_id=product_id, on_hand=0, reserved=0, in_transit=0)
+        session.add(row)
+        await session.flush()
+    return row
+
+
+async def move_stock(session: AsyncSession, sku: str, data: dict[str, Any], *, user_id: int | None) -> str:
+    """Goods movements from the back office, each a conditional UPDATE plus ledger rows:
+
+    * ``receipt``: goods received into ``warehouse`` (on hand +qty);
+    * ``incoming``: goods on their way to ``warehouse`` (in transit +qty);
+    * ``arrival``: goods in transit arrived (in transit −qty, on hand +qty);
+    * ``transfer``: from ``warehouse`` to ``to_warehouse`` (on hand −qty there, never below
+      what is reserved; in transit +qty at the destination until its arrival).
+    """
+    f = Fields(data)
+    kind = f.text("kind", required=True, max_len=20)
+    code = f.text("warehouse", required=True, max_len=64)
+    raw_qty = data.get("qty")
+    qty = f.integer("qty", required=True, minimum=1, maximum=MAX_QTY) if raw_qty != "" else None
+    if raw_qty == "":
+        f.error("qty", "is required")
+    note = f.text("note", max_len=500) or ""
+    to_code = f.text("to_warehouse", max_len=64)
+    if kind is not None and kind not in MOVE_KINDS:
+        f.error("kind", f"must be one of {', '.join(MOVE_KINDS)}")
+    if kind == "transfer":
+        if not to_code:
+            f.error("to_warehouse", "is required for a transfer")
+        elif to_code == code:
+            f.error("to_warehouse", "must differ from the source warehouse")
+    f.check()
+    assert code is not None and qty is not None
+    wh = await _warehouse(session, code)
+    product = await product_by_sku(session, sku)
+    row = await _row(session, wh.id, product.id)
+    moves: list[StockMove] = []
+    if kind == "receipt":
+        await session.execute(update(Stock).where(Stock.id == row.id).values(on_hand=Stock.on_hand + qty))
+        moves.append(StockMove(warehouse_id=wh.id, product_id=product.id, kind="receipt", on_hand_delta=qty))
+    elif kind == "incoming":
+        await session.execute(update(Stock).where(Stock.id == row.id).values(in_transit=Stock.in_transit + qty))
+        moves.append(StockMove(warehouse_id=wh.id, product_id=product.id, kind="in_transit", in_transit_delta=qty))
+    elif kind == "arrival":
+        result = await session.execute(
+            update(Stock).where(Stock.id == row.id, Stock.in_transit >= qty)
+            .values(in_transit=Stock.in_transit - qty, on_hand=Stock.on_hand + qty)
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            raise InputError(f"only {row.in_transit} in transit to {code}", field="qty")
+        moves.append(StockMove(warehouse_id=wh.id, product_id=product.id, kind="arrival", on_hand_delta=qty,
+                               in_transit_delta=-qty))
+    else:
+        assert to_code is not None
+        dest = await _warehouse(session, to_code)
+        result = await session.execute(
+            update(Stock).where(Stock.id == row.id, Stock.on_hand - Stock.reserved >= qty)
+            .values(on_hand=Stock.on_hand - qty).execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            raise InputError(f"only {row.on_hand - row.reserved} free on hand in {code}", field="qty")
+        dest_row = await _row(session, dest.id, product.id)
+        await session.execute(update(Stock).where(Stock.id == dest_row.id)
+                              .values(in_transit=Stock.in_transit + qty))
+        moves.append(StockMove(warehouse_id=wh.id, product_id=product.id, kind="transfer", on_hand_delta=-qty,
+                               note=f"to {to_code}"))
+        moves.append(StockMove(warehouse_id=dest.id, product_id=product.id, kind="transfer", in_transit_delta=qty,
+                               note=f"from {code}"))
+    for move in moves:
+        move.user_id = user_id
+        move.note = " · ".join(x for x in (move.note, note) if x)[:500]
+        session.add(move)
+    await session.flush()
+    return kind or ""

@@ -17,6 +17,7 @@ from qudao.core.inventory.stocktake import (
     count_sheet,
     ledger,
     low_stock,
+    move_stock,
     post_stocktake,
     set_low_threshold,
 )
@@ -134,6 +135,25 @@ async def product_stock_threshold(ctx: RequestContext, request: Request, sku: st
     return back(ctx, f"/stock/product/{sku}", say(ctx, N_("Low-stock threshold saved")))
 
 
+@post("/admin/stock/product/{sku:str}/move")
+async def product_stock_move(ctx: RequestContext, request: Request, sku: str) -> Response[Any]:
+    """Receipt, incoming (in transit), arrival or transfer between warehouses."""
+    if (r := staff_or_login(ctx, WAREHOUSE_ROLES)) is not None:
+        return r
+    assert ctx.user is not None
+    await product_by_sku(ctx.session, sku)
+    form = await read_form(request)
+    try:
+        kind = await move_stock(ctx.session, sku, form, user_id=ctx.user.id)
+        await ctx.session.commit()
+    except InputError as exc:
+        await recover(ctx)
+        product = await product_by_sku(ctx.session, sku)
+        return page(ctx, "admin/product_stock.html", status_code=422, errors=exc.errors, mform=form,
+                    **await _product_stock(ctx, product))
+    return back(ctx, f"/stock/product/{sku}", say(ctx, N_("Stock movement recorded: %(kind)s"), kind=kind))
+
+
 @get("/admin/stock/low")
 async def stock_low(ctx: RequestContext) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
@@ -236,5 +256,5 @@ async def warehouse_update(ctx: RequestContext, request: Request, code: str) -> 
     return await _warehouse_save(ctx, request, code)
 
 
-HANDLERS = [stock_list, product_stock, product_stock_set, product_stock_threshold, stock_low, stocktake,
+HANDLERS = [stock_list, product_stock, product_stock_set, product_stock_threshold, product_stock_move, stock_low, stocktake,
             stocktake_post, warehouse_list, warehouse_new, warehouse_edit, warehouse_create, warehouse_update]
