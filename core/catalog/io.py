@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from qudao.core.catalog.models import Brand, Category, Product
-from qudao.core.catalog.service import upsert_product
+from qudao.core.catalog.service import CatalogCache, upsert_product
 from qudao.core.customers.models import Customer, Tier
 from qudao.core.customers.service import upsert_customer
 from qudao.core.errors import InputError, QudaoError
@@ -242,7 +242,8 @@ def _bool(value: str) -> bool | str:
 
 async def _import_products(session: AsyncSession, recs: list[tuple[int, dict[str, str]]], result: ImportResult,
                            *, currency: str, user_id: int | None, progress: Any) -> None:
-    existing = set((await session.scalars(select(Product.sku))).all())
+    cache = await CatalogCache.load(session)
+    existing = set(cache.products)
     for i, (number, rec) in enumerate(recs):
         sku = rec.get("sku", "")
         data: dict[str, Any] = {}
@@ -258,7 +259,7 @@ async def _import_products(session: AsyncSession, recs: list[tuple[int, dict[str
             else:
                 data[col] = value
         try:
-            await upsert_product(session, sku, data, currency=currency, user_id=user_id)
+            await upsert_product(session, sku, data, currency=currency, user_id=user_id, cache=cache)
         except QudaoError as exc:
             _record_errors(result, number, exc, lambda f: f)
             continue
@@ -269,6 +270,7 @@ async def _import_products(session: AsyncSession, recs: list[tuple[int, dict[str
             existing.add(sku)
         if progress is not None and i % 500 == 0:
             await progress(i, len(recs))
+    await session.flush()
 
 
 async def _import_customers(session: AsyncSession, recs: list[tuple[int, dict[str, str]]], result: ImportResult,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from qudao.core.catalog.models import Brand, Category, Product
 from qudao.core.catalog.search import search_key
+from qudao.core.db.base import new_id
 from qudao.core.errors import InputError, NotFound
 from qudao.core.pricing.history import record_price_change
 from qudao.core.validation import Fields, check_code, upsert_named
@@ -22,20 +24,48 @@ async def brand_by_code(session: AsyncSession, code: str) -> Brand | None:
     return await session.scalar(select(Brand).where(Brand.code == code))
 
 
-async def category_for(session: AsyncSession, code: str) -> Category:
-    cat = await session.scalar(select(Category).where(Category.code == code))
+@dataclass
+class CatalogCache:
+    """Preloaded lookups for bulk writes (imports): products, brands and categories by code,
+    so a 10,000-row file costs a handful of queries and one flush instead of thousands."""
+
+    products: dict[str, Product]
+    brands: dict[str, Brand]
+    categories: dict[str, Category]
+
+    @classmethod
+    async def load(cls, session: AsyncSession) -> CatalogCache:
+        return cls(
+            products={p.sku: p for p in (await session.scalars(select(Product))).all()},
+            brands={b.code: b for b in (await session.scalars(select(Brand))).all()},
+            categories={c.code: c for c in (await session.scalars(select(Category))).all()},
+        )
+
+
+async def category_for(session: AsyncSession, code: str, cache: CatalogCache | None = None) -> Category:
+    cat = cache.categories.get(code) if cache else await session.scalar(select(Category).where(Category.code == code))
     if cat is None:
-        cat = Category(code=code, name=code)
+        cat = Category(id=new_id(), code=code, name=code)
         session.add(cat)
-        await session.flush()
+        if cache is not None:
+            cache.categories[code] = cat
+        else:
+            await session.flush()
     return cat
 
 
 async def upsert_product(session: AsyncSession, sku: str, data: dict[str, Any], *, currency: str,
-                         user_id: int | None) -> tuple[Product, bool]:
-    """Create or update a product; validates everything before touching the row."""
+                         user_id: int | None, cache: CatalogCache | None = None) -> tuple[Product, bool]:
+    """Create or update a product; validates everything before touching the row.
+
+    With a ``cache`` (bulk imports) lookups come from it and nothing is flushed; the
+    caller flushes once at the end.
+    """
     check_code(sku, "sku")
-    product = await session.scalar(select(Product).where(Product.sku == sku))
+    if cache is not None:
+        product = cache.products.get(sku)
+    else:
+        product = await session.scalar(select(Product).where(Product.sku == sku))
     f = Fields(data)
     name = f.text("name", required=product is None, max_len=300)
     price = f.money("price", currency, required=product is None)
@@ -57,7 +87,7 @@ async def upsert_product(session: AsyncSession, sku: str, data: dict[str, Any], 
         f.error("tags", "must be a list of strings")
     brand = None
     if brand_code:
-        brand = await brand_by_code(session, brand_code)
+        brand = cache.brands.get(brand_code) if cache else await brand_by_code(session, brand_code)
         if brand is None:
             f.error("brand", f"unknown brand '{brand_code}'")
     effective_floor = floor if f.has("floor_price") else (product.floor_price if product else None)
@@ -67,8 +97,10 @@ async def upsert_product(session: AsyncSession, sku: str, data: dict[str, Any], 
     f.check()
     created = product is None
     if product is None:
-        product = Product(sku=sku, name=name, price=price)
+        product = Product(id=new_id(), sku=sku, name=name, price=price)
         session.add(product)
+        if cache is not None:
+            cache.products[sku] = product
     old_price, old_retail = (None, None) if created else (product.price, product.retail_price)
     old_floor = None if created else product.floor_price
     if name is not None:
@@ -89,9 +121,10 @@ async def upsert_product(session: AsyncSession, sku: str, data: dict[str, Any], 
     if f.has("brand"):
         product.brand_id = brand.id if brand else None
     if f.has("category"):
-        product.category_id = (await category_for(session, category_code)).id if category_code else None
+        product.category_id = (await category_for(session, category_code, cache)).id if category_code else None
     product.search_key = search_key(product.name, product.sku, product.erp_code, product.barcode)
-    await session.flush()
+    if cache is None:
+        await session.flush()
     if old_price != product.price:
         await record_price_change(session, "base", None, sku, old_price, product.price, user_id)
     if not created and f.has("floor_price") and old_floor != product.floor_price:
