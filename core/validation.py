@@ -37,6 +37,9 @@ class Fields:
             self.error(name, "must be text")
             return default
         value = value.strip()
+        if "\x00" in value:
+            self.error(name, "contains invalid characters")
+            return default
         if len(value) > max_len:
             self.error(name, f"must be at most {max_len} characters")
             return default

@@ -247,3 +247,11 @@ def test_customer_addresses_and_groups(tenant: TenantAPI) -> None:
     bad = tenant.put("/customers/ADDR", json={"name": "C", "addresses": [{"phone": "1"}]})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "addresses[0]"
     assert len(tenant.ok("get", "/customers/ADDR")["addresses"]) == 2
+
+
+def test_nul_bytes_and_huge_numbers_are_bad_input_not_500(tenant: TenantAPI) -> None:
+    setup_catalog(tenant)
+    assert tenant.put("/products/NUL1", json={"name": "a\u0000b", "price": "1.00"}).status_code == 422
+    assert tenant.get("/products?q=%00tea").status_code == 200
+    assert tenant.put("/warehouses/WH1/stock/TEA-1", json={"on_hand": 10**30}).status_code == 422
+    assert tenant.put("/products/BIG", json={"name": "x", "price": "1" + "0" * 40}).status_code == 422

@@ -79,6 +79,21 @@ def handle_http(request: Request, exc: HTTPException) -> Response[Any]:
     return _page(request, status, title, detail)
 
 
+def handle_db_input(request: Request, exc: Exception) -> Response[Any]:
+    """A value the database refused (NUL byte, out-of-range number, …) is bad input, not a 500;
+    a unique key that a concurrent request won first is a conflict. The transaction was rolled back."""
+    from sqlalchemy.exc import IntegrityError
+
+    if isinstance(exc, IntegrityError):
+        status, title, detail = 409, "Conflict", "This conflicts with data that was just saved; reload and try again."
+    else:
+        status, title, detail = 422, "Invalid input", "A value is not acceptable (invalid characters or out of range)."
+    log.warning("db_refused_input", path=request.url.path, error=type(exc).__name__)
+    if is_api(request):
+        return problem(status, title, detail)
+    return _page(request, status, title, detail)
+
+
 def handle_500(request: Request, exc: Exception) -> Response[Any]:
     log.exception("unhandled_error", path=request.url.path, error=type(exc).__name__)
     if is_api(request):
@@ -86,7 +101,14 @@ def handle_500(request: Request, exc: Exception) -> Response[Any]:
     return _page(request, 500, "Internal server error", "Something went wrong on our side; it has been logged.")
 
 
+def _db_errors() -> dict[Any, Any]:
+    from sqlalchemy.exc import DataError, IntegrityError
+
+    return {DataError: handle_db_input, IntegrityError: handle_db_input}
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
+    **_db_errors(),
     QudaoError: handle_domain,
     HTTPException: handle_http,
     Exception: handle_500,

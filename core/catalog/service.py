@@ -142,7 +142,7 @@ async def product_by_sku(session: AsyncSession, sku: str) -> Product:
 
 
 def search_filter(q: str) -> Any:
-    needle = f"%{q.strip().lower()}%"
+    needle = f"%{q.replace(chr(0), '').strip().lower()}%"
     return or_(Product.search_key.like(needle), func.lower(Product.name).like(needle))
 
 
