@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from qudao.core.db.base import Base, new_id, utcnow
 from sqlalchemy import JSON, BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
+
+from qudao.core.db.base import Base, new_id, utcnow
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "ordering": {"min_order_amount": None, "min_order_qty": None, "order_window": None},

@@ -6,12 +6,13 @@ import copy
 import re
 from dataclasses import dataclass
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from qudao.core.auth.models import User
 from qudao.core.auth.passwords import hash_password, password_problem
 from qudao.core.db.session import bind_tenant
 from qudao.tenants.models import DEFAULT_SETTINGS, Tenant
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
+
 from qudao.core.config import load_settings, reset_settings
 from qudao.core.db.migrate import upgrade_all
 from qudao.core.plugins.host import PluginHost, set_host
@@ -204,6 +205,7 @@ def _free_port() -> int:
 def live_server(client: Any, test_settings: Any) -> Iterator[str]:
     """The app served by uvicorn in a thread (its own engine; the job broker is shared)."""
     import uvicorn
+
     from qudao.core.plugins.host import get_host
     from qudao.web.app import create_app
 

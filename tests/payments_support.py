@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 import stripe
 from litestar.testing import TestClient
+
 from qudao.core.config import get_settings, reset_settings
 from qudao.plugins.payments import stripe_client
-
 from tests.conftest import PASSWORD, TenantAPI, signup
 from tests.doubles.localstripe_server import LocalStripe
 from tests.doubles.stripe_connect import StripeConnectDouble
@@ -88,6 +88,7 @@ def job_worker(client: TestClient[Any]) -> Any:
     workers would leave one loop running at exit.
     """
     from dramatiq.brokers.redis import RedisBroker
+
     from qudao.workers.broker import current_broker, start_local_worker
 
     broker = current_broker()
@@ -100,6 +101,7 @@ def job_worker(client: TestClient[Any]) -> Any:
 def drain(timeout_ms: int = 60_000) -> None:
     """Wait until the job queues are empty, including delayed retries (both brokers)."""
     from dramatiq.brokers.redis import RedisBroker
+
     from qudao.workers.broker import _state, current_broker, join
 
     broker = current_broker()
@@ -154,9 +156,10 @@ def make_shop(client: TestClient[Any], *, distributor_percent: str | None = "20"
 
 
 def tenant_id_of(staff: TenantAPI) -> int:
+    from sqlalchemy import select
+
     from qudao.core.db.session import Database
     from qudao.tenants.models import Tenant
-    from sqlalchemy import select
 
     async def find() -> int:
         settings = get_settings()
@@ -235,8 +238,9 @@ def run_db(tenant_id: int, fn: Any) -> Any:
 
 
 def order_id_of(shop: Shop, number: str) -> int:
-    from qudao.core.orders.models import Order
     from sqlalchemy import select
+
+    from qudao.core.orders.models import Order
 
     async def find(session: Any) -> int:
         return int(await session.scalar(select(Order.id).where(Order.number == number)))

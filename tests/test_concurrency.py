@@ -6,8 +6,8 @@ import asyncio
 from typing import Any
 
 import httpx
-from qudao.core.asyncutil import run_sync
 
+from qudao.core.asyncutil import run_sync
 from tests.conftest import PASSWORD, TenantAPI
 
 

@@ -7,8 +7,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from qudao.core.asyncutil import run_sync
 
+from qudao.core.asyncutil import run_sync
 from tests.conftest import TenantAPI, signup
 
 
@@ -452,12 +452,13 @@ def test_other_tenant_cannot_touch_credit(tenant: TenantAPI, client: Any) -> Non
 
 def _mark_paid(test_settings: Any, slug: str, number: str) -> None:
     """What the payments side does when an order becomes fully paid: the hook in its transaction."""
+    from sqlalchemy import select
+
     from qudao.core.db.session import Database, bind_tenant
     from qudao.core.orders.models import Order
     from qudao.core.plugins.context import TenantContext
     from qudao.core.plugins.host import gather_hook, get_host
     from qudao.tenants.models import Tenant
-    from sqlalchemy import select
 
     async def run() -> None:
         db = Database(test_settings.database_url)

@@ -16,8 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from qudao.core.asyncutil import run_sync
 
+from qudao.core.asyncutil import run_sync
 from tests.conftest import TenantAPI
 
 PARALLEL = 20

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 from litestar.routes import HTTPRoute
+from sqlalchemy import select
+
 from qudao.core.asyncutil import run_sync
 from qudao.core.db.base import Base, TenantOwned
 from qudao.core.db.session import Database
 from qudao.tenants.models import Tenant
-from sqlalchemy import select
-
 from tests.conftest import PASSWORD, TenantAPI, signup
 
 B_CODE = "BONLY"
@@ -181,6 +181,7 @@ def test_pages_with_a_session_on_b_show_nothing_of_b(app: Any, client: Any, test
                                                      two_tenants: Any) -> None:
     a, b, info = two_tenants
     from litestar.testing import TestClient
+
     from qudao.core.plugins.host import get_host
     from qudao.web.app import create_app
 
@@ -212,8 +213,9 @@ def test_pages_with_a_session_on_b_show_nothing_of_b(app: Any, client: Any, test
 
 def test_raw_query_without_tenant_sees_nothing(test_settings: Any, two_tenants: Any) -> None:
     """The data layer fails closed: no tenant bound → no tenant rows (ORM guard, and RLS on PostgreSQL)."""
-    from qudao.core.catalog.models import Product
     from sqlalchemy import text
+
+    from qudao.core.catalog.models import Product
 
     async def go() -> tuple[int, int | None]:
         db = Database(test_settings.database_url, test_settings.db_app_role)

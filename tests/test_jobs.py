@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
+
 from qudao.core.asyncutil import run_sync
 from qudao.core.catalog.models import Product
 from qudao.core.db.session import Database, enqueue_after_commit
@@ -11,8 +13,6 @@ from qudao.core.jobs import job
 from qudao.core.plugins.context import TenantContext
 from qudao.tenants.models import Tenant
 from qudao.workers.broker import join
-from sqlalchemy import func, select
-
 from tests.conftest import TenantAPI
 
 SEEN: list[tuple[str, int | None, int]] = []

@@ -12,8 +12,8 @@ from typing import Any
 import structlog
 from litestar.testing import TestClient
 from prometheus_client.parser import text_string_to_metric_families
-from qudao.core.logging import configure_logging
 
+from qudao.core.logging import configure_logging
 from tests.conftest import TenantAPI
 
 

@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from litestar.testing import TestClient
-from qudao.plugins.payments.models import BalanceEntry, Payment, SettlementLine
 
+from qudao.plugins.payments.models import BalanceEntry, Payment, SettlementLine
 from tests import payments_support as support
 from tests.payments_support import Doubles, count_rows, drain, make_shop, post_event, signed_event
 

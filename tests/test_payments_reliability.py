@@ -15,8 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from litestar.testing import TestClient
-from qudao.plugins.payments.models import Payment, SettlementLine, WebhookEvent
 
+from qudao.plugins.payments.models import Payment, SettlementLine, WebhookEvent
 from tests import payments_support as support
 from tests.payments_support import (
     WEBHOOK_SECRET,

@@ -310,12 +310,13 @@ def test_price_on_function(tenant: TenantAPI, test_settings: Any) -> None:
     time.sleep(0.02)
     tenant.ok("put", "/prices/tier/gold/TEA-1", {"price": "9.30"})
 
+    from sqlalchemy import select
+
     from qudao.core.asyncutil import run_sync
     from qudao.core.customers.models import Customer
     from qudao.core.db.session import Database, bind_tenant
     from qudao.core.pricing.history import price_on
     from qudao.tenants.models import Tenant
-    from sqlalchemy import select
 
     async def run() -> tuple[Any, Any]:
         db = Database(test_settings.database_url)

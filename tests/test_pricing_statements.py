@@ -56,13 +56,14 @@ def counting(target: Any = Engine) -> Iterator[list[str]]:
 
 def test_engine_statements_do_not_grow_with_the_cart(tenant: TenantAPI, test_settings: Any) -> None:
     big_shop(tenant)
+    from sqlalchemy import select
+
     from qudao.core.asyncutil import run_sync
     from qudao.core.catalog.models import Product
     from qudao.core.customers.models import Customer
     from qudao.core.db.session import Database, bind_tenant
     from qudao.core.pricing.engine import resolve_prices
     from qudao.tenants.models import Tenant
-    from sqlalchemy import select
 
     async def run() -> dict[int, tuple[int, dict[str, str]]]:
         db = Database(test_settings.database_url)

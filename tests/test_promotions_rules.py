@@ -6,6 +6,7 @@ from decimal import Decimal as D
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from qudao.plugins.promotions import rules as R
 
 

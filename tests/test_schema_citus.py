@@ -16,7 +16,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from qudao.core.db.rls import GLOBAL_TABLES
 from sqlalchemy import (
     Column,
     ForeignKeyConstraint,
@@ -31,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from qudao.core.db.rls import GLOBAL_TABLES
 from tests.conftest import TenantAPI
 
 # Alembic's bookkeeping, not ours to check.
@@ -133,6 +133,7 @@ async def test_the_checker_catches_each_mistake(tmp_path: Any) -> None:
 async def test_migrations_match_the_models(test_settings: Any) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
+
     from qudao.core.host_metadata import core_metadata
     from qudao.core.plugins.host import get_host
 
@@ -230,10 +231,11 @@ async def test_orm_guard_without_a_tenant_sees_nothing(test_settings: Any, tenan
 
 
 async def _orm_guard(settings: Any, tid: int) -> None:
+    from sqlalchemy import func, select
+
     import qudao.core.models  # noqa: F401 - registers every core model
     from qudao.core.db.base import Base, TenantOwned
     from qudao.core.db.session import Database
-    from sqlalchemy import func, select
 
     models = sorted({m.class_ for m in Base.registry.mappers if issubclass(m.class_, TenantOwned)},
                     key=lambda c: c.__tablename__)

@@ -16,6 +16,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+
 from qudao.core.config import Settings, get_settings
 from qudao.core.db.session import Database
 from qudao.core.plugins.host import PluginHost, get_host

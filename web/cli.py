@@ -6,6 +6,7 @@ import asyncio
 import sys
 
 import click
+
 from qudao.core.config import get_settings
 
 

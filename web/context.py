@@ -12,6 +12,9 @@ from datetime import timedelta
 from typing import Any
 
 from litestar import Request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from qudao.core.auth.models import User, WebSession
 from qudao.core.auth.tokens import hash_session_id, parse_token, user_for_token
 from qudao.core.customers.models import Customer
@@ -22,8 +25,6 @@ from qudao.core.plugins.context import TenantContext
 from qudao.core.plugins.host import PluginHost
 from qudao.core.plugins.models import PluginState
 from qudao.tenants.models import Tenant
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 SESSION_COOKIE = "qd_session"
 SESSION_TTL = timedelta(days=14)

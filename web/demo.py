@@ -10,6 +10,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
+
 from qudao.core.auth.models import User
 from qudao.core.auth.passwords import hash_password
 from qudao.core.catalog.service import upsert_brand, upsert_product
@@ -24,7 +26,6 @@ from qudao.core.plugins.host import get_host
 from qudao.core.pricing.service import set_customer_price, set_tier_price
 from qudao.tenants.models import PlatformOperator, Tenant
 from qudao.tenants.provisioning import SignupInput, create_tenant
-from sqlalchemy import select
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "demo-password-123"

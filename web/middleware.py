@@ -9,6 +9,7 @@ from typing import Any
 
 import structlog
 from litestar.types import ASGIApp, Receive, Scope, Send
+
 from qudao.web import metrics
 
 log = structlog.get_logger("qudao.request")

@@ -8,6 +8,7 @@ import structlog
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, ValidationException
 from litestar.response import Template
+
 from qudao.core.errors import InputError, QudaoError, Refused
 
 log = structlog.get_logger("qudao.web")

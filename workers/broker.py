@@ -12,6 +12,7 @@ from typing import Any
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO
+
 from qudao.core.config import Settings
 from qudao.core.db.session import set_job_sender
 

@@ -6,6 +6,7 @@ import sys
 
 import dramatiq
 from dramatiq.cli import main as dramatiq_main
+
 from qudao.core.config import get_settings
 from qudao.workers.broker import setup_broker
 

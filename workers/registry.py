@@ -7,6 +7,7 @@ from typing import Any
 
 import dramatiq
 import structlog
+
 from qudao.core.config import get_settings
 from qudao.core.db.session import Database
 from qudao.core.jobs import JOBS, JobSpec

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from qudao.core.db.base import Base, TenantOwned, new_id, tenant_fk, utcnow
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+
+from qudao.core.db.base import Base, TenantOwned, new_id, tenant_fk, utcnow
 
 STAFF_ROLES = ("owner", "admin", "order_clerk", "warehouse", "finance", "sales_rep")
 ADMIN_ROLES = ("owner", "admin")

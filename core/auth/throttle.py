@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from qudao.core.auth.models import LoginAttempt
-from qudao.core.db.base import utcnow
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from qudao.core.auth.models import LoginAttempt
+from qudao.core.db.base import utcnow
 
 WINDOW = timedelta(minutes=15)
 MAX_PER_ACCOUNT = 10

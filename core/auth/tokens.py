@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from qudao.core.auth.models import ApiToken, User
-from qudao.core.db.base import utcnow
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from qudao.core.auth.models import ApiToken, User
+from qudao.core.db.base import utcnow
 
 
 def _hash(secret: str) -> str:

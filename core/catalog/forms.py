@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from qudao.core.catalog.models import Product
 from qudao.core.catalog.search import search_key
 from qudao.core.catalog.service import upsert_product
 from qudao.core.errors import InputError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 CLEARABLE = ("spec", "barcode", "erp_code", "description")
 TEXT_FIELDS = ("name", "price", "retail_price", "floor_price", "brand", "category", "unit", "spec", "barcode",

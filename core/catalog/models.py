@@ -6,9 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from qudao.core.db.base import Base, TenantOwned, tenant_fk, utcnow
 from sqlalchemy import JSON, BigInteger, Boolean, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+
+from qudao.core.db.base import Base, TenantOwned, tenant_fk, utcnow
 
 
 class Brand(TenantOwned, Base):

@@ -6,14 +6,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from qudao.core.catalog.models import Brand, Category, Product
 from qudao.core.catalog.search import search_key
 from qudao.core.db.base import new_id
 from qudao.core.errors import InputError, NotFound
 from qudao.core.pricing.history import record_price_change
 from qudao.core.validation import Fields, check_code, upsert_named
-from sqlalchemy import func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 
 async def upsert_brand(session: AsyncSession, code: str, data: dict[str, Any]) -> tuple[Brand, bool]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from qudao.core.db.base import Base, TenantOwned, tenant_fk, utcnow
 from sqlalchemy import JSON, BigInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+
+from qudao.core.db.base import Base, TenantOwned, tenant_fk, utcnow
 
 CUSTOMER_TYPES = ("l1_distributor", "l2_distributor", "store", "key_account")
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from qudao.core.auth.models import User
 from qudao.core.auth.passwords import hash_password, password_problem
 from qudao.core.customers.models import CUSTOMER_TYPES, Customer, Tier
@@ -11,8 +14,6 @@ from qudao.core.errors import Conflict, InputError, NotFound
 from qudao.core.inventory.models import Warehouse
 from qudao.core.validation import Fields, check_code, upsert_named
 from qudao.tenants.provisioning import EMAIL_RE
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 
 async def upsert_tier(session: AsyncSession, code: str, data: dict[str, Any]) -> tuple[Tier, bool]:

@@ -14,10 +14,11 @@ from __future__ import annotations
 from typing import Any
 
 from alembic import context
-from qudao.core.asyncutil import run_sync
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from qudao.core.asyncutil import run_sync
 
 
 def run_migrations(target_metadata: MetaData, include_prefix: str | None = None,

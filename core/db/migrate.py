@@ -6,10 +6,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.ext.asyncio import create_async_engine
+
 from qudao.core.asyncutil import run_sync
 from qudao.core.db.rls import apply_rls
 from qudao.core.plugins.host import PluginHost, get_host
-from sqlalchemy.ext.asyncio import create_async_engine
 
 CORE_MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 

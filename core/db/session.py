@@ -15,11 +15,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from qudao.core.db.base import TenantOwned
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from qudao.core.db.base import TenantOwned
 
 NO_TENANT = -1
 

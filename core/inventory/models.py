@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from qudao.core.db.base import Base, TenantOwned, tenant_fk, utcnow
 from sqlalchemy import BigInteger, CheckConstraint, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+
+from qudao.core.db.base import Base, TenantOwned, tenant_fk, utcnow
 
 
 class Warehouse(TenantOwned, Base):

@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import case, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from qudao.core.customers.models import Customer
 from qudao.core.errors import Conflict, NotFound
 from qudao.core.inventory.models import Stock, StockMove, Warehouse
 from qudao.core.validation import upsert_named
 from qudao.tenants.models import Tenant
-from sqlalchemy import case, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def available_expr(count_in_transit: bool) -> Any:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from qudao.core.catalog.models import Product
 from qudao.core.catalog.service import product_by_sku
 from qudao.core.errors import InputError
 from qudao.core.inventory.models import Stock, StockMove, Warehouse
 from qudao.core.inventory.service import available_expr, set_on_hand, warehouse_by_code
 from qudao.core.validation import Fields
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 MAX_QTY = 1_000_000_000
 

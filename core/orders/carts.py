@@ -8,15 +8,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from qudao.core.catalog.models import Product
-from qudao.core.db.base import Base, TenantOwned, new_id, tenant_fk, utcnow
-from qudao.core.errors import InputError
-from qudao.core.orders.checkout import MAX_LINES, MAX_QTY
 from sqlalchemy import BigInteger, Integer, String, UniqueConstraint, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+
+from qudao.core.catalog.models import Product
+from qudao.core.db.base import Base, TenantOwned, new_id, tenant_fk, utcnow
+from qudao.core.errors import InputError
+from qudao.core.orders.checkout import MAX_LINES, MAX_QTY
 
 
 class SavedCart(TenantOwned, Base):

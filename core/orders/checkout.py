@@ -11,6 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
+
 from qudao.core.catalog.models import Product
 from qudao.core.db.base import utcnow
 from qudao.core.errors import InputError
@@ -21,7 +23,6 @@ from qudao.core.orders.rules import check_rules
 from qudao.core.plugins.context import TenantContext
 from qudao.core.plugins.host import gather_hook
 from qudao.core.pricing.engine import resolve_prices
-from sqlalchemy import select
 
 MAX_LINES = 500
 MAX_QTY = 100_000

@@ -11,6 +11,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from qudao.core.catalog.models import Product
 from qudao.core.customers.models import Customer
 from qudao.core.errors import InputError
@@ -18,8 +21,6 @@ from qudao.core.inventory.models import Warehouse
 from qudao.core.money import quantize
 from qudao.core.orders.flow import STATUSES
 from qudao.core.orders.models import Order, OrderLine
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 COLUMNS = ("order_number", "order_date", "status", "customer_code", "customer_name", "warehouse",
            "delivery_date", "delivery_address", "line_no", "sku", "erp_code", "name", "qty", "unit_price",

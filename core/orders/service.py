@@ -6,6 +6,12 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
 from qudao.core.customers.models import Customer
 from qudao.core.db.base import utcnow
 from qudao.core.db.session import apply_db_tenant
@@ -18,11 +24,6 @@ from qudao.core.orders.flow import BUYER_TRANSITIONS, RELEASES_STOCK, STAFF_ROLE
 from qudao.core.orders.models import Order, OrderAdjustment, OrderCounter, OrderEvent, OrderLine
 from qudao.core.plugins.context import TenantContext
 from qudao.core.plugins.host import gather_hook
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 
 async def next_order_number(session: AsyncSession, tenant_id: int, tz: str) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 # Imported at run time (not under TYPE_CHECKING): Litestar resolves these hints for DI.
 from qudao.core.auth.models import User
 from qudao.core.customers.models import Customer
 from qudao.core.plugins.host import TenantHooks
 from qudao.tenants.models import Tenant
-from sqlalchemy.ext.asyncio import AsyncSession
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any
 import pluggy
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
+
 from qudao.core.plugins import hookspecs
 from qudao.core.plugins.meta import PluginMeta
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from qudao.core.db.base import Base, TenantOwned, utcnow
 from sqlalchemy import JSON, Boolean, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+
+from qudao.core.db.base import Base, TenantOwned, utcnow
 
 
 class PluginState(TenantOwned, Base):

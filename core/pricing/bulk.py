@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from qudao.core.catalog.service import product_by_sku
 from qudao.core.customers.models import Tier
 from qudao.core.customers.service import customer_by_code
@@ -16,8 +19,6 @@ from qudao.core.errors import InputError, NotFound, QudaoError
 from qudao.core.pricing.history import record_price_change
 from qudao.core.pricing.models import CustomerPrice, TierPrice
 from qudao.core.pricing.service import set_customer_price, set_tier_price
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 
 async def remove_tier_price(session: AsyncSession, tier_code: str, sku: str, *, user_id: int | None) -> bool:

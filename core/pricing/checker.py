@@ -12,13 +12,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from qudao.core.catalog.service import product_by_sku
 from qudao.core.customers.models import Customer, Tier
 from qudao.core.customers.service import customer_by_code
 from qudao.core.errors import InputError
 from qudao.core.pricing.engine import resolve_prices
 from qudao.core.pricing.history import price_on
-from sqlalchemy.ext.asyncio import AsyncSession
 
 
 @dataclass

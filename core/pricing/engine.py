@@ -32,12 +32,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from qudao.core.catalog.models import Brand, Category, Product
 from qudao.core.customers.models import Customer, Tier
 from qudao.core.money import quantize
 from qudao.core.pricing.models import CustomerPrice, PriceBreak, PricePolicy, TierPrice
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 HUNDRED = Decimal(100)
 

@@ -26,13 +26,14 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
+from sqlalchemy import event, inspect, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
 from qudao.core.catalog.models import Product
 from qudao.core.customers.models import Customer, Tier
 from qudao.core.db.base import new_id
 from qudao.core.pricing.models import CustomerPricingChange, PriceChange
-from sqlalchemy import event, inspect, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 PROFILE = ("tier_id", "type", "region")
 _DEFAULT_TYPE = Customer.__table__.c.type.default.arg  # type: ignore[attr-defined]

@@ -18,6 +18,9 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from qudao.core.catalog.models import Brand, Category, Product
 from qudao.core.customers.models import CUSTOMER_TYPES, Customer, Tier
 from qudao.core.errors import NotFound
@@ -26,8 +29,6 @@ from qudao.core.pricing.engine import HUNDRED
 from qudao.core.pricing.history import record_price_change
 from qudao.core.pricing.models import PricePolicy
 from qudao.core.validation import Fields, check_code
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 FIELDS = ("name", "priority", "valid_from", "valid_until", "skus", "categories", "brands", "customers", "tiers",
           "customer_types", "regions", "price", "percent", "active")

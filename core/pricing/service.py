@@ -5,6 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from qudao.core.catalog.service import product_by_sku
 from qudao.core.customers.models import Tier
 from qudao.core.customers.service import customer_by_code
@@ -12,8 +15,6 @@ from qudao.core.errors import InputError, NotFound
 from qudao.core.pricing.history import break_key, record_price_change
 from qudao.core.pricing.models import CustomerPrice, PriceBreak, TierPrice
 from qudao.core.validation import Fields
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def _price(data: dict[str, Any], currency: str, floor: Decimal | None) -> Decimal:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, put
+from sqlalchemy import select
+
 from qudao.core.customers.models import Tier
 from qudao.core.customers.service import customer_by_code
 from qudao.core.errors import NotFound
 from qudao.plugins.brand_isolation import service
 from qudao.web.api.common import json_body
 from qudao.web.context import RequestContext, require_staff
-from sqlalchemy import select
 
 TAGS = ["brand_isolation"]
 

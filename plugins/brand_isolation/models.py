@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from qudao.core.plugin_api import Base, TenantOwned, tenant_fk, utcnow
 from sqlalchemy import BigInteger, CheckConstraint, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+
+from qudao.core.plugin_api import Base, TenantOwned, tenant_fk, utcnow
 
 
 class BrandAccess(TenantOwned, Base):

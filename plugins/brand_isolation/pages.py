@@ -7,12 +7,13 @@ from urllib.parse import quote
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Response
+from sqlalchemy import select
+
 from qudao.core.customers.models import Customer, Tier
 from qudao.core.errors import InputError, NotFound
 from qudao.plugins.brand_isolation import service
 from qudao.web.context import RequestContext
 from qudao.web.pages.common import render, staff_or_login
-from sqlalchemy import select
 
 KINDS = ("customer", "tier")
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from qudao.core.catalog.models import Brand, Product
 from qudao.core.customers.models import Customer, Tier
 from qudao.core.errors import InputError
 from qudao.plugins.brand_isolation.models import BrandAccess
-from sqlalchemy import delete, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 MAX_BRANDS = 1000
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from litestar import Request, Response, get, post, put
+
 from qudao.core.customers.models import Customer
 from qudao.core.errors import InputError, NotFound
 from qudao.core.plugin_api import parse_money

@@ -21,10 +21,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from qudao.core.money import places, quantize
-from qudao.core.plugin_api import Base, TenantOwned, tenant_fk, utcnow
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+
+from qudao.core.money import places, quantize
+from qudao.core.plugin_api import Base, TenantOwned, tenant_fk, utcnow
 
 HOLD_HELD, HOLD_RELEASED, HOLD_SETTLED = "held", "released", "settled"
 

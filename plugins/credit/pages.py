@@ -12,6 +12,8 @@ from urllib.parse import quote
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Response
+from sqlalchemy import select
+
 from qudao.core.customers.models import Customer
 from qudao.core.errors import InputError, NotFound
 from qudao.plugins.credit import service
@@ -19,7 +21,6 @@ from qudao.plugins.credit.api import FINANCE, line_of, parse_amount, parse_line
 from qudao.plugins.credit.models import CreditAccount, from_minor, to_minor
 from qudao.web.context import RequestContext
 from qudao.web.pages.common import buyer_or_login, form_data, render, staff_or_login
-from sqlalchemy import select
 
 FLASHES = {
     "saved": "Credit line saved.",

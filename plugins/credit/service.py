@@ -23,6 +23,10 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
 from qudao.core.customers.models import Customer
 from qudao.core.plugin_api import Violation, fmt, utcnow
 from qudao.plugins.credit.models import (
@@ -41,9 +45,6 @@ from qudao.plugins.credit.models import (
     from_minor,
     to_minor,
 )
-from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 PLUGIN = "credit"
 CODE_LIMIT = "credit_limit_exceeded"

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
+from sqlalchemy.exc import IntegrityError
+
 from qudao.core.errors import Conflict
 from qudao.core.validation import Fields
 from qudao.plugins.guest_checkout import service
 from qudao.web.api.common import json_body
 from qudao.web.context import RequestContext, require_staff, require_user
-from sqlalchemy.exc import IntegrityError
 
 TAGS = ["guest_checkout"]
 

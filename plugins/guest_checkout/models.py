@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from qudao.core.plugin_api import Base, TenantOwned, tenant_fk, utcnow
 from sqlalchemy import BigInteger, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+
+from qudao.core.plugin_api import Base, TenantOwned, tenant_fk, utcnow
 
 
 class GuestAttempt(TenantOwned, Base):

@@ -9,6 +9,8 @@ from urllib.parse import quote
 from litestar import Request, get, post
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Response
+from sqlalchemy import inspect as sa_inspect
+
 from qudao.core.errors import Conflict, InputError, NotFound, Refused
 from qudao.core.orders.checkout import visible_products
 from qudao.core.orders.service import place_order
@@ -18,7 +20,6 @@ from qudao.web.api.catalog import catalog_page
 from qudao.web.api.orders import parse_guest
 from qudao.web.context import RequestContext
 from qudao.web.pages.common import form_data, render, staff_or_login
-from sqlalchemy import inspect as sa_inspect
 
 SHARE_COOKIE_DAYS = 30
 PAGE_SIZE = 24

@@ -8,6 +8,10 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from qudao.core.auth.models import User
 from qudao.core.catalog.models import Brand, Category, Product
 from qudao.core.customers.models import Customer
@@ -19,9 +23,6 @@ from qudao.core.orders.models import Order
 from qudao.core.plugins.context import TenantContext
 from qudao.core.validation import check_code
 from qudao.plugins.guest_checkout.models import Conversion, GuestAttempt, ShareLink, ShareOrder
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 PLUGIN = "guest_checkout"
 SHARE_COOKIE = "qd_share"

@@ -24,6 +24,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response, get, post, put
+from sqlalchemy import select
+
 from qudao.core.customers.models import Customer
 from qudao.core.errors import Forbidden, InputError, NotFound
 from qudao.core.orders.service import order_for
@@ -40,7 +42,6 @@ from qudao.plugins.payments.models import (
 )
 from qudao.web.api.common import json_body, upserted
 from qudao.web.context import RequestContext, require_admin, require_buyer, require_staff, require_user
-from sqlalchemy import select
 
 FINANCE = ("finance",)
 

@@ -14,10 +14,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from qudao.core.money import places, quantize
-from qudao.core.plugin_api import Base, TenantOwned, tenant_fk, utcnow
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+
+from qudao.core.money import places, quantize
+from qudao.core.plugin_api import Base, TenantOwned, tenant_fk, utcnow
 
 # payment methods
 CARD, BALANCE, BANK_TRANSFER, CREDIT = "card", "balance", "bank_transfer", "credit"

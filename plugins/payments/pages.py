@@ -22,6 +22,8 @@ from urllib.parse import quote, urlencode
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Response
+from sqlalchemy import select
+
 from qudao.core.customers.models import Customer
 from qudao.core.errors import InputError, NotFound, QudaoError
 from qudao.core.orders.models import Order
@@ -31,7 +33,6 @@ from qudao.plugins.payments.api import balance_view, period_report
 from qudao.plugins.payments.models import CARD, ConnectedAccount, Payment
 from qudao.web.context import RequestContext
 from qudao.web.pages.common import buyer_or_login, form_data, render, staff_or_login
-from sqlalchemy import select
 
 FINANCE = ("finance",)
 TEST_CARDS = [("4242424242424242", "Visa 4242 — succeeds"),

@@ -20,6 +20,9 @@ from typing import Any
 
 import stripe
 import structlog
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
 from qudao.core.customers.models import Customer
 from qudao.core.errors import InputError, NotFound
 from qudao.core.orders.models import Order
@@ -43,8 +46,6 @@ from qudao.plugins.payments.models import (
     SettlementLine,
 )
 from qudao.plugins.payments.service import customer_party, money, transfer_group
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 log = structlog.get_logger("qudao.payments")
 TRANSFERRED_ROLES = ("brand", "distributor")

@@ -20,6 +20,9 @@ from typing import Any
 
 import stripe
 import structlog
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
 from qudao.core.customers.models import Customer
 from qudao.core.errors import Conflict, InputError, NotFound, Refused
 from qudao.core.orders.models import Order
@@ -58,8 +61,6 @@ from qudao.plugins.payments.models import (
     from_minor,
     to_minor,
 )
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 
 log = structlog.get_logger("qudao.payments")
 PLUGIN = "payments"

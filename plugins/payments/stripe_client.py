@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
 import stripe
+
 from qudao.core.config import get_settings
 from qudao.core.errors import QudaoError
 

@@ -16,6 +16,9 @@ from typing import Any
 import stripe
 import structlog
 from litestar import Request, Response, post
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
 from qudao.core.config import get_settings
 from qudao.core.db.session import Database, bind_tenant
 from qudao.core.plugins.context import TenantContext
@@ -23,8 +26,6 @@ from qudao.core.plugins.host import PluginHost
 from qudao.plugins.payments import stripe_client as sc
 from qudao.plugins.payments.models import WebhookEvent
 from qudao.tenants.models import Tenant
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 log = structlog.get_logger("qudao.payments")
 PLUGIN = "payments"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, put
+
 from qudao.core.errors import NotFound
 from qudao.plugins.promotions import service
 from qudao.web.api.common import json_body, upserted

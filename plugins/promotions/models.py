@@ -6,9 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from qudao.core.plugin_api import Base, TenantOwned, tenant_fk, utcnow
 from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+
+from qudao.core.plugin_api import Base, TenantOwned, tenant_fk, utcnow
 
 
 class Promotion(TenantOwned, Base):

@@ -13,13 +13,14 @@ from urllib.parse import quote
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Response
+from sqlalchemy import select
+
 from qudao.core.customers.models import Customer
 from qudao.core.errors import InputError, NotFound
 from qudao.plugins.promotions import rules as R
 from qudao.plugins.promotions import service
 from qudao.web.context import RequestContext
 from qudao.web.pages.common import buyer_or_login, render, staff_or_login
-from sqlalchemy import select
 
 LIST_FIELDS = ("tiers", "customers", "customer_types", "regions", "groups")
 TEXT_FIELDS = ("name", "kind", "threshold", "amount", "percent", "sku", "price", "gift_sku", "gift_qty", "buy_qty",

@@ -9,6 +9,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import func, select, update
+
 from qudao.core.catalog.models import Product
 from qudao.core.customers.models import Customer, Tier
 from qudao.core.errors import InputError
@@ -17,7 +19,6 @@ from qudao.core.plugin_api import TenantContext, utcnow
 from qudao.plugins.promotions import rules as R
 from qudao.plugins.promotions import texts as T
 from qudao.plugins.promotions.models import Promotion, PromotionTarget, Redemption
-from sqlalchemy import func, select, update
 
 CODE_RE = re.compile(r"^[\w.\-]{1,64}$")
 FIELDS = (

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, post
+from sqlalchemy import select
+
 from qudao.core.auth.models import User
 from qudao.core.auth.passwords import verify_password
 from qudao.core.auth.throttle import clear_failures, is_throttled, record_failure
@@ -12,7 +14,6 @@ from qudao.core.auth.tokens import issue_token
 from qudao.core.errors import QudaoError, Unauthorized
 from qudao.web.api.common import json_body
 from qudao.web.context import RequestContext
-from sqlalchemy import select
 
 
 class TooManyAttempts(QudaoError):

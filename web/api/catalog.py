@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, put
+from sqlalchemy import func, select
+
 from qudao.core.catalog.models import Brand, Product
 from qudao.core.catalog.service import (
     as_decimal,
@@ -26,7 +28,6 @@ from qudao.core.orders.checkout import product_criteria, visible_products
 from qudao.core.pricing.engine import resolve_prices
 from qudao.web.api.common import json_body, upserted
 from qudao.web.context import RequestContext, require_staff, require_user
-from sqlalchemy import func, select
 
 
 @put("/brands/{code:str}", tags=["catalog"])

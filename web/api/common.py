@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from litestar import Request, Response
+
 from qudao.core.errors import InputError
 
 MAX_BODY = 2 * 1024 * 1024

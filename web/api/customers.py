@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, put
+from sqlalchemy import select
+
 from qudao.core.customers.models import Customer, Tier
 from qudao.core.customers.service import customer_by_code, upsert_buyer, upsert_customer, upsert_tier
 from qudao.core.inventory.models import Warehouse
 from qudao.core.pricing.service import set_customer_price, set_tier_price
 from qudao.web.api.common import json_body, upserted
 from qudao.web.context import RequestContext, require_staff
-from sqlalchemy import select
 
 
 @put("/tiers/{code:str}", tags=["customers"])

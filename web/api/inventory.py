@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, put
+from sqlalchemy import select
+
 from qudao.core.catalog.service import product_by_sku
 from qudao.core.inventory.models import Warehouse
 from qudao.core.inventory.service import (
@@ -17,7 +19,6 @@ from qudao.core.inventory.service import (
 from qudao.core.validation import Fields
 from qudao.web.api.common import json_body, upserted
 from qudao.web.context import RequestContext, require_staff
-from sqlalchemy import select
 
 
 @put("/warehouses/{code:str}", tags=["inventory"])

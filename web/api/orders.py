@@ -7,6 +7,8 @@ import re
 from typing import Any
 
 from litestar import Request, Response, get, post, put
+from sqlalchemy import select
+
 from qudao.core.errors import InputError, Unauthorized
 from qudao.core.orders.checkout import build_cart
 from qudao.core.orders.models import Order
@@ -16,7 +18,6 @@ from qudao.core.validation import Fields
 from qudao.tenants.models import Tenant
 from qudao.web.api.common import json_body
 from qudao.web.context import RequestContext, require_admin
-from sqlalchemy import select
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{5,19}$")
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
+from sqlalchemy import text
+
 from qudao.core.auth.tokens import issue_token
 from qudao.core.db.session import Database
 from qudao.core.errors import Conflict, InputError
 from qudao.tenants.provisioning import SignupError, SignupInput, create_tenant
 from qudao.web.api.common import json_body
-from sqlalchemy import text
 
 
 @post("/api/v1/signup", status_code=201, tags=["platform"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, put
+from sqlalchemy import select
+
 from qudao.core.errors import InputError, NotFound
 from qudao.core.plugins.context import TenantContext
 from qudao.core.plugins.host import PluginHost
@@ -12,7 +14,6 @@ from qudao.core.plugins.meta import validate_settings
 from qudao.core.plugins.models import PluginState
 from qudao.web.api.common import json_body
 from qudao.web.context import RequestContext, require_admin, require_staff
-from sqlalchemy import select
 
 
 def plugin_view(host: PluginHost, name: str, enabled: bool, settings: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Request, Response, delete, get, put
+from sqlalchemy import select
+
 from qudao.core.auth.models import User
 from qudao.core.catalog.models import Brand, Category
 from qudao.core.catalog.service import product_by_sku
@@ -17,7 +19,6 @@ from qudao.core.pricing.policies import delete_policy, list_policies, policy_by_
 from qudao.core.pricing.service import break_view, breaks_of, set_breaks
 from qudao.web.api.common import json_body, upserted
 from qudao.web.context import RequestContext, require_staff
-from sqlalchemy import select
 
 
 @put("/price-policies/{code:str}", tags=["pricing"])

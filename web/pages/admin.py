@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Response
+
 from qudao.core.errors import InputError, NotFound
 from qudao.core.plugins.host import PluginHost
 from qudao.web.api.plugins import set_plugin

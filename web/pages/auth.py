@@ -6,6 +6,8 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Response, Template
+from sqlalchemy import delete, select
+
 from qudao.core.auth.models import ApiToken, User, WebSession
 from qudao.core.auth.tokens import hash_session_id, issue_token
 from qudao.core.db.base import utcnow
@@ -15,7 +17,6 @@ from qudao.web.api.auth import check_login
 from qudao.web.context import SESSION_COOKIE, RequestContext, start_web_session
 from qudao.web.pages.common import form_data, render
 from qudao.web.pages.platform import session_cookie
-from sqlalchemy import delete, select
 
 
 def _safe_next(value: Any, base: str) -> str | None:

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from litestar import Request
 from litestar.response import Redirect, Template
+
 from qudao.core.errors import Forbidden
 from qudao.web import i18n
 from qudao.web.context import RequestContext

@@ -6,6 +6,8 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Response, Template
+from sqlalchemy import select
+
 from qudao.core.auth.models import WebSession
 from qudao.core.auth.passwords import verify_password
 from qudao.core.auth.tokens import hash_session_id
@@ -16,7 +18,6 @@ from qudao.tenants.provisioning import SignupError, SignupInput, create_tenant
 from qudao.web import i18n
 from qudao.web.context import SESSION_COOKIE, SESSION_TTL, start_web_session
 from qudao.web.pages.common import form_data
-from sqlalchemy import select
 
 
 def _locale(request: Request) -> None:

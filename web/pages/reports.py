@@ -6,6 +6,8 @@ from typing import Any
 
 from litestar import get
 from litestar.response import Response
+from sqlalchemy import func, select
+
 from qudao.core.catalog.models import Product
 from qudao.core.customers.models import Customer
 from qudao.core.orders.models import Order
@@ -13,7 +15,6 @@ from qudao.core.reports import bar_chart, report_xlsx, sales_report
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin_util import page
 from qudao.web.pages.common import staff_or_login
-from sqlalchemy import func, select
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

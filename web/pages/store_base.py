@@ -14,6 +14,7 @@ from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from litestar.response import Redirect, Response, Template
+
 from qudao.core.errors import Forbidden
 from qudao.core.money import quantize
 from qudao.core.orders import carts

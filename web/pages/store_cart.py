@@ -14,6 +14,8 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Response
+from sqlalchemy import select
+
 from qudao.core.catalog.models import Product
 from qudao.core.errors import InputError, Refused
 from qudao.core.inventory.service import availability, counts_in_transit
@@ -37,7 +39,6 @@ from qudao.web.pages.store_base import (
     rollback,
     use_locale,
 )
-from sqlalchemy import select
 
 MAX_UPLOAD = 2 * 1024 * 1024
 SPLIT = re.compile(r"[\t,，;；\s]+")

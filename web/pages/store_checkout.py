@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Response
+
 from qudao.core.errors import InputError, Refused
 from qudao.core.orders import carts
 from qudao.core.orders.service import place_order

@@ -8,13 +8,14 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Response
+from sqlalchemy import func, select
+
 from qudao.core.errors import Conflict, Forbidden, InputError
 from qudao.core.orders.flow import STATUSES
 from qudao.core.orders.models import Order
 from qudao.core.orders.service import change_status, order_for, order_view
 from qudao.web.context import RequestContext
 from qudao.web.pages.store_base import STATUS_LABELS, _, buyer_required, page, rollback, use_locale
-from sqlalchemy import func, select
 
 PAGE_SIZE = 20
 BUYER_ACTIONS = {"cancelled": "submitted", "received": "delivered"}

@@ -11,6 +11,8 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Response
+from sqlalchemy import select
+
 from qudao.core.catalog.models import Brand, Product
 from qudao.core.errors import InputError, NotFound
 from qudao.core.inventory.service import availability, counts_in_transit, warehouse_for
@@ -21,7 +23,6 @@ from qudao.web.api.catalog import catalog_page
 from qudao.web.context import RequestContext
 from qudao.web.pages.common import form_data
 from qudao.web.pages.store_base import _, hx, ordering_rules, page, parse_qty, rollback, use_locale
-from sqlalchemy import select
 
 PAGE_SIZE = 24
 
