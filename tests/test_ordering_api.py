@@ -255,3 +255,22 @@ def test_nul_bytes_and_huge_numbers_are_bad_input_not_500(tenant: TenantAPI) -> 
     assert tenant.get("/products?q=%00tea").status_code == 200
     assert tenant.put("/warehouses/WH1/stock/TEA-1", json={"on_hand": 10**30}).status_code == 422
     assert tenant.put("/products/BIG", json={"name": "x", "price": "1" + "0" * 40}).status_code == 422
+
+
+def test_erp_sales_order_drafts(tenant: TenantAPI) -> None:
+    setup_catalog(tenant)
+    buyer = tenant.buyer("C1")
+    approved = buyer.ok("post", "/orders", {"lines": [{"sku": "TEA-1", "qty": 2}, {"sku": "TEA-2", "qty": 1}]})
+    buyer.ok("post", "/orders", {"lines": [{"sku": "TEA-1", "qty": 1}]})  # stays submitted
+    tenant.ok("post", f"/orders/{approved['number']}/status", {"status": "approved"})
+    drafts = tenant.ok("get", "/erp/sales-orders")
+    assert drafts["total"] == 2
+    assert {(r["order_number"], r["sku"], r["qty"], r["line_total"]) for r in drafts["items"]} == {
+        (approved["number"], "TEA-1", 2, "20.00"), (approved["number"], "TEA-2", 1, "8.50")}
+    csv = tenant.get("/erp/sales-orders?format=csv")
+    assert csv.status_code == 200 and approved["number"] in csv.text
+    assert tenant.get("/erp/sales-orders?format=xlsx").content[:2] == b"PK"
+    assert tenant.get("/erp/sales-orders?status=all").json()["total"] == 3
+    assert tenant.get("/erp/sales-orders?format=pdf").status_code == 422
+    assert tenant.get("/erp/sales-orders?start=yesterday").status_code == 422
+    assert buyer.get("/erp/sales-orders").status_code == 403

@@ -17,7 +17,7 @@ from qudao.core.orders.service import change_status, order_for, order_view, plac
 from qudao.core.validation import Fields
 from qudao.tenants.models import Tenant
 from qudao.web.api.common import json_body
-from qudao.web.context import RequestContext, require_admin
+from qudao.web.context import RequestContext, require_admin, require_staff
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{5,19}$")
 
@@ -136,4 +136,35 @@ async def post_status(request: Request, ctx: RequestContext, number: str) -> dic
     return await order_view(ctx.session, order)
 
 
-HANDLERS = [put_ordering, get_ordering, quote, create_order, list_orders, get_order, post_status]
+@get("/erp/sales-orders", tags=["orders"])
+async def erp_sales_orders(ctx: RequestContext, status: str | None = None, start: str | None = None,
+                           end: str | None = None, format: str | None = None) -> Response[Any]:  # noqa: A002
+    """ERP sales-order drafts, one row per order line (approved orders by default).
+
+    ``format``: ``json`` (default), ``csv`` or ``xlsx``; ``status`` a status or ``all``;
+    ``start``/``end`` placement days (YYYY-MM-DD) in the tenant's time zone.
+    """
+    from decimal import Decimal
+
+    from qudao.core.catalog.io import to_csv, to_xlsx
+    from qudao.core.orders.export import COLUMNS, order_rows, parse_filters
+
+    require_staff(ctx)
+    fmt_name = (format or "json").lower()
+    if fmt_name not in ("json", "csv", "xlsx"):
+        raise InputError("must be json, csv or xlsx", field="format")
+    st, day_from, day_to = parse_filters(status, start, end)
+    rows = await order_rows(ctx.session, ctx.tenant.timezone, st, day_from, day_to)
+    if fmt_name == "csv":
+        return Response(to_csv(COLUMNS, rows), media_type="text/csv",
+                        headers={"Content-Disposition": 'attachment; filename="sales-orders.csv"'})
+    if fmt_name == "xlsx":
+        return Response(to_xlsx(COLUMNS, rows, "sales orders"),
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": 'attachment; filename="sales-orders.xlsx"'})
+    items = [{col: (str(v) if isinstance(v, Decimal) else v) for col, v in zip(COLUMNS, row, strict=True)}
+             for row in rows]
+    return Response({"items": items, "total": len(items)})
+
+
+HANDLERS = [erp_sales_orders, put_ordering, get_ordering, quote, create_order, list_orders, get_order, post_status]
