@@ -9,8 +9,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from openpyxl import load_workbook
-from qudao.core.reports import bar_chart
 
+from qudao.core.reports import bar_chart
 from tests.test_admin_common import Staff, staff, text_of  # noqa: F401
 from tests.test_admin_orders import place
 
@@ -31,6 +31,9 @@ def test_dashboard_chart_and_export(staff: Staff) -> None:
     assert "P1" in text and "Shop One" in text
     page = staff.get("/reports")
     assert page.status_code == 200 and "by-region" in page.text
+    week = staff.get("/reports", params={"days": "7"})
+    assert len(re.findall(r'data-value="([0-9.]+)"', week.text)) == 7 and "last 7 days" in week.text
+    assert len(re.findall(r'data-value="', staff.get("/reports", params={"days": "x"}).text)) == 30
     xlsx = staff.get("/reports/sales.xlsx")
     assert xlsx.status_code == 200 and "attachment" in xlsx.headers["content-disposition"]
     wb = load_workbook(io.BytesIO(xlsx.content))

@@ -29,12 +29,20 @@ async def dashboard_stats(ctx: RequestContext) -> list[tuple[str, str]]:
             ("Awaiting approval", str(pending))]
 
 
+PERIODS = (7, 30, 90)
+
+
+def _days(raw: str | None) -> int:
+    return int(raw) if raw in {str(d) for d in PERIODS} else 30
+
+
 @get("/admin/reports")
-async def reports_page(ctx: RequestContext) -> Response[Any]:
+async def reports_page(ctx: RequestContext, days: str | None = None) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
         return r
-    report = await sales_report(ctx.session, ctx.tenant.timezone, currency=ctx.tenant.currency)
-    return page(ctx, "admin/reports.html", report=report, chart=bar_chart(report.by_day))
+    n = _days(days)
+    report = await sales_report(ctx.session, ctx.tenant.timezone, days=n, currency=ctx.tenant.currency)
+    return page(ctx, "admin/reports.html", report=report, chart=bar_chart(report.by_day), days=n, periods=PERIODS)
 
 
 @get("/admin/reports/chart")
@@ -47,10 +55,10 @@ async def reports_chart(ctx: RequestContext) -> Response[Any]:
 
 
 @get("/admin/reports/sales.xlsx")
-async def reports_xlsx(ctx: RequestContext) -> Response[Any]:
+async def reports_xlsx(ctx: RequestContext, days: str | None = None) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
         return r
-    report = await sales_report(ctx.session, ctx.tenant.timezone, currency=ctx.tenant.currency)
+    report = await sales_report(ctx.session, ctx.tenant.timezone, days=_days(days), currency=ctx.tenant.currency)
     name = f"{ctx.tenant.slug}-sales-{report.start.isoformat()}-{report.end.isoformat()}.xlsx"
     return Response(report_xlsx(report, ctx.tenant.currency), media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
