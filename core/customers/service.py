@@ -38,6 +38,7 @@ async def upsert_customer(session: AsyncSession, code: str, data: dict[str, Any]
     tier_code = f.text("tier", max_len=64)
     parent_code = f.text("parent", max_len=64)
     warehouse_code = f.text("warehouse", max_len=64)
+    rep_email = f.text("sales_rep", max_len=254)
     addresses = _address_list(f, data.get("addresses"))
     groups = data.get("groups")
     if groups is not None and (not isinstance(groups, list) or not all(isinstance(g, str) and len(g) <= 64
@@ -56,6 +57,13 @@ async def upsert_customer(session: AsyncSession, code: str, data: dict[str, Any]
         warehouse = await session.scalar(select(Warehouse).where(Warehouse.code == warehouse_code))
         if warehouse is None:
             f.error("warehouse", f"unknown warehouse '{warehouse_code}'")
+    rep = None
+    if rep_email:
+        from qudao.core.auth.models import User
+
+        rep = await session.scalar(select(User).where(User.email == rep_email.lower(), User.kind == "staff"))
+        if rep is None:
+            f.error("sales_rep", f"no staff login '{rep_email}'")
     if parent_code:
         if parent_code == code:
             f.error("parent", "a customer cannot be its own parent")
@@ -84,6 +92,8 @@ async def upsert_customer(session: AsyncSession, code: str, data: dict[str, Any]
         customer.parent_id = parent.id if parent else None
     if f.has("warehouse"):
         customer.warehouse_id = warehouse.id if warehouse else None
+    if f.has("sales_rep"):
+        customer.sales_rep_id = rep.id if rep else None
     if addresses is not None:
         customer.addresses = addresses
     if groups is not None:

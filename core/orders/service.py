@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from qudao.core.customers.models import Customer
+from qudao.core.customers.scope import order_customer_criteria
 from qudao.core.db.base import utcnow
 from qudao.core.db.session import apply_db_tenant
 from qudao.core.errors import Conflict, Forbidden, InputError, NotFound, Refused
@@ -164,7 +165,7 @@ def _write_lines(session: AsyncSession, order: Order, cart: Cart) -> None:
 
 async def order_for(ctx: TenantContext, number: str) -> Order:
     """Staff see every order of the tenant; a buyer only its customer's (404 otherwise)."""
-    stmt = select(Order).where(Order.number == number)
+    stmt = select(Order).where(Order.number == number, *order_customer_criteria(ctx, Order.customer_id))
     if ctx.user is None or ctx.user.kind != "staff":
         if ctx.customer is None:
             raise NotFound(f"no order '{number}'")

@@ -8,7 +8,9 @@ from litestar import Request, Response, get, put
 from sqlalchemy import select
 
 from qudao.core.customers.models import Customer, Tier
+from qudao.core.customers.scope import customer_criteria, is_sales_rep
 from qudao.core.customers.service import customer_by_code, upsert_buyer, upsert_customer, upsert_tier
+from qudao.core.errors import NotFound
 from qudao.core.inventory.models import Warehouse
 from qudao.core.pricing.service import set_customer_price, set_tier_price
 from qudao.web.api.common import json_body, upserted
@@ -36,10 +38,17 @@ async def customer_view(ctx: RequestContext, c: Customer) -> dict[str, Any]:
         row = await ctx.session.get(model, (ctx.tenant.id, id_))
         return row.code if row else None
 
+    async def rep_email(id_: int | None) -> str | None:
+        from qudao.core.auth.models import User
+
+        rep = await ctx.session.get(User, (ctx.tenant.id, id_)) if id_ is not None else None
+        return rep.email if rep else None
+
     return {"code": c.code, "name": c.name, "type": c.type, "tier": await code_of(Tier, c.tier_id),
             "region": c.region, "parent": await code_of(Customer, c.parent_id),
             "warehouse": await code_of(Warehouse, c.warehouse_id), "status": c.status,
-            "addresses": c.addresses or [], "groups": c.groups or []}
+            "addresses": c.addresses or [], "groups": c.groups or [],
+            "sales_rep": await rep_email(c.sales_rep_id)}
 
 
 @put("/customers/{code:str}", tags=["customers"])
@@ -54,14 +63,18 @@ async def put_customer(request: Request, ctx: RequestContext, code: str) -> Resp
 @get("/customers", tags=["customers"])
 async def list_customers(ctx: RequestContext) -> list[dict[str, Any]]:
     require_staff(ctx)
-    rows = (await ctx.session.scalars(select(Customer).order_by(Customer.code).limit(1000))).all()
+    rows = (await ctx.session.scalars(select(Customer).where(*customer_criteria(ctx))
+                                      .order_by(Customer.code).limit(1000))).all()
     return [await customer_view(ctx, c) for c in rows]
 
 
 @get("/customers/{code:str}", tags=["customers"])
 async def get_customer(ctx: RequestContext, code: str) -> dict[str, Any]:
     require_staff(ctx)
-    return await customer_view(ctx, await customer_by_code(ctx.session, code))
+    customer = await customer_by_code(ctx.session, code)
+    if is_sales_rep(ctx) and customer.sales_rep_id != ctx.user.id:  # type: ignore[union-attr]
+        raise NotFound(f"no customer with code '{code}'")
+    return await customer_view(ctx, customer)
 
 
 @put("/customers/{code:str}/users/{email:str}", tags=["customers"])

@@ -9,6 +9,7 @@ from typing import Any
 from litestar import Request, Response, get, post, put
 from sqlalchemy import select
 
+from qudao.core.customers.scope import order_customer_criteria
 from qudao.core.errors import InputError, Unauthorized
 from qudao.core.orders.checkout import build_cart
 from qudao.core.orders.models import Order
@@ -97,7 +98,7 @@ async def list_orders(ctx: RequestContext, status: str | None = None, limit: int
         raise Unauthorized("sign in first")
     if not 1 <= limit <= 200 or offset < 0:
         raise InputError("limit must be 1-200 and offset not negative", field="limit")
-    stmt = select(Order)
+    stmt = select(Order).where(*order_customer_criteria(ctx, Order.customer_id))
     if ctx.user.kind != "staff":
         if ctx.customer is None:
             return {"items": [], "total": 0}
