@@ -14,11 +14,12 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from qudao.core.customers.models import Customer
 from qudao.core.money import quantize
 from qudao.core.orders.models import Order, OrderLine
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 NOT_SALES = ("rejected", "cancelled")
 

@@ -18,6 +18,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from qudao.core.catalog.models import Brand, Category, Product
 from qudao.core.catalog.service import CatalogCache, upsert_product
 from qudao.core.customers.models import Customer, Tier
@@ -27,8 +30,6 @@ from qudao.core.inventory.models import Warehouse
 from qudao.core.money import quantize
 from qudao.core.pricing.models import CustomerPrice, TierPrice
 from qudao.core.pricing.service import set_customer_price, set_tier_price
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 MAX_ROWS = 100_000
 MAX_FILE_BYTES = 20 * 1024 * 1024

@@ -8,6 +8,8 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import File, Response
+from sqlalchemy import String, cast, func, or_, select
+
 from qudao.core.catalog.forms import save_product_form
 from qudao.core.catalog.media import content_type, image_path, safe_name, save_image
 from qudao.core.catalog.models import Brand, Category, Product
@@ -28,7 +30,6 @@ from qudao.web.pages.admin_util import (
     say,
 )
 from qudao.web.pages.common import staff_or_login
-from sqlalchemy import String, cast, func, or_, select
 
 UNITS = ("件", "瓶", "箱", "袋", "盒", "包", "罐", "kg", "pcs")
 

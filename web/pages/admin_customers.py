@@ -6,6 +6,8 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Response
+from sqlalchemy import func, or_, select
+
 from qudao.core.auth.models import User
 from qudao.core.customers.models import CUSTOMER_TYPES, Customer, Tier
 from qudao.core.customers.service import customer_by_code, upsert_buyer, upsert_customer, upsert_tier
@@ -14,7 +16,6 @@ from qudao.core.inventory.models import Warehouse
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin_util import N_, back, nul_free, page, page_number, paging, read_form, recover, say
 from qudao.web.pages.common import staff_or_login
-from sqlalchemy import func, or_, select
 
 TYPE_LABELS = {"l1_distributor": "L1 distributor", "l2_distributor": "L2 distributor", "store": "Store",
                "key_account": "Key account"}

@@ -8,12 +8,13 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Response
+from sqlalchemy import select
+
 from qudao.core.catalog import io as catalog_io
 from qudao.core.errors import InputError, NotFound
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin_util import checkbox, page, recover
 from qudao.web.pages.common import staff_or_login
-from sqlalchemy import select
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Response
+from sqlalchemy import func, or_, select
+
 from qudao.core.auth.models import User
 from qudao.core.catalog.io import to_csv, to_xlsx
 from qudao.core.customers.models import Customer
@@ -31,7 +33,6 @@ from qudao.web.pages.admin_util import (
     say,
 )
 from qudao.web.pages.common import staff_or_login
-from sqlalchemy import func, or_, select
 
 STATUS_LABELS = {
     "submitted": "Submitted", "approved": "Approved", "rejected": "Rejected", "cancelled": "Cancelled",

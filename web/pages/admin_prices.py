@@ -6,6 +6,8 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Response
+from sqlalchemy import func, select
+
 from qudao.core.auth.models import User
 from qudao.core.catalog.models import Brand, Product
 from qudao.core.catalog.service import product_by_sku, search_filter
@@ -43,7 +45,6 @@ from qudao.web.pages.admin_util import (
     say,
 )
 from qudao.web.pages.common import staff_or_login
-from sqlalchemy import func, select
 
 
 async def _tiers(ctx: RequestContext) -> list[Tier]:

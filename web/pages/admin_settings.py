@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Response
+
 from qudao.core.errors import InputError
 from qudao.core.orders.rules import ordering_view, parse_ordering
 from qudao.tenants.models import Tenant

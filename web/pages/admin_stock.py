@@ -6,6 +6,8 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Response
+from sqlalchemy import func, select
+
 from qudao.core.auth.models import User
 from qudao.core.catalog.models import Product
 from qudao.core.catalog.service import product_by_sku, search_filter
@@ -35,7 +37,6 @@ from qudao.web.pages.admin_util import (
     say,
 )
 from qudao.web.pages.common import staff_or_login
-from sqlalchemy import func, select
 
 WAREHOUSE_ROLES = ("warehouse",)
 

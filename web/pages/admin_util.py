@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from litestar.response import Redirect, Template
+
 from qudao.core.errors import InputError
 from qudao.core.money import quantize
 from qudao.web.context import RequestContext
