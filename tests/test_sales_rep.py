@@ -35,3 +35,17 @@ def test_staff_api_validation(tenant: TenantAPI) -> None:
     clerk = tenant.as_user("a@x.test")
     assert clerk.put("/staff/b@x.test", json={"role": "admin", "password": PASSWORD}).status_code == 403
     assert tenant.put("/customers/C", json={"name": "C", "sales_rep": "nobody@x.test"}).status_code == 422
+
+
+def test_sales_rep_admin_pages_show_only_own_customers(tenant: TenantAPI, web: object) -> None:
+    from tests.conftest import web_login
+
+    tenant.ok("put", "/staff/rep1@x.test", {"role": "sales_rep", "password": PASSWORD})
+    tenant.ok("put", "/customers/MINE", {"name": "Mine Co", "sales_rep": "rep1@x.test"})
+    tenant.ok("put", "/customers/THEIRS", {"name": "Theirs Co"})
+    web_login(web, tenant.slug, "rep1@x.test")  # type: ignore[arg-type]
+    listing = web.get(f"/t/{tenant.slug}/admin/customers")  # type: ignore[attr-defined]
+    assert listing.status_code == 200 and "MINE" in listing.text and "THEIRS" not in listing.text
+    tree = web.get(f"/t/{tenant.slug}/admin/customers/tree")  # type: ignore[attr-defined]
+    assert "THEIRS" not in tree.text
+    assert web.get(f"/t/{tenant.slug}/admin/customers/THEIRS").status_code == 404  # type: ignore[attr-defined]

@@ -143,8 +143,13 @@ async def product_by_sku(session: AsyncSession, sku: str) -> Product:
 
 
 def search_filter(q: str) -> Any:
-    needle = f"%{q.replace(chr(0), '').strip().lower()}%"
-    return or_(Product.search_key.like(needle), func.lower(Product.name).like(needle))
+    """Substring match on the search key (name, SKU, ERP code, barcode, pinyin); the user's
+    text is matched literally (``%``, ``_`` and the escape character are escaped)."""
+    text = q.replace(chr(0), "").strip().lower()
+    for ch in ("~", "%", "_"):
+        text = text.replace(ch, "~" + ch)
+    needle = f"%{text}%"
+    return or_(Product.search_key.like(needle, escape="~"), func.lower(Product.name).like(needle, escape="~"))
 
 
 def validate_paging(limit: Any, offset: Any, max_limit: int = 200) -> tuple[int, int]:

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 
 from qudao.core.auth.models import User
 from qudao.core.customers.models import CUSTOMER_TYPES, Customer, Tier
+from qudao.core.customers.scope import customer_criteria, is_sales_rep
 from qudao.core.customers.service import customer_by_code, upsert_buyer, upsert_customer, upsert_tier
 from qudao.core.errors import InputError, NotFound, QudaoError
 from qudao.core.inventory.models import Warehouse
@@ -44,7 +45,8 @@ async def customer_list(ctx: RequestContext, q: str | None = None, p: str | None
             .outerjoin(parent, (parent.c.id == Customer.parent_id) & (parent.c.tenant_id == Customer.tenant_id))
             .outerjoin(tier, (tier.c.id == Customer.tier_id) & (tier.c.tenant_id == Customer.tenant_id))
             .where(parent.c.tenant_id.is_(None) | (parent.c.tenant_id == ctx.tenant.id))
-            .where(tier.c.tenant_id.is_(None) | (tier.c.tenant_id == ctx.tenant.id)))
+            .where(tier.c.tenant_id.is_(None) | (tier.c.tenant_id == ctx.tenant.id))
+            .where(*customer_criteria(ctx)))
     if q and q.strip():
         needle = f"%{q.strip().lower()}%"
         stmt = stmt.where(or_(func.lower(Customer.code).like(needle), func.lower(Customer.name).like(needle),
@@ -60,7 +62,8 @@ async def customer_tree(ctx: RequestContext) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
         return r
     rows = (await ctx.session.execute(select(Customer.id, Customer.code, Customer.name, Customer.parent_id,
-                                             Customer.type, Customer.status).order_by(Customer.code)
+                                             Customer.type, Customer.status).where(*customer_criteria(ctx))
+                                      .order_by(Customer.code)
                                       .limit(20000))).all()
     children: dict[int | None, list[dict[str, Any]]] = {}
     ids = {r.id for r in rows}
@@ -139,6 +142,8 @@ async def customer_edit(ctx: RequestContext, code: str) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
         return r
     customer = await customer_by_code(ctx.session, code)
+    if is_sales_rep(ctx) and customer.sales_rep_id != ctx.user.id:  # type: ignore[union-attr]
+        raise NotFound(f"no customer with code '{code}'")
     return await _customer_page(ctx, customer, await _form_values(ctx, customer))
 
 

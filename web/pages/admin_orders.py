@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from qudao.core.auth.models import User
 from qudao.core.catalog.io import to_csv, to_xlsx
 from qudao.core.customers.models import Customer
+from qudao.core.customers.scope import order_customer_criteria
 from qudao.core.errors import InputError, NotFound, QudaoError
 from qudao.core.orders.export import COLUMNS as EXPORT_COLUMNS
 from qudao.core.orders.export import order_rows, parse_filters
@@ -61,9 +62,10 @@ def next_statuses(ctx: RequestContext, status: str) -> list[str]:
     return [s for s in STATUSES if s in TRANSITIONS.get(status, set()) and may(ctx, s)]
 
 
-def _orders_query(status: str | None, q: str | None) -> Any:
+def _orders_query(ctx: RequestContext, status: str | None, q: str | None) -> Any:
     stmt = select(Order, Customer).outerjoin(
-        Customer, (Customer.id == Order.customer_id) & (Customer.tenant_id == Order.tenant_id))
+        Customer, (Customer.id == Order.customer_id) & (Customer.tenant_id == Order.tenant_id)).where(
+        *order_customer_criteria(ctx, Order.customer_id))
     if status:
         stmt = stmt.where(Order.status == status)
     if q and q.strip():
@@ -81,7 +83,7 @@ async def order_list(ctx: RequestContext, status: str | None = None, q: str | No
     status, q, p = nul_free(status), nul_free(q), nul_free(p)
     if status and status not in STATUSES:
         status = None
-    stmt = _orders_query(status, q)
+    stmt = _orders_query(ctx, status, q)
     total = await ctx.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     pg = paging(total, page_number(p))
     rows = (await ctx.session.execute(stmt.order_by(Order.created_at.desc(), Order.id.desc())
@@ -95,7 +97,7 @@ async def order_list(ctx: RequestContext, status: str | None = None, q: str | No
 async def approval_queue(ctx: RequestContext) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
         return r
-    rows = (await ctx.session.execute(_orders_query("submitted", None).order_by(Order.created_at)
+    rows = (await ctx.session.execute(_orders_query(ctx, "submitted", None).order_by(Order.created_at)
                                       .limit(200))).all()
     return page(ctx, "admin/order_queue.html", rows=rows, labels=STATUS_LABELS,
                 can_approve=may(ctx, "approved"), can_reject=may(ctx, "rejected"))
