@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
 from qudao.plugins.wechat import crypto
 from qudao.plugins.wechat.client import signature_for
 from qudao.plugins.wechat.service import EVENTS
-
 from tests.conftest import PASSWORD, TenantAPI
 from tests.wechat_support import (
     APPID,

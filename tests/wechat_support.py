@@ -22,10 +22,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import dramatiq
-from qudao.core.config import get_settings, reset_settings
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from qudao.core.config import get_settings, reset_settings
 from tests.doubles.wechat import FakeWeChat
 
 APPID, SECRET, CALLBACK_TOKEN = "wx_fake_app", "fake_secret_0123456789abcdef", "cb-token-42"

@@ -19,14 +19,15 @@ from urllib.parse import quote
 import structlog
 from litestar import Request, Response, delete, get, post
 from litestar.enums import MediaType
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, select
+
 from qudao.core.auth.models import User
 from qudao.core.errors import InputError, NotFound, QudaoError, Unauthorized
 from qudao.plugins.wechat import crypto, service
 from qudao.plugins.wechat.client import verify_signature
 from qudao.plugins.wechat.models import STATUSES, WeChatBinding, WeChatMessage
 from qudao.web.context import RequestContext, require_staff
-from sqlalchemy import delete as sql_delete
-from sqlalchemy import func, select
 
 log = structlog.get_logger("qudao.wechat")
 AUTHORIZE_URL = "https://open.weixin.qq.com/connect/oauth2/authorize"

@@ -21,10 +21,11 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from qudao.core.config import get_settings
-from qudao.core.plugins.models import PluginState
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+from qudao.core.config import get_settings
+from qudao.core.plugins.models import PluginState
 
 PLUGIN = "wechat"
 SECRET_SETTINGS = ("app_secret", "callback_token")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from qudao.core.plugin_api import Base, TenantOwned, tenant_fk, utcnow
 from sqlalchemy import JSON, BigInteger, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+
+from qudao.core.plugin_api import Base, TenantOwned, tenant_fk, utcnow
 
 # Message statuses.
 QUEUED = "queued"  # waiting for the worker (also after a transient failure)

@@ -8,6 +8,8 @@ from typing import Any
 import structlog
 from litestar import Request, get, post
 from litestar.response import Redirect, Response
+from sqlalchemy import delete, func, select
+
 from qudao.core.auth.models import User
 from qudao.core.db.session import Database, bind_tenant
 from qudao.core.errors import NotFound, QudaoError
@@ -17,7 +19,6 @@ from qudao.plugins.wechat.models import OUTBOX, STATUSES, WeChatBinding, WeChatM
 from qudao.tenants.models import Tenant
 from qudao.web.context import RequestContext, load_plugin_states, require_staff
 from qudao.web.pages.common import login_redirect, render, staff_or_login
-from sqlalchemy import delete, func, select
 
 log = structlog.get_logger("qudao.wechat")
 PAGE_SIZE = 50

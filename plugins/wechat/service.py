@@ -28,6 +28,11 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
 from qudao.core.auth.models import User
 from qudao.core.config import get_settings
 from qudao.core.customers.models import Customer
@@ -51,10 +56,6 @@ from qudao.plugins.wechat.models import (
     WeChatMessage,
     WeChatToken,
 )
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 PLUGIN = "wechat"
 # event -> (audience, label)

@@ -7,9 +7,10 @@ Create Date: 2026-11-22 20:29:56.252458
 
 from collections.abc import Sequence
 
-import qudao.core.db.base
 import sqlalchemy as sa
 from alembic import op
+
+import qudao.core.db.base
 
 revision: str = "0001"
 down_revision: str | None = None
