@@ -111,6 +111,30 @@ def _stamp_tenant(session: Session, _ctx: Any, _instances: Any) -> None:
             raise TenantMismatch(f"{type(obj).__name__} belongs to another tenant")
 
 
+# --- short autonomous transactions (order-number counters) ---------------------------
+
+_side_engines: dict[tuple[str, int], AsyncEngine] = {}
+
+
+def side_engine(engine: AsyncEngine) -> AsyncEngine:
+    """A small separate pool for short autonomous transactions next to a request's own.
+
+    Taking a second connection from the request's pool could deadlock when every pooled
+    connection belongs to a request waiting for its second one; this pool's connections
+    are held for one statement and never wait on anything else. One per event loop,
+    because asyncpg connections belong to the loop that opened them.
+    """
+    import asyncio
+
+    key = (engine.url.render_as_string(hide_password=False), id(asyncio.get_running_loop()))
+    side = _side_engines.get(key)
+    if side is None:
+        side = create_async_engine(engine.url, pool_size=2, max_overflow=6, pool_pre_ping=True)
+        side.sync_engine.qudao_app_role = getattr(engine.sync_engine, "qudao_app_role", None)  # type: ignore[attr-defined]
+        _side_engines[key] = side
+    return side
+
+
 # --- jobs sent after commit -------------------------------------------------
 
 JobSender = Callable[[str, dict[str, Any]], None]

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from qudao.core.customers.models import Customer
 from qudao.core.customers.scope import order_customer_criteria
 from qudao.core.db.base import utcnow
-from qudao.core.db.session import apply_db_tenant
+from qudao.core.db.session import apply_db_tenant, side_engine
 from qudao.core.errors import Conflict, Forbidden, InputError, NotFound, Refused
 from qudao.core.inventory import service as stock
 from qudao.core.money import fmt
@@ -44,7 +44,7 @@ async def next_order_number(session: AsyncSession, tenant_id: int, tz: str) -> s
             .on_conflict_do_update(index_elements=["tenant_id", "day"], set_={"last": table.c.last + 1})
             .returning(table.c.last))
     if dialect == "postgresql" and isinstance(engine, AsyncEngine):
-        async with engine.connect() as conn:
+        async with side_engine(engine).connect() as conn:
             async with conn.begin():
                 await conn.run_sync(lambda sync_conn: apply_db_tenant(sync_conn, tenant_id))
                 seq = (await conn.execute(stmt)).scalar_one()
