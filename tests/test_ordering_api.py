@@ -274,3 +274,19 @@ def test_erp_sales_order_drafts(tenant: TenantAPI) -> None:
     assert tenant.get("/erp/sales-orders?format=pdf").status_code == 422
     assert tenant.get("/erp/sales-orders?start=yesterday").status_code == 422
     assert buyer.get("/erp/sales-orders").status_code == 403
+
+
+def test_category_tree_and_packing_units(tenant: TenantAPI) -> None:
+    assert tenant.put("/categories/drinks", json={"name": "饮料"}).status_code == 201
+    tenant.ok("put", "/categories/tea", {"name": "茶饮", "parent": "drinks"})
+    tenant.ok("put", "/categories/oolong", {"name": "乌龙", "parent": "tea"})
+    cycle = tenant.put("/categories/drinks", json={"name": "饮料", "parent": "oolong"})
+    assert cycle.status_code == 422 and cycle.json()["errors"][0]["field"] == "parent"
+    assert tenant.put("/categories/x", json={"name": "X", "parent": "nope"}).status_code == 422
+    tree = {c["code"]: c["parent"] for c in tenant.ok("get", "/categories")}
+    assert tree == {"drinks": None, "tea": "drinks", "oolong": "tea"}
+    p = tenant.ok("put", "/products/BOX", {"name": "乌龙茶", "price": "3.00", "unit": "瓶", "pack_unit": "箱",
+                                           "pack_size": 12, "category": "oolong"})
+    assert (p["pack_unit"], p["pack_size"]) == ("箱", 12)
+    bad = tenant.put("/products/BOX", json={"pack_unit": "箱"})
+    assert bad.status_code == 422

@@ -81,6 +81,10 @@ async def upsert_product(session: AsyncSession, sku: str, data: dict[str, Any], 
     featured = f.boolean("featured")
     min_qty = f.integer("min_qty", minimum=1, maximum=1_000_000)
     multiple = f.integer("order_multiple", minimum=1, maximum=1_000_000)
+    pack_unit = f.text("pack_unit", max_len=20)
+    pack_size = f.integer("pack_size", minimum=2, maximum=1_000_000)
+    if (pack_unit is None) != (pack_size is None) and (f.has("pack_unit") or f.has("pack_size")):
+        f.error("pack_size", "give pack_unit and pack_size together, e.g. 箱 and 12 (1 箱 = 12 瓶)")
     brand_code = f.text("brand", max_len=64)
     category_code = f.text("category", max_len=64)
     tags = data.get("tags")
@@ -114,7 +118,8 @@ async def upsert_product(session: AsyncSession, sku: str, data: dict[str, Any], 
         product.floor_price = floor
     for attr, value in (("unit", unit), ("spec", spec), ("erp_code", erp_code), ("barcode", barcode),
                         ("description", description), ("active", active), ("featured", featured),
-                        ("min_qty", min_qty), ("order_multiple", multiple)):
+                        ("min_qty", min_qty), ("order_multiple", multiple), ("pack_unit", pack_unit),
+                        ("pack_size", pack_size)):
         if value is not None:
             setattr(product, attr, value)
     if tags is not None:
@@ -167,3 +172,37 @@ def validate_paging(limit: Any, offset: Any, max_limit: int = 200) -> tuple[int,
 
 def as_decimal(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
+
+
+async def upsert_category(session: AsyncSession, code: str, data: dict[str, Any]) -> tuple[Category, bool]:
+    """A node of the category tree: ``{name, parent?}``; a parent that is a descendant is a cycle."""
+    check_code(code)
+    f = Fields(data)
+    name = f.text("name", required=True)
+    parent_code = f.text("parent", max_len=64)
+    cat = await session.scalar(select(Category).where(Category.code == code))
+    parent = None
+    if parent_code:
+        parent = await session.scalar(select(Category).where(Category.code == parent_code))
+        if parent is None:
+            f.error("parent", f"unknown category '{parent_code}'")
+        elif cat is not None:
+            node: Category | None = parent
+            seen: set[int] = set()
+            while node is not None and node.id not in seen:
+                if node.id == cat.id:
+                    f.error("parent", f"'{parent_code}' is inside '{code}' (a cycle)")
+                    break
+                seen.add(node.id)
+                node = (await session.get(Category, (node.tenant_id, node.parent_id))
+                        if node.parent_id is not None else None)
+    f.check()
+    created = cat is None
+    if cat is None:
+        cat = Category(id=new_id(), code=code, name=name)
+        session.add(cat)
+    cat.name = name  # type: ignore[assignment]
+    if f.has("parent"):
+        cat.parent_id = parent.id if parent else None
+    await session.flush()
+    return cat, created

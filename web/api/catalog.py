@@ -7,12 +7,13 @@ from typing import Any
 from litestar import Request, Response, get, put
 from sqlalchemy import func, select
 
-from qudao.core.catalog.models import Brand, Product
+from qudao.core.catalog.models import Brand, Category, Product
 from qudao.core.catalog.service import (
     as_decimal,
     product_by_sku,
     search_filter,
     upsert_brand,
+    upsert_category,
     upsert_product,
     validate_paging,
 )
@@ -51,6 +52,7 @@ async def product_view(ctx: RequestContext, p: Product, brand_code: str | None) 
         "retail_price": as_decimal(p.retail_price), "floor_price": as_decimal(p.floor_price), "unit": p.unit,
         "spec": p.spec, "erp_code": p.erp_code, "barcode": p.barcode, "active": p.active,
         "min_qty": p.min_qty, "order_multiple": p.order_multiple, "tags": p.tags, "featured": p.featured,
+        "pack_unit": p.pack_unit, "pack_size": p.pack_size,
     }
 
 
@@ -137,4 +139,22 @@ async def get_product(ctx: RequestContext, sku: str) -> dict[str, Any]:
             "description": found.description, "images": found.images}
 
 
-HANDLERS = [put_brand, list_brands, put_product, list_products, get_product]
+@put("/categories/{code:str}", tags=["catalog"])
+async def put_category(request: Request, ctx: RequestContext, code: str) -> Response[Any]:
+    """A node of the category tree: ``{name, parent?}``."""
+    require_staff(ctx)
+    cat, created = await upsert_category(ctx.session, code, await json_body(request))
+    parent = await ctx.session.get(Category, (ctx.tenant.id, cat.parent_id)) if cat.parent_id else None
+    await ctx.session.commit()
+    return upserted({"code": cat.code, "name": cat.name, "parent": parent.code if parent else None}, created)
+
+
+@get("/categories", tags=["catalog"])
+async def list_categories(ctx: RequestContext) -> list[dict[str, Any]]:
+    require_staff(ctx)
+    cats = (await ctx.session.scalars(select(Category).order_by(Category.code))).all()
+    codes = {c.id: c.code for c in cats}
+    return [{"code": c.code, "name": c.name, "parent": codes.get(c.parent_id)} for c in cats]
+
+
+HANDLERS = [put_category, list_categories, put_brand, list_brands, put_product, list_products, get_product]
