@@ -7,13 +7,14 @@ from qudao.core.db.base import Base, TenantOwned, new_id, tenant_fk, utcnow
 from qudao.core.db.session import enqueue_after_commit
 from qudao.core.money import fmt, parse_money, quantize
 from qudao.core.orders.cart import Adjustment, Cart, CartLine, GiftLine, Violation
+from qudao.core.plugins.base import RoutedPlugin
 from qudao.core.plugins.context import TenantContext
 from qudao.core.plugins.hookspecs import API_VERSION, hookimpl
 from qudao.core.plugins.host import gather_hook
 from qudao.core.plugins.meta import PluginMeta, Setting
 
 __all__ = [
-    "API_VERSION", "Adjustment", "Base", "Cart", "CartLine", "GiftLine", "PluginMeta", "Setting",
+    "API_VERSION", "Adjustment", "Base", "Cart", "CartLine", "GiftLine", "PluginMeta", "RoutedPlugin", "Setting",
     "TenantContext", "TenantOwned", "Violation", "enqueue_after_commit", "fmt", "gather_hook", "hookimpl", "new_id",
     "parse_money", "quantize", "tenant_fk", "utcnow",
 ]

@@ -20,11 +20,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from qudao.core.plugin_api import PluginMeta, hookimpl
+from qudao.core.plugin_api import PluginMeta, RoutedPlugin, hookimpl
 from qudao.plugins.brand_isolation import models  # noqa: F401 - registers brand_isolation_* tables
 
 
-class BrandIsolationPlugin:
+class BrandIsolationPlugin(RoutedPlugin):
     meta = PluginMeta(
         name="brand_isolation",
         title="Brand isolation 品牌授权",
@@ -32,18 +32,6 @@ class BrandIsolationPlugin:
         description="Distributors see and order only the product brands they are authorized for.",
         package_dir=Path(__file__).parent,
     )
-
-    @hookimpl
-    def qudao_api_routes(self) -> list[Any]:
-        from qudao.plugins.brand_isolation.api import HANDLERS
-
-        return list(HANDLERS)
-
-    @hookimpl
-    def qudao_page_routes(self) -> list[Any]:
-        from qudao.plugins.brand_isolation.pages import HANDLERS
-
-        return list(HANDLERS)
 
     @hookimpl
     def qudao_admin_menu(self, ctx: Any) -> list[tuple[str, str]]:

@@ -12,12 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from qudao.core.plugin_api import PluginMeta, Setting, hookimpl
+from qudao.core.plugin_api import PluginMeta, RoutedPlugin, Setting, hookimpl
 
 ORDER_RELEASE_STATUSES = ("rejected", "cancelled")
 
 
-class CreditPlugin:
+class CreditPlugin(RoutedPlugin):
     meta = PluginMeta(
         name="credit",
         title="Credit 信用额度",
@@ -31,18 +31,6 @@ class CreditPlugin:
                     help="A customer's own setting wins over this default."),
         ),
     )
-
-    @hookimpl
-    def qudao_api_routes(self) -> list[Any]:
-        from qudao.plugins.credit.api import HANDLERS
-
-        return HANDLERS
-
-    @hookimpl
-    def qudao_page_routes(self) -> list[Any]:
-        from qudao.plugins.credit.pages import HANDLERS
-
-        return HANDLERS
 
     @hookimpl
     def qudao_admin_menu(self, ctx: Any) -> list[tuple[str, str]]:

@@ -25,11 +25,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from qudao.core.plugin_api import PluginMeta, Setting, Violation, hookimpl
+from qudao.core.plugin_api import PluginMeta, RoutedPlugin, Setting, Violation, hookimpl
 from qudao.plugins.guest_checkout import models  # noqa: F401 - registers guest_checkout_* tables
 
 
-class GuestCheckoutPlugin:
+class GuestCheckoutPlugin(RoutedPlugin):
     meta = PluginMeta(
         name="guest_checkout",
         title="Guest checkout 游客下单",
@@ -51,18 +51,6 @@ class GuestCheckoutPlugin:
     @hookimpl
     def qudao_guest_checkout_allowed(self, ctx: Any) -> bool:
         return True
-
-    @hookimpl
-    def qudao_api_routes(self) -> list[Any]:
-        from qudao.plugins.guest_checkout.api import HANDLERS
-
-        return list(HANDLERS)
-
-    @hookimpl
-    def qudao_page_routes(self) -> list[Any]:
-        from qudao.plugins.guest_checkout.pages import HANDLERS
-
-        return list(HANDLERS)
 
     @hookimpl
     def qudao_admin_menu(self, ctx: Any) -> list[tuple[str, str]]:

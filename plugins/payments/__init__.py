@@ -6,11 +6,11 @@ See README.md in this folder for the design (flows, idempotency keys, what runs 
 from pathlib import Path
 from typing import Any
 
-from qudao.core.plugin_api import PluginMeta, Setting, hookimpl
+from qudao.core.plugin_api import PluginMeta, RoutedPlugin, Setting, hookimpl
 from qudao.plugins.payments import jobs  # noqa: F401 - registers the payments.* jobs
 
 
-class PaymentsPlugin:
+class PaymentsPlugin(RoutedPlugin):
     meta = PluginMeta(
         name="payments",
         title="Payments 支付与分账",
@@ -25,18 +25,6 @@ class PaymentsPlugin:
         ),
         actors=("payments.payout", "payments.reverse", "payments.refund"),
     )
-
-    @hookimpl
-    def qudao_api_routes(self) -> list[Any]:
-        from qudao.plugins.payments.api import HANDLERS
-
-        return HANDLERS
-
-    @hookimpl
-    def qudao_page_routes(self) -> list[Any]:
-        from qudao.plugins.payments.pages import HANDLERS
-
-        return HANDLERS
 
     @hookimpl
     def qudao_platform_routes(self) -> list[Any]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from qudao.core.money import fmt
-from qudao.core.plugin_api import Adjustment, GiftLine, PluginMeta, Violation, hookimpl
+from qudao.core.plugin_api import Adjustment, GiftLine, PluginMeta, RoutedPlugin, Violation, hookimpl
 from qudao.plugins.promotions import (
     models,  # noqa: F401 - registers the promotions_* tables
     service,
@@ -29,7 +29,7 @@ def _info(cart: Any) -> dict[str, Any]:
     return cart.info.setdefault("promotions", {"lines": [], "order": [], "upsell": []})
 
 
-class PromotionsPlugin:
+class PromotionsPlugin(RoutedPlugin):
     meta = PluginMeta(
         name="promotions",
         title="Promotions 促销",
@@ -39,18 +39,6 @@ class PromotionsPlugin:
     )
 
     # --- routes and menus ------------------------------------------------------
-
-    @hookimpl
-    def qudao_api_routes(self) -> list[Any]:
-        from qudao.plugins.promotions.api import HANDLERS
-
-        return list(HANDLERS)
-
-    @hookimpl
-    def qudao_page_routes(self) -> list[Any]:
-        from qudao.plugins.promotions.pages import HANDLERS
-
-        return list(HANDLERS)
 
     @hookimpl
     def qudao_admin_menu(self, ctx: Any) -> list[tuple[str, str]]:

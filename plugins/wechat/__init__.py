@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from qudao.core.plugin_api import PluginMeta, Setting, enqueue_after_commit, hookimpl
+from qudao.core.plugin_api import PluginMeta, RoutedPlugin, Setting, enqueue_after_commit, hookimpl
 from qudao.plugins.wechat import (
     crypto,  # noqa: F401 - installs the settings encryption listener
     jobs,  # noqa: F401 - registers wechat.notify / wechat.send / wechat.sweep
@@ -50,7 +50,7 @@ def _site(ctx: Any) -> str | None:
         return None
 
 
-class WeChatPlugin:
+class WeChatPlugin(RoutedPlugin):
     meta = PluginMeta(
         name="wechat",
         title="WeChat 微信通知",
@@ -62,18 +62,6 @@ class WeChatPlugin:
     )
 
     # --- routes and menus ----------------------------------------------------------
-
-    @hookimpl
-    def qudao_api_routes(self) -> list[Any]:
-        from qudao.plugins.wechat.api import HANDLERS
-
-        return list(HANDLERS)
-
-    @hookimpl
-    def qudao_page_routes(self) -> list[Any]:
-        from qudao.plugins.wechat.pages import HANDLERS
-
-        return list(HANDLERS)
 
     @hookimpl
     def qudao_platform_routes(self) -> list[Any]:
