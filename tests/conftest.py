@@ -155,6 +155,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _stop_job_threads()
     if os.environ.get("QUDAO_NO_SKIPS") and _skipped:
         print(f"\nQUDAO_NO_SKIPS is set and {len(_skipped)} test(s) were skipped:")
         for nodeid in _skipped:
@@ -274,3 +275,20 @@ def phone(browser: Any) -> Iterator[Any]:
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+def _stop_job_threads() -> None:
+    """Never let a job thread keep the test process alive after the last test."""
+    from qudao.workers.broker import shutdown_broker
+
+    shutdown_broker()
+    try:
+        from dramatiq.asyncio import get_event_loop_thread, set_event_loop_thread
+
+        loop_thread = get_event_loop_thread()
+    except Exception:  # noqa: BLE001 - nothing to stop
+        return
+    if loop_thread is not None:
+        loop_thread.stop()
+        loop_thread.join(timeout=10)
+        set_event_loop_thread(None)

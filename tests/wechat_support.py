@@ -86,21 +86,18 @@ _worker: dict[str, dramatiq.Worker] = {}
 
 def ensure_worker() -> None:
     """With Redis, start one worker for the rest of the session (the app runs none)."""
-    from qudao.workers.broker import current_broker
+    from qudao.workers.broker import current_broker, start_local_worker
 
     broker = current_broker()
     if broker is None or get_settings().redis_url is None or "w" in _worker:
         return
-    broker.flush_all()  # type: ignore[attr-defined] - messages left in this Redis db by an earlier run
-    worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
-    worker.start()
-    _worker["w"] = worker
+    # the session's one local worker (conftest starts it with Redis): a second Worker
+    # would replace Dramatiq's global asyncio loop thread and leave one running at exit
+    _worker["w"] = start_local_worker()
 
 
 def stop_worker() -> None:
-    worker = _worker.pop("w", None)
-    if worker is not None:
-        worker.stop()
+    _worker.pop("w", None)  # the worker belongs to the session (stopped with the app)
 
 
 def wait_for_jobs(timeout: float = 60.0) -> None:
