@@ -22,11 +22,20 @@ from qudao.core.db.session import Database
 from qudao.core.plugins.host import PluginHost, get_host
 from qudao.web import i18n
 from qudao.web.context import provide_api_ctx, provide_page_ctx
-from qudao.web.middleware import HostRoutingMiddleware, RequestLogMiddleware
+from qudao.web.middleware import RequestLogMiddleware, host_rewrite
 from qudao.web.problems import EXCEPTION_HANDLERS
 from qudao.web.routes import api_handlers, page_handlers, platform_handlers
 
 WEB_DIR = Path(__file__).resolve().parent
+
+
+class QudaoApp(Litestar):
+    """Litestar with host-based tenant routing applied before route resolution."""
+
+    base_domain: str = ""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await super().__call__(host_rewrite(scope, self.base_domain), receive, send)
 
 
 def _template_engine(host: PluginHost) -> JinjaTemplateEngine:
@@ -109,7 +118,7 @@ def create_app(settings: Settings | None = None, host: PluginHost | None = None,
             shutdown_broker()
         await db.dispose()
 
-    return Litestar(
+    app = QudaoApp(
         route_handlers=[*platform_handlers(), *plugin_platform, tenant_api, tenant_pages, *static_dirs],
         state=State(state),
         exception_handlers=EXCEPTION_HANDLERS,
@@ -122,10 +131,12 @@ def create_app(settings: Settings | None = None, host: PluginHost | None = None,
             cookie_samesite="lax",
             exclude=[r"^/api/", r"^/t/[^/]+/api/", r"^/stripe/", r"^/healthz", r"^/readyz", r"^/metrics"],
         ),
-        middleware=[HostRoutingMiddleware(settings.base_domain), RequestLogMiddleware],
+        middleware=[RequestLogMiddleware],
         openapi_config=OpenAPIConfig(title="Qudao API", version="1.0.0", path="/schema"),
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         request_max_body_size=20 * 1024 * 1024,
         debug=False,
     )
+    app.base_domain = (settings.base_domain or "").lower().strip(".")
+    return app

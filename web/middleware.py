@@ -17,31 +17,26 @@ log = structlog.get_logger("qudao.request")
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
-class HostRoutingMiddleware:
-    """``{slug}.{base domain}/x`` is served as ``/t/{slug}/x`` (path routing always works too)."""
+def host_rewrite(scope: Scope, base: str) -> Scope:
+    """``{slug}.{base domain}/x`` is served as ``/t/{slug}/x`` (path routing always works too).
 
-    def __init__(self, base_domain: str | None) -> None:
-        self.base = (base_domain or "").lower().strip(".")
-
-    def __call__(self, app: ASGIApp) -> ASGIApp:
-        base = self.base
-
-        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if base and scope["type"] in ("http", "websocket"):
-                host = ""
-                for key, value in scope.get("headers", []):
-                    if key == b"host":
-                        host = value.decode("latin-1").split(":")[0].lower()
-                        break
-                path = scope.get("path", "")
-                if host.endswith("." + base) and not path.startswith(("/t/", "/static/", "/schema")):
-                    slug = host[: -len(base) - 1]
-                    if slug and "." not in slug and slug != "www":
-                        new_path = f"/t/{slug}{path if path != '/' else '/'}"
-                        scope = {**scope, "path": new_path, "raw_path": new_path.encode()}
-            await app(scope, receive, send)
-
-        return middleware
+    Applied before routing (Litestar's own middleware runs after it), see ``QudaoApp``.
+    """
+    if not base or scope["type"] not in ("http", "websocket"):
+        return scope
+    host = ""
+    for key, value in scope.get("headers", []):
+        if key == b"host":
+            host = value.decode("latin-1").split(":")[0].lower()
+            break
+    path = scope.get("path", "")
+    if host.endswith("." + base) and not path.startswith(("/t/", "/static/", "/schema", "/healthz", "/readyz",
+                                                          "/metrics")):
+        slug = host[: -len(base) - 1]
+        if slug and "." not in slug and slug != "www":
+            new_path = f"/t/{slug}{path}"
+            return {**scope, "path": new_path, "raw_path": new_path.encode()}  # type: ignore[return-value]
+    return scope
 
 
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
