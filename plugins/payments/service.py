@@ -13,7 +13,6 @@ key, and the answer is applied in a new transaction.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -26,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from qudao.core.customers.models import Customer
 from qudao.core.errors import Conflict, InputError, NotFound, Refused
 from qudao.core.orders.models import Order
-from qudao.core.plugin_api import enqueue_after_commit, fmt, utcnow
+from qudao.core.plugin_api import enqueue_after_commit, fmt, gather_hook, utcnow
 from qudao.plugins.payments import stripe_client as sc
 from qudao.plugins.payments.models import (
     BALANCE,
@@ -103,13 +102,6 @@ def transfer_key(tenant_id: int, number: str, party: str) -> str:
 def user_id(ctx: Any) -> int | None:
     user = getattr(ctx, "user", None)
     return user.id if user is not None else None
-
-
-async def call_hooks(results: Any) -> None:
-    """Plugin hooks may be sync or async; await what needs awaiting."""
-    for result in results or []:
-        if inspect.isawaitable(result):
-            await result
 
 
 def parse_amount(value: Any, currency: str, field: str = "amount") -> int:
@@ -260,7 +252,7 @@ async def mark_succeeded(ctx: Any, order: Order, payment: Payment, *, charge_id:
     after = await standing(ctx, order)
     order.paid_amount = from_minor(after.paid_minor, after.currency)
     if before.status != "paid" and after.status == "paid":
-        await call_hooks(ctx.hooks.qudao_order_paid(ctx=ctx, order=order))
+        await gather_hook(ctx.hooks.qudao_order_paid, ctx=ctx, order=order)
         await create_settlement(ctx, order)
     return True
 
