@@ -48,6 +48,8 @@ class CartLine:
     gift_source: str | None = None
     line_total: Decimal = Decimal("0")
     notes: list[str] = field(default_factory=list)
+    # Set by a promotion that locks the main items' quantities on the order (no edits after placing).
+    locked_by: str | None = None
 
     @property
     def sku(self) -> str:
@@ -62,6 +64,7 @@ class CartLine:
             "line_total": str(self.line_total),
             "gift": self.gift,
             "price_source": self.gift_source if self.gift else self.source,
+            "locked_by": self.locked_by,
         }
 
 

@@ -60,6 +60,7 @@ class OrderLine(TenantOwned, Base):
     line_total: Mapped[Decimal] = mapped_column()
     gift: Mapped[bool] = mapped_column(Boolean, default=False)
     price_source: Mapped[str] = mapped_column(String(100), default="base")
+    locked_by: Mapped[str | None] = mapped_column(String(100))  # a promotion locked this quantity
 
 
 class OrderAdjustment(TenantOwned, Base):
@@ -81,6 +82,8 @@ class OrderEvent(TenantOwned, Base):
     note: Mapped[str] = mapped_column(String(1000), default="")
     user_id: Mapped[int | None] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The audit of a staff edit (status "edited"): each changed line's before/after, totals.
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class OrderCounter(TenantOwned, Base):

@@ -158,7 +158,8 @@ def _write_lines(session: AsyncSession, order: Order, cart: Cart) -> None:
         session.add(OrderLine(order_id=order.id, line_no=no, product_id=line.product.id, sku=line.sku,
                               name=line.product.name, qty=line.qty, unit_price=line.unit_price,
                               line_total=line.line_total, gift=line.gift,
-                              price_source=(line.gift_source if line.gift else line.source) or "base"))
+                              price_source=(line.gift_source if line.gift else line.source) or "base",
+                              locked_by=line.locked_by))
     for adj in cart.adjustments:
         session.add(OrderAdjustment(order_id=order.id, source=adj.source, label=adj.label, amount=adj.amount))
 
@@ -239,7 +240,8 @@ async def order_view(session: AsyncSession, order: Order) -> dict[str, Any]:
         "guest": order.guest,
         "currency": order.currency,
         "lines": [{"sku": ln.sku, "name": ln.name, "qty": ln.qty, "unit_price": fmt(ln.unit_price, order.currency),
-                   "line_total": fmt(ln.line_total, order.currency), "gift": ln.gift, "price_source": ln.price_source}
+                   "line_total": fmt(ln.line_total, order.currency), "gift": ln.gift, "price_source": ln.price_source,
+                   "locked_by": ln.locked_by}
                   for ln in lines],
         "adjustments": [{"source": a.source, "label": a.label, "amount": fmt(a.amount, order.currency)}
                         for a in adjustments],

@@ -6,7 +6,8 @@ current tenant. ``ctx`` is a :class:`qudao.core.plugins.context.TenantContext`.
 
 Checkout and order hooks (``qudao_product_criteria``, ``qudao_adjust_lines``,
 ``qudao_order_adjustments``, ``qudao_validate_cart``, ``qudao_order_placed``,
-``qudao_order_status_changed``, ``qudao_order_paid``) may be ``async def``: the
+``qudao_order_edited``, ``qudao_order_status_changed``, ``qudao_order_paid``,
+``qudao_product_badges``, ``qudao_stock_low``, ``qudao_credit_alert``) may be ``async def``: the
 host awaits each implementation in turn, so they can query ``ctx.session``.
 Menu, route and ``qudao_guest_checkout_allowed`` hooks must be plain functions.
 """
@@ -106,6 +107,16 @@ def qudao_order_placed(ctx: Any, order: Any, cart: Any) -> list[Any]:
 
 
 @hookspec
+def qudao_order_edited(ctx: Any, order: Any, cart: Any, old_total: Any) -> list[Any]:
+    """Called inside the transaction of a staff edit of a submitted order; return violations to refuse.
+
+    ``cart`` is the re-priced cart now written to the order (``cart.total`` the new total),
+    ``old_total`` the total before the edit (Decimal). Adjust what the plugin holds for
+    the order (credit), or refuse the edit (a purchase limit, a credit limit).
+    """
+
+
+@hookspec
 def qudao_order_status_changed(ctx: Any, order: Any, old: str, new: str, note: str) -> None:
     """Called inside the transaction of every status change (release credit, notify, …)."""
 
@@ -113,3 +124,30 @@ def qudao_order_status_changed(ctx: Any, order: Any, old: str, new: str, note: s
 @hookspec
 def qudao_order_paid(ctx: Any, order: Any) -> None:
     """Called inside the transaction that marks an order fully paid."""
+
+
+@hookspec
+def qudao_product_badges(ctx: Any, products: list[Any]) -> dict[int, list[str]]:
+    """Return short labels for product cards and pages (e.g. "满500减50"), keyed by product id.
+
+    Called for the products on a buyer's or guest's catalog page and product page.
+    """
+
+
+@hookspec
+def qudao_stock_low(ctx: Any, warehouse_id: int, product_ids: list[int]) -> None:
+    """Called inside the transaction that took these products' available stock in a warehouse
+    from above their low-stock threshold to at or below it (an order's reservation or a stock change).
+
+    Use ``enqueue_after_commit`` to notify; the change may still roll back.
+    """
+
+
+@hookspec
+def qudao_credit_alert(ctx: Any, customer_id: int, kind: str, message: str) -> None:
+    """Fired by the credit plugin inside a transaction when a customer's credit needs attention.
+
+    ``kind`` is ``"near_limit"`` (an order took used credit past the warning share of the limit)
+    or ``"over_limit"`` (used credit exceeds the limit, e.g. after the limit was lowered).
+    ``message`` is a ready sentence for the buyer. Notify with ``enqueue_after_commit``.
+    """

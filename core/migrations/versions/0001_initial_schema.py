@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 21:29:44.487535
+Create Date: 2026-11-22 23:13:26.716544
 """
 
 from collections.abc import Sequence
@@ -612,6 +612,7 @@ def upgrade() -> None:
         sa.Column("note", sa.String(length=1000), nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=True),
         sa.Column("at", qudao.core.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("detail", sa.JSON(), nullable=True),
         sa.Column("tenant_id", sa.BigInteger(), nullable=False),
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.ForeignKeyConstraint(
@@ -640,6 +641,7 @@ def upgrade() -> None:
         sa.Column("line_total", qudao.core.db.base.Money(precision=18, scale=4), nullable=False),
         sa.Column("gift", sa.Boolean(), nullable=False),
         sa.Column("price_source", sa.String(length=100), nullable=False),
+        sa.Column("locked_by", sa.String(length=100), nullable=True),
         sa.Column("tenant_id", sa.BigInteger(), nullable=False),
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.ForeignKeyConstraint(
