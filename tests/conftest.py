@@ -99,6 +99,10 @@ class TenantAPI:
         return self.client.post(self.url(path), json=json, headers={**self.headers, **kw.pop("headers", {})},
                                 **kw)
 
+    def patch(self, path: str, json: Any = None, **kw: Any) -> Any:
+        return self.client.patch(self.url(path), json=json, headers={**self.headers, **kw.pop("headers", {})},
+                                 **kw)
+
     def ok(self, method: str, path: str, json: Any = None, status: int | tuple[int, ...] = (200, 201)) -> Any:
         resp = getattr(self, method)(path, json=json) if method != "get" else self.get(path)
         allowed = (status,) if isinstance(status, int) else status

@@ -8,6 +8,7 @@ the caller's transaction.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -75,21 +76,41 @@ async def visible_products(ctx: TenantContext, skus: list[str]) -> dict[str, Pro
 
 
 async def build_cart(ctx: TenantContext, body: dict[str, Any], *, placing: bool = False) -> Cart:
-    tenant = ctx.tenant
-    currency = tenant.currency
+    """Price the requested lines and check them: the quote, and the order before it is written."""
     requested = parse_lines(body.get("lines"))
     coupon = body.get("coupon")
     if coupon is not None and (not isinstance(coupon, str) or len(coupon) > 64):
         raise InputError("must be a coupon code", field="coupon")
-    cart = Cart(currency=currency, coupon=coupon or None)
+    cart = Cart(currency=ctx.tenant.currency, coupon=coupon or None)
     share = body.get("share")
     if isinstance(share, str) and 0 < len(share) <= 64:
         cart.info["share"] = share  # a share-link code, for plugins that attribute orders
-    guest = ctx.guest is not None
     products = await visible_products(ctx, [sku for sku, _ in requested])
+    await price_cart(ctx, cart, requested, products)
+    await validate_cart(ctx, cart, placing=placing)
+    return cart
+
+
+@dataclass
+class PriceOverride:
+    """A unit price set by hand (a clerk editing an order) instead of the price engine's."""
+
+    price: Decimal
+    source: str
+    label: str
+
+
+async def price_cart(ctx: TenantContext, cart: Cart, requested: list[tuple[str, int]],
+                     products: dict[str, Product], overrides: dict[str, PriceOverride] | None = None) -> None:
+    """Lines, line adjustments, totals and order adjustments (discounts, gifts) of ``cart``.
+
+    ``overrides`` replace a line's price after the plugins' line adjustments, so order
+    adjustments (e.g. a threshold discount) see the prices that will be charged.
+    """
+    currency = cart.currency
     quantities = {products[sku].id: qty for sku, qty in requested if sku in products}
-    prices = await resolve_prices(ctx.session, list(products.values()), customer=ctx.customer, guest=guest,
-                                  currency=currency, quantities=quantities)
+    prices = await resolve_prices(ctx.session, list(products.values()), customer=ctx.customer,
+                                  guest=ctx.guest is not None, currency=currency, quantities=quantities)
     for sku, qty in requested:
         product = products.get(sku)
         resolved = prices.get(product.id) if product else None
@@ -106,6 +127,9 @@ async def build_cart(ctx: TenantContext, body: dict[str, Any], *, placing: bool 
                                    source_label=resolved.label))
     await gather_hook(ctx.hooks.qudao_adjust_lines, ctx=ctx, cart=cart)
     for line in cart.lines:
+        override = (overrides or {}).get(line.sku)
+        if override is not None:
+            line.unit_price, line.source, line.source_label = override.price, override.source, override.label
         line.unit_price = quantize(line.unit_price, currency)
         line.line_total = quantize(line.unit_price * line.qty, currency)
     cart.subtotal = quantize(sum((line.line_total for line in cart.lines), Decimal("0")), currency)
@@ -125,12 +149,14 @@ async def build_cart(ctx: TenantContext, body: dict[str, Any], *, placing: bool 
     cart.discount = quantize(min(max(discount, Decimal("0")), cart.subtotal), currency)
     cart.total = quantize(cart.subtotal - cart.discount, currency)
 
-    cart.violations.extend(check_rules(tenant, cart, utcnow()))
+
+async def validate_cart(ctx: TenantContext, cart: Cart, *, placing: bool) -> None:
+    """Core order rules, stock at the buyer's warehouse, then the plugins' checks (credit, …)."""
+    cart.violations.extend(check_rules(ctx.tenant, cart, utcnow()))
     cart.warehouse_id = await warehouse_for(ctx.session, ctx.customer)
     await _check_stock(ctx, cart)
     for found in await gather_hook(ctx.hooks.qudao_validate_cart, ctx=ctx, cart=cart, placing=placing):
         cart.violations.extend(found or [])
-    return cart
 
 
 async def _add_gifts(ctx: TenantContext, cart: Cart, gifts: list[GiftLine]) -> None:

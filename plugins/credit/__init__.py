@@ -29,6 +29,8 @@ class CreditPlugin(RoutedPlugin):
                     max=3650, help="Due date of an order = order date + terms; a customer's own terms win."),
             Setting("block_overdue", "bool", label="Block new orders while a balance is overdue", default=False,
                     help="A customer's own setting wins over this default."),
+            Setting("warn_at_percent", "int", label="Warn when credit used reaches (% of the limit)", default=80,
+                    min=0, max=100, help="Buyers get a credit warning (e.g. over WeChat) once; 0 turns it off."),
         ),
     )
 
@@ -54,6 +56,12 @@ class CreditPlugin(RoutedPlugin):
         from qudao.plugins.credit.service import take_for_order
 
         return await take_for_order(ctx, order)
+
+    @hookimpl
+    async def qudao_order_edited(self, ctx: Any, order: Any, cart: Any, old_total: Any) -> list[Any]:
+        from qudao.plugins.credit.service import order_edited
+
+        return await order_edited(ctx, order)
 
     @hookimpl
     async def qudao_order_status_changed(self, ctx: Any, order: Any, old: str, new: str, note: str) -> None:

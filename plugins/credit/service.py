@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from qudao.core.customers.models import Customer
-from qudao.core.plugin_api import Violation, fmt, utcnow
+from qudao.core.plugin_api import Violation, fmt, gather_hook, utcnow
 from qudao.plugins.credit.models import (
     ADJUSTMENT,
     CHARGE,
@@ -293,7 +293,63 @@ async def take_for_order(ctx: Any, order: Any) -> list[Violation]:
                                outstanding_minor=amount, status=HOLD_HELD, due_date=due))
     await _entry(ctx, account, CHARGE, amount, order=order,
                  note=f"due {due.isoformat()}" if due else "")
+    await alert_if_crossed(ctx, account, account.used_minor - amount)
     return []
+
+
+async def order_edited(ctx: Any, order: Any) -> list[Violation]:
+    """Staff changed a submitted order: hold its new total, or refuse the edit over the limit."""
+    hold = await ctx.session.scalar(select(CreditHold).where(CreditHold.order_id == order.id))
+    if hold is None or hold.status != HOLD_HELD:
+        return []  # placed without a credit line: nothing held, nothing to change
+    account = await ctx.session.scalar(
+        select(CreditAccount).where(CreditAccount.id == hold.account_id).with_for_update()
+        .execution_options(populate_existing=True))
+    hold = await ctx.session.scalar(select(CreditHold).where(CreditHold.id == hold.id)
+                                    .execution_options(populate_existing=True))
+    if account is None or hold is None or hold.status != HOLD_HELD:
+        return []
+    new_amount = to_minor(order.total, account.currency)
+    delta = new_amount - hold.amount_minor
+    if delta == 0:
+        return []
+    # A repayment may already have settled part of the hold: what stays open moves by the same delta.
+    change = max(delta, -hold.outstanding_minor)
+    if change > 0:
+        st = await standing(ctx, account)
+        if await _bump(ctx.session, account, change, cap=None if st.valid else 0) is None:
+            fresh = await account_for(ctx.session, order.customer_id, fresh=True)
+            assert fresh is not None
+            st = await standing(ctx, fresh)
+            return [Violation(CODE_LIMIT, (
+                f"Credit limit exceeded: the edit adds {st.money(change)} to order {order.number}, "
+                f"but only {st.money(st.available_minor)} of credit is available."))]
+    elif change < 0 and await _bump(ctx.session, account, change) is None:
+        raise RuntimeError("credit ledger out of balance")
+    hold.amount_minor = new_amount
+    hold.outstanding_minor += change
+    if change:
+        await _entry(ctx, account, CHARGE if change > 0 else RELEASE, change, order=order,
+                     note=f"order edited: total {money(new_amount - delta, account.currency)} → "
+                          f"{money(new_amount, account.currency)}")
+    if change > 0:
+        await alert_if_crossed(ctx, account, account.used_minor - change)
+    return []
+
+
+async def alert_if_crossed(ctx: Any, account: CreditAccount, before_minor: int) -> None:
+    """Fire ``qudao_credit_alert`` once when used credit crosses the warning share of the limit."""
+    share = int(plugin_settings(ctx).get("warn_at_percent") or 0)
+    if share <= 0 or account.limit_minor <= 0:
+        return
+    threshold = account.limit_minor * share // 100
+    if before_minor < threshold <= account.used_minor:
+        st = await standing(ctx, account)
+        await gather_hook(ctx.hooks.qudao_credit_alert, ctx=ctx, customer_id=account.customer_id,
+                          kind="near_limit", message=(
+                              f"Credit used {st.money(account.used_minor)} of {st.money(account.limit_minor)} "
+                              f"({account.used_minor * 100 // account.limit_minor}%); "
+                              f"available {st.money(st.available_minor)}."))
 
 
 async def close_order(ctx: Any, order: Any, *, paid: bool, note: str = "") -> None:
@@ -402,6 +458,12 @@ async def set_line(ctx: Any, customer: Customer, limit: Decimal, fields: dict[st
         old = "none" if created else money(before, account.currency)
         await _entry(ctx, account, LIMIT, 0, note=f"credit limit {old} → {money(account.limit_minor, account.currency)}")
     await ctx.session.flush()
+    if account.limit_minor < before and account.used_minor > account.limit_minor:
+        await gather_hook(ctx.hooks.qudao_credit_alert, ctx=ctx, customer_id=account.customer_id,
+                          kind="over_limit", message=(
+                              f"Your credit limit is now {money(account.limit_minor, account.currency)} and "
+                              f"{money(account.used_minor, account.currency)} is used: please settle "
+                              f"{money(account.used_minor - account.limit_minor, account.currency)}."))
     return account, created
 
 

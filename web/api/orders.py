@@ -6,12 +6,13 @@ import copy
 import re
 from typing import Any
 
-from litestar import Request, Response, get, post, put
+from litestar import Request, Response, get, patch, post, put
 from sqlalchemy import select
 
 from qudao.core.customers.scope import order_customer_criteria
 from qudao.core.errors import InputError, Unauthorized
 from qudao.core.orders.checkout import build_cart
+from qudao.core.orders.edit import edit_order
 from qudao.core.orders.models import Order
 from qudao.core.orders.rules import ordering_view, parse_ordering
 from qudao.core.orders.service import change_status, order_for, order_view, place_order
@@ -137,6 +138,16 @@ async def post_status(request: Request, ctx: RequestContext, number: str) -> dic
     return await order_view(ctx.session, order)
 
 
+@patch("/orders/{number:str}", status_code=200, tags=["orders"])
+async def patch_order(request: Request, ctx: RequestContext, number: str) -> dict[str, Any]:
+    """Staff change quantities/prices of a submitted order before approving it (audited)."""
+    if ctx.user is None:
+        raise Unauthorized("sign in first")
+    body = await json_body(request)
+    order = await edit_order(ctx, await order_for(ctx, number), body)
+    return await order_view(ctx.session, order)
+
+
 @get("/erp/sales-orders", tags=["orders"])
 async def erp_sales_orders(ctx: RequestContext, status: str | None = None, start: str | None = None,
                            end: str | None = None, format: str | None = None) -> Response[Any]:  # noqa: A002
@@ -168,4 +179,5 @@ async def erp_sales_orders(ctx: RequestContext, status: str | None = None, start
     return Response({"items": items, "total": len(items)})
 
 
-HANDLERS = [erp_sales_orders, put_ordering, get_ordering, quote, create_order, list_orders, get_order, post_status]
+HANDLERS = [erp_sales_orders, put_ordering, get_ordering, quote, create_order, list_orders, get_order, post_status,
+            patch_order]
