@@ -101,3 +101,25 @@ def test_erp_export(staff: Staff) -> None:
     resp = staff.get("/orders/export", params={"status": "nope", "start": "x"})
     assert resp.status_code == 422 and 'data-field="start"' in resp.text
     del other
+
+
+def test_clerk_edits_an_order_on_its_page(staff: Staff) -> None:
+    buyer, number = place(staff.api, qty=5)
+    page = staff.get(f"/orders/{number}")
+    assert 'id="edit-form"' in page.text and 'name="qty:P1"' in page.text
+    # bad input: a flash message, nothing changed
+    resp = staff.post(f"/orders/{number}/edit", {"qty:P1": "-3", "price:P1": "10.00"})
+    assert resp.status_code == 200 and 'class="flash error"' in resp.text and "0 to" in text_of(resp.text)
+    resp = staff.post(f"/orders/{number}/edit", {"qty:P1": "5", "price:P1": "abc"})
+    assert 'class="flash error"' in resp.text and "12.50" in text_of(resp.text)
+    assert staff.api.ok("get", f"/orders/{number}")["total"] == "50.00"
+    resp = staff.post(f"/orders/{number}/edit", {"qty:P1": "3", "price:P1": "9.50", "reason": "phone call"})
+    assert resp.status_code == 200 and 'class="flash error"' not in resp.text
+    view = buyer.ok("get", f"/orders/{number}")
+    assert view["total"] == "28.50" and view["lines"][0]["price_source"] == "manual"
+    timeline = text_of(staff.get(f"/orders/{number}").text)
+    assert "phone call" in timeline and "5→3" in timeline and "10.00→9.50" in timeline
+    staff.post(f"/orders/{number}/status", {"status": "approved"})
+    assert 'id="edit-form"' not in staff.get(f"/orders/{number}").text
+    resp = staff.post(f"/orders/{number}/edit", {"qty:P1": "1"})
+    assert 'class="flash error"' in resp.text and "submitted" in text_of(resp.text)

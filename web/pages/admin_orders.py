@@ -13,6 +13,7 @@ from qudao.core.catalog.io import to_csv, to_xlsx
 from qudao.core.customers.models import Customer
 from qudao.core.customers.scope import order_customer_criteria
 from qudao.core.errors import InputError, NotFound, QudaoError
+from qudao.core.orders.edit import edit_order
 from qudao.core.orders.export import COLUMNS as EXPORT_COLUMNS
 from qudao.core.orders.export import order_rows, parse_filters
 from qudao.core.orders.flow import STAFF_ROLES_FOR, STATUSES, TRANSITIONS
@@ -38,7 +39,7 @@ from qudao.web.pages.common import staff_or_login
 STATUS_LABELS = {
     "submitted": "Submitted", "approved": "Approved", "rejected": "Rejected", "cancelled": "Cancelled",
     "in_production": "In production", "picking": "Picking", "shipped": "Shipped", "delivered": "Delivered",
-    "received": "Received",
+    "received": "Received", "edited": "Edited",
 }
 
 
@@ -48,7 +49,7 @@ ACTION_LABELS = {
     "delivered": N_("Mark delivered"), "received": N_("Mark received"),
 }
 SOURCE_LABELS = {"base": N_("Base price"), "tier": N_("Tier price"), "customer": N_("Customer price"),
-                 "retail": N_("Retail price"), "break": N_("Quantity break")}
+                 "retail": N_("Retail price"), "break": N_("Quantity break"), "manual": N_("Set by staff")}
 
 
 def may(ctx: RequestContext, new: str) -> bool:
@@ -140,7 +141,8 @@ async def order_page(ctx: RequestContext, number: str) -> Response[Any]:
     customer = await s.get(Customer, (order.tenant_id, order.customer_id)) if order.customer_id else None
     return page(ctx, "admin/order.html", order=order, lines=lines, adjustments=adjustments, events=events,
                 customer=customer, labels=STATUS_LABELS, next_statuses=next_statuses(ctx, order.status),
-                actions=ACTION_LABELS, sources=SOURCE_LABELS)
+                actions=ACTION_LABELS, sources=SOURCE_LABELS,
+                editable=order.status == "submitted" and may(ctx, "approved"))
 
 
 @post("/admin/orders/{number:str}/status")
@@ -183,4 +185,40 @@ async def order_status(ctx: RequestContext, request: Request, number: str) -> Re
     return back(ctx, target, say(ctx, N_("%(number)s: %(status)s"), number=number, status=say(ctx, label)))
 
 
-HANDLERS = [order_list, approval_queue, order_export, order_page, order_status]
+@post("/admin/orders/{number:str}/edit")
+async def order_edit(ctx: RequestContext, request: Request, number: str) -> Response[Any]:
+    """Save a clerk's changes to quantities (``qty:<sku>``) and unit prices (``price:<sku>``)."""
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    form = await read_form(request)
+    target = f"/orders/{number}"
+    try:
+        order = await order_for(ctx, number)
+        current = {ln.sku: ln for ln in (await ctx.session.scalars(
+            select(OrderLine).where(OrderLine.order_id == order.id, OrderLine.gift.is_(False)))).all()}
+        changes = []
+        for sku, line in current.items():
+            change: dict[str, Any] = {"sku": sku}
+            qty = form.get(f"qty:{sku}", "").strip()
+            if qty and qty != str(line.qty):
+                change["qty"] = int(qty) if qty.isdigit() else qty
+            price = form.get(f"price:{sku}", "").strip()
+            if price and price != str(line.unit_price):
+                change["unit_price"] = price
+            if len(change) > 1:
+                changes.append(change)
+        await edit_order(ctx, order, {"lines": changes, "reason": form.get("reason", "")[:500]})
+    except InputError as exc:
+        await recover(ctx)
+        message = "; ".join(e["message"] for e in exc.errors)
+        return back(ctx, target, message, error=True)
+    except NotFound as exc:
+        await recover(ctx)
+        return back(ctx, "/orders", exc.detail, error=True)
+    except QudaoError as exc:
+        await recover(ctx)
+        return back(ctx, target, exc.detail, error=True)
+    return back(ctx, target, say(ctx, N_("%(number)s: changes saved"), number=number))
+
+
+HANDLERS = [order_list, approval_queue, order_export, order_page, order_status, order_edit]

@@ -30,11 +30,12 @@ def N_(msgid: str) -> str:
 
 SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "JPY": "¥", "HKD": "HK$", "TWD": "NT$", "KRW": "₩"}
 PRICE_SOURCES = {"customer": N_("Your price"), "tier": N_("Tier price"), "base": N_("List price"),
-                 "retail": N_("Retail price")}
+                 "retail": N_("Retail price"), "manual": N_("Set by staff")}
 STATUS_LABELS = {
     "submitted": N_("Submitted"), "approved": N_("Approved"), "rejected": N_("Rejected"),
     "cancelled": N_("Cancelled"), "in_production": N_("In production"), "picking": N_("Picking"),
     "shipped": N_("Shipped"), "delivered": N_("Delivered"), "received": N_("Received"),
+    "edited": N_("Edited"),
 }
 QTY_RE = re.compile(r"^\s*[+]?\d+\s*$")
 
