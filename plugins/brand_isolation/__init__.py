@@ -3,8 +3,9 @@
 Semantics (documented choice):
 
 * A buyer (``ctx.customer`` set) sees a product when it has **no brand**, or its brand is
-  authorized to the customer itself or to the customer's tier. Unbranded products stay
-  visible to everyone: isolation is about brands.
+  authorized to the customer itself, to the customer's tier, or to any of the customer's
+  groups (``Customer.groups``). Unbranded products stay visible to everyone: isolation is
+  about brands.
 * A customer **with no authorization rows sees no branded product** once the plugin is on
   (the usual 订货 practice: access must be granted). Authorizations are not inherited from a
   parent customer.

@@ -1,4 +1,5 @@
-"""API: ``PUT/GET /brand-access/{customer}`` (contract) and ``PUT/GET /brand-access/tier/{tier}``."""
+"""API: ``PUT/GET /brand-access/{customer}`` (contract), ``PUT/GET /brand-access/tier/{tier}`` and
+``PUT/GET /brand-access/group/{group}`` (a customer group, ``Customer.groups``)."""
 
 from __future__ import annotations
 
@@ -62,4 +63,32 @@ async def get_tier_access(ctx: RequestContext, tier: str) -> dict[str, Any]:
     return {"tier": found.code, "brands": await service.brand_codes_for(ctx.session, tier_id=found.id)}
 
 
-HANDLERS = [put_access, get_access, put_tier_access, get_tier_access]
+@put("/brand-access/group/{group:str}", tags=TAGS)
+async def put_group_access(request: Request, ctx: RequestContext, group: str) -> Response[Any]:
+    """Brands every customer of a customer group is authorized for (added to its own and tier's).
+
+    The group must exist (some customer is in it): an unknown group or brand is a 422, nothing stored.
+    """
+    require_staff(ctx)
+    codes = service.parse_brand_codes(await json_body(request))
+    name = service.parse_group_name(group)
+    if codes or name not in await service.groups_with_access(ctx.session):
+        await service.group_by_name(ctx.session, name)  # a group nobody is in any more can only be cleared
+    brands = await service.brands_by_code(ctx.session, codes)
+    created = await service.replace_group_access(ctx.session, name, brands)
+    view = await service.group_view(ctx.session, name)
+    await ctx.session.commit()
+    return Response(view, status_code=201 if created and brands else 200)
+
+
+@get("/brand-access/group/{group:str}", tags=TAGS)
+async def get_group_access(ctx: RequestContext, group: str) -> dict[str, Any]:
+    require_staff(ctx)
+    name = service.parse_group_name(group)
+    view = await service.group_view(ctx.session, name)
+    if not view["brands"] and name not in await service.known_groups(ctx.session):
+        raise NotFound(f"no customer group '{name}'")
+    return view
+
+
+HANDLERS = [put_access, get_access, put_tier_access, get_tier_access, put_group_access, get_group_access]

@@ -1,10 +1,11 @@
-"""Brand authorizations: which product brands a customer (or every customer of a tier) may see."""
+"""Brand authorizations: which product brands a customer (or every customer of a tier, or of a
+customer group) may see."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Index, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qudao.core.plugin_api import Base, TenantOwned, tenant_fk, utcnow
@@ -27,4 +28,19 @@ class BrandAccess(TenantOwned, Base):
     brand_id: Mapped[int] = mapped_column(BigInteger)
     customer_id: Mapped[int | None] = mapped_column(BigInteger)
     tier_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BrandGroupAccess(TenantOwned, Base):
+    """Brands authorized to every customer in a customer group (``Customer.groups`` holds names)."""
+
+    __tablename__ = "brand_isolation_group_access"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "group_name", "brand_id"),
+        tenant_fk("brand_id", "brands", ondelete="CASCADE"),
+        Index("ix_brand_isolation_group_access_brand", "tenant_id", "brand_id"),
+    )
+
+    group_name: Mapped[str] = mapped_column(String(64))
+    brand_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
