@@ -17,7 +17,7 @@ async def put_promotion(request: Request, ctx: RequestContext, code: str) -> Res
     """Body: ``{kind, threshold?, amount?, percent?, sku?, price?, gift_sku?, gift_qty?, repeat?,
     tiers?, customers?, starts_at?, ends_at?, active?}`` plus the extras (``name``, ``coupon``,
     ``uses_limit``, ``uses_per_customer``, ``limit_per_order``, ``limit_per_customer``, ``buy_qty``,
-    ``items``, ``group``, ``priority``, ``customer_types``, ``regions``, ``groups``).
+    ``items``, ``group``, ``priority``, ``customer_types``, ``regions``, ``groups``, ``lock_qty``).
     201 when created, 200 when replaced; 422 with ``errors`` and nothing stored on bad input."""
     require_staff(ctx)
     data = await json_body(request)

@@ -43,6 +43,8 @@ class Promotion(TenantOwned, Base):
     # purchase limits (限购) on the promotional item
     limit_per_order: Mapped[int | None] = mapped_column(Integer)
     limit_per_customer: Mapped[int | None] = mapped_column(Integer)
+    # the quantities of the lines that qualified ("main items") cannot be changed once ordered
+    lock_qty: Mapped[bool] = mapped_column(Boolean, default=False)
     # stacking
     stack_group: Mapped[str] = mapped_column(String(64), default="default")
     priority: Mapped[int] = mapped_column(Integer, default=0)

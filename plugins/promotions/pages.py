@@ -26,6 +26,7 @@ LIST_FIELDS = ("tiers", "customers", "customer_types", "regions", "groups")
 TEXT_FIELDS = ("name", "kind", "threshold", "amount", "percent", "sku", "price", "gift_sku", "gift_qty", "buy_qty",
                "coupon", "uses_limit", "uses_per_customer", "limit_per_order", "limit_per_customer", "group",
                "priority", "starts_at", "ends_at")
+CHECKBOXES = ("repeat", "active", "lock_qty")
 FLASHES = {"saved": "Promotion saved.", "paused": "Promotion paused.", "resumed": "Promotion resumed."}
 
 
@@ -54,7 +55,7 @@ def form_to_body(form: dict[str, str]) -> dict[str, Any]:
     for name in LIST_FIELDS:
         if (form.get(name) or "").strip():
             body[name] = _split(form[name])
-    for name in ("repeat", "active"):
+    for name in CHECKBOXES:
         if name in form:
             body[name] = form[name] in ("true", "on", "1")
     items = (form.get("items") or "").strip()
@@ -77,9 +78,15 @@ def body_to_form(view: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     values["items"] = "\n".join(f"{i['sku']} {i['qty']}" for i in view.get("items") or [])
     values["repeat"] = bool(view.get("repeat"))
     values["active"] = bool(view.get("active"))
+    values["lock_qty"] = bool(view.get("lock_qty"))
     for name in ("starts_at", "ends_at"):
         values[name] = (view.get(name) or "")[:16]  # local time, as datetime-local wants it
     return values
+
+
+def _checked(form: dict[str, str]) -> dict[str, Any]:
+    """Form values to show again after an error (checkboxes as booleans)."""
+    return {**form, **{name: form.get(name) == "true" for name in CHECKBOXES}}
 
 
 def _admin_url(ctx: RequestContext, path: str = "") -> str:
@@ -113,7 +120,7 @@ async def promotion_create(ctx: RequestContext, request: Request) -> Response[An
         return redirect
     form = await _form(request)
     code = (form.get("code") or "").strip()
-    values = {**form, "repeat": form.get("repeat") == "true", "active": form.get("active") == "true"}
+    values = _checked(form)
     if await service.get_by_code(ctx, code) is not None:
         return await _edit_page(ctx, code=None, values=values, status_code=422,
                                 errors=[{"field": "code", "message": f"promotion '{code}' already exists"}])
@@ -193,7 +200,7 @@ async def promotion_save(ctx: RequestContext, request: Request, code: str) -> Re
     try:
         await service.upsert(ctx, code, form_to_body(form))
     except InputError as exc:
-        values = {**form, "repeat": form.get("repeat") == "true", "active": form.get("active") == "true"}
+        values = _checked(form)
         return await _edit_page(ctx, code=code, values=values, errors=exc.errors, status_code=422)
     await ctx.session.commit()
     return Redirect(_admin_url(ctx, "?done=saved"))

@@ -67,6 +67,7 @@ class Rule:
     priority: int = 0
     limit_per_order: int | None = None
     limit_per_customer: int | None = None
+    lock_qty: bool = False
 
     @property
     def source(self) -> str:

@@ -25,7 +25,7 @@ FIELDS = (
     "kind", "name", "threshold", "amount", "percent", "sku", "price", "gift_sku", "gift_qty", "buy_qty",
     "repeat", "items", "coupon", "uses_limit", "uses_per_customer", "limit_per_order",
     "limit_per_customer", "group", "priority", "tiers", "customers", "customer_types", "regions",
-    "groups", "starts_at", "ends_at", "active",
+    "groups", "starts_at", "ends_at", "active", "lock_qty",
 )
 READ_ONLY = ("code", "label", "used", "orders", "discount_given", "status", "created_at", "updated_at")
 # which fields each kind uses (anything else is validated, then ignored)
@@ -232,6 +232,7 @@ async def validate(ctx: TenantContext, code: str, data: dict[str, Any]) -> dict[
             except ValueError:
                 errors.add("priority", "must be a whole number")
     active = _bool(errors, data, "active", True)
+    lock_qty = _bool(errors, data, "lock_qty", False)
     tier_codes = _str_list(errors, data, "tiers")
     customer_codes = _str_list(errors, data, "customers")
     clean["customer_types"] = _str_list(errors, data, "customer_types")
@@ -361,6 +362,7 @@ async def validate(ctx: TenantContext, code: str, data: dict[str, Any]) -> dict[
         limit_per_order=keep("limit_per_order", limit_per_order),
         limit_per_customer=keep("limit_per_customer", limit_per_customer),
         stack_group=group, priority=priority, starts_at=starts_at, ends_at=ends_at, active=active,
+        lock_qty=lock_qty,
         target_tiers=bool(tier_codes), target_customers=bool(customer_codes),
         _tier_ids=tier_ids, _customer_ids=customer_ids,
     )
@@ -406,6 +408,12 @@ async def set_active(ctx: TenantContext, promo: Promotion, active: bool) -> None
 
 async def get_by_code(ctx: TenantContext, code: str) -> Promotion | None:
     return await ctx.session.scalar(select(Promotion).where(Promotion.code == code))
+
+
+async def by_ids(ctx: TenantContext, ids: list[int]) -> dict[int, Promotion]:
+    if not ids:
+        return {}
+    return {p.id: p for p in (await ctx.session.scalars(select(Promotion).where(Promotion.id.in_(ids)))).all()}
 
 
 async def list_promotions(ctx: TenantContext) -> list[Promotion]:
@@ -521,7 +529,8 @@ def view(ctx: TenantContext, promo: Promotion, targets: tuple[list[str], list[st
         "priority": promo.priority, "tiers": targets[0], "customers": targets[1],
         "customer_types": list(promo.customer_types or []), "regions": list(promo.regions or []),
         "groups": list(promo.groups or []), "starts_at": show_when(promo.starts_at, tz),
-        "ends_at": show_when(promo.ends_at, tz), "active": promo.active, "status": status_of(promo),
+        "ends_at": show_when(promo.ends_at, tz), "active": promo.active, "lock_qty": bool(promo.lock_qty),
+        "status": status_of(promo),
         "orders": orders, "discount_given": money(given),
     }
 
@@ -543,7 +552,7 @@ def to_rule(promo: Promotion) -> R.Rule:
         gift_sku=promo.gift_sku, gift_qty=promo.gift_qty or 1, buy_qty=promo.buy_qty, repeat=promo.repeat,
         items=tuple((i["sku"], int(i["qty"])) for i in (promo.items or [])), coupon=promo.coupon,
         group=promo.stack_group, priority=promo.priority, limit_per_order=promo.limit_per_order,
-        limit_per_customer=promo.limit_per_customer,
+        limit_per_customer=promo.limit_per_customer, lock_qty=bool(promo.lock_qty),
     )
 
 
@@ -596,16 +605,21 @@ async def eligible(ctx: TenantContext, customer: Customer | None, now: datetime 
     return [p for p in promos if _matches(p, customer, tiers[p.id], customers[p.id])]
 
 
-async def customer_uses(ctx: TenantContext, customer_id: int, promo_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """(orders, units) per promotion for a customer, not counting cancelled/rejected orders."""
+async def customer_uses(ctx: TenantContext, customer_id: int, promo_ids: list[int],
+                        exclude_order: int | None = None) -> dict[int, tuple[int, int]]:
+    """(orders, units) per promotion for a customer, not counting cancelled/rejected orders
+    (nor ``exclude_order``: the order being edited)."""
     if not promo_ids:
         return {}
-    rows = (await ctx.session.execute(
+    stmt = (
         select(Redemption.promotion_id, func.count(), func.coalesce(func.sum(Redemption.qty), 0))
         .where(Redemption.customer_id == customer_id, Redemption.promotion_id.in_(promo_ids),
                Redemption.released.is_(False))
         .group_by(Redemption.promotion_id)
-    )).all()
+    )
+    if exclude_order is not None:
+        stmt = stmt.where(Redemption.order_id != exclude_order)
+    rows = (await ctx.session.execute(stmt)).all()
     return {pid: (int(n), int(units)) for pid, n, units in rows}
 
 
@@ -676,42 +690,84 @@ async def record(ctx: TenantContext, order: Any, applied: list[dict[str, Any]]) 
     session = ctx.session
     if getattr(order, "id", None) is None:
         await session.flush()
-    customer_id = getattr(order, "customer_id", None)
     refusals: list[tuple[str, str]] = []
-    language = T.lang(ctx)
     for entry in sorted(applied, key=lambda e: e["id"]):
-        pid = entry["id"]
-        result = await session.execute(
-            update(Promotion)
-            .where(Promotion.id == pid,
-                   (Promotion.uses_limit.is_(None)) | (Promotion.used_count < Promotion.uses_limit))
-            .values(used_count=Promotion.used_count + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            refusals.append(("coupon_invalid" if entry.get("coupon") else "promotion_limit_exceeded",
-                             T.text(language, "used_up", code=entry["code"])))
-            continue
-        promo = await session.get(Promotion, (ctx.tenant.id, pid))
-        if promo is None:
-            continue
-        if customer_id is not None and (promo.uses_per_customer is not None or promo.limit_per_customer is not None):
-            n, units = (await customer_uses(ctx, customer_id, [pid])).get(pid, (0, 0))
-            if promo.uses_per_customer is not None and n + 1 > promo.uses_per_customer:
-                refusals.append(("coupon_invalid" if entry.get("coupon") else "promotion_limit_exceeded",
-                                 T.text(language, "uses_customer", code=promo.code, n=promo.uses_per_customer)))
-                continue
-            if promo.limit_per_customer is not None and units + entry["qty"] > promo.limit_per_customer:
-                left = max(promo.limit_per_customer - units, 0)
-                refusals.append(("promotion_limit_exceeded",
-                                 T.text(language, "limit_customer", n=promo.limit_per_customer, sku=promo.sku,
-                                        code=promo.code, left=left)))
-                continue
+        refusal = await _take(ctx, order, entry, None)
+        if refusal is not None:
+            refusals.append(refusal)
+    await session.flush()
+    return refusals
+
+
+async def _take(ctx: TenantContext, order: Any, entry: dict[str, Any],
+                row: Redemption | None) -> tuple[str, str] | None:
+    """Take one use of a promotion for ``order`` (a new redemption, or ``row`` revived)."""
+    session = ctx.session
+    pid = entry["id"]
+    customer_id = getattr(order, "customer_id", None)
+    language = T.lang(ctx)
+    result = await session.execute(
+        update(Promotion)
+        .where(Promotion.id == pid,
+               (Promotion.uses_limit.is_(None)) | (Promotion.used_count < Promotion.uses_limit))
+        .values(used_count=Promotion.used_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return ("coupon_invalid" if entry.get("coupon") else "promotion_limit_exceeded",
+                T.text(language, "used_up", code=entry["code"]))
+    promo = await session.get(Promotion, (ctx.tenant.id, pid))
+    if promo is None:
+        return None
+    if customer_id is not None and (promo.uses_per_customer is not None or promo.limit_per_customer is not None):
+        n, units = (await customer_uses(ctx, customer_id, [pid], exclude_order=order.id)).get(pid, (0, 0))
+        if promo.uses_per_customer is not None and n + 1 > promo.uses_per_customer:
+            return ("coupon_invalid" if entry.get("coupon") else "promotion_limit_exceeded",
+                    T.text(language, "uses_customer", code=promo.code, n=promo.uses_per_customer))
+        if promo.limit_per_customer is not None and units + entry["qty"] > promo.limit_per_customer:
+            left = max(promo.limit_per_customer - units, 0)
+            return ("promotion_limit_exceeded",
+                    T.text(language, "limit_customer", n=promo.limit_per_customer, sku=promo.sku,
+                           code=promo.code, left=left))
+    if row is None:
         session.add(Redemption(
             promotion_id=pid, order_id=order.id, customer_id=customer_id, code=entry["code"],
             kind=entry["kind"], amount=Decimal(entry["amount"]), qty=entry["qty"],
             coupon=bool(entry.get("coupon")),
         ))
+    else:
+        row.released, row.amount, row.qty = False, Decimal(entry["amount"]), entry["qty"]
+        row.coupon, row.kind, row.customer_id = bool(entry.get("coupon")), entry["kind"], customer_id
+    return None
+
+
+async def resync(ctx: TenantContext, order: Any, applied: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """After a staff edit: make the order's redemptions what its re-priced cart uses.
+
+    A promotion still used keeps its use (its amount and units follow the edit); one the
+    edit no longer qualifies for gives its use back; one it newly qualifies for takes a
+    use like a placement (and may be refused: used up). Promotion rows in id order.
+    """
+    session = ctx.session
+    rows = {r.promotion_id: r for r in (await session.scalars(
+        select(Redemption).where(Redemption.order_id == order.id))).all()}
+    wanted = {e["id"]: e for e in applied}
+    refusals: list[tuple[str, str]] = []
+    for pid in sorted(set(rows) | set(wanted)):
+        row, entry = rows.get(pid), wanted.get(pid)
+        if entry is None:
+            if row is not None and not row.released:
+                row.released = True
+                await session.execute(
+                    update(Promotion).where(Promotion.id == pid, Promotion.used_count > 0)
+                    .values(used_count=Promotion.used_count - 1).execution_options(synchronize_session=False)
+                )
+        elif row is not None and not row.released:
+            row.amount, row.qty, row.coupon = Decimal(entry["amount"]), entry["qty"], bool(entry.get("coupon"))
+        else:
+            refusal = await _take(ctx, order, entry, row)
+            if refusal is not None:
+                refusals.append(refusal)
     await session.flush()
     return refusals
 

@@ -18,6 +18,7 @@ from qudao.core.errors import InputError, NotFound
 from qudao.core.inventory.service import availability, counts_in_transit, warehouse_for
 from qudao.core.orders import carts
 from qudao.core.orders.checkout import product_criteria, visible_products
+from qudao.core.plugins.host import gather_hook
 from qudao.core.pricing.engine import resolve_prices
 from qudao.web.api.catalog import catalog_page
 from qudao.web.context import RequestContext
@@ -47,6 +48,19 @@ async def _brands(ctx: RequestContext) -> list[tuple[str, str]]:
     return [(code, name) for code, name in (await ctx.session.execute(stmt.order_by(Brand.name))).all()]
 
 
+async def _badges(ctx: RequestContext, products: list[Product]) -> dict[int, list[str]]:
+    """Plugins' short labels for the buyer's or guest's products ("满500减50"), one hook call per
+    page; staff see list prices and no badges."""
+    if ctx.is_staff or not products:
+        return {}
+    merged: dict[int, list[str]] = {}
+    for found in await gather_hook(ctx.hooks.qudao_product_badges, ctx=ctx, products=products):
+        for product_id, labels in (found or {}).items():
+            into = merged.setdefault(product_id, [])
+            into.extend(label for label in labels or [] if label and label not in into)
+    return merged
+
+
 def _page_number(raw: str | None) -> int:
     try:
         n = int(raw or 1)
@@ -70,7 +84,12 @@ async def store_home(ctx: RequestContext, q: str | None = None, brand: str | Non
     if can_browse:
         n = _page_number(page_no)
         result = await catalog_page(ctx, q or None, brand or None, PAGE_SIZE, (n - 1) * PAGE_SIZE)
-        context.update(items=result["items"], total=result["total"], page_no=n,
+        shown = {item["sku"] for item in result["items"]}
+        products = [p for p in result["products"] if p.sku in shown]
+        badges = await _badges(ctx, products)
+        ids = {p.sku: p.id for p in products}
+        items = [{**item, "badges": badges.get(ids[item["sku"]], [])} for item in result["items"]]
+        context.update(items=items, total=result["total"], page_no=n,
                        pages=max(1, -(-result["total"] // PAGE_SIZE)), brands=await _brands(ctx))
     return await page(ctx, "store/home.html", **context)
 
@@ -99,8 +118,9 @@ async def product_page(ctx: RequestContext, sku: str) -> Response[Any]:
     brand = await ctx.session.get(Brand, (ctx.tenant.id, product.brand_id)) if product.brand_id else None
     wh = await warehouse_for(ctx.session, ctx.customer)
     avail = (await availability(ctx.session, wh, [product.id], counts_in_transit(ctx.tenant))).get(product.id, 0)
+    badges = (await _badges(ctx, [product])).get(product.id, [])
     return await page(ctx, "store/product.html", product=product, brand=brand, price=price, available=avail,
-                      guest=guest, can_order=ctx.customer is not None)
+                      guest=guest, can_order=ctx.customer is not None, badges=badges)
 
 
 def _toast(message: str, kind: str = "ok") -> str:
