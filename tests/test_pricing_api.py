@@ -3,7 +3,6 @@ base price; quantity breaks; the HQ price floor; price history and past answers;
 
 from __future__ import annotations
 
-import inspect
 import time
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -142,12 +141,6 @@ def test_scopes_customer_type_region_category_and_percent(tenant: TenantAPI) -> 
 # --- quantity breaks -------------------------------------------------------------------------------------------
 
 
-def checkout_passes_quantities() -> bool:
-    from qudao.core.orders import checkout
-
-    return "quantities=" in inspect.getsource(checkout.build_cart)
-
-
 def test_quantity_breaks(tenant: TenantAPI) -> None:
     setup_shop(tenant)
     tenant.ok("put", "/prices/tier/gold/TEA-1", {"price": "9.00"})
@@ -182,8 +175,6 @@ def test_quantity_breaks(tenant: TenantAPI) -> None:
     assert at("P1", 60) == ("10.00", "base")
 
 
-@pytest.mark.xfail(not checkout_passes_quantities(), strict=True,
-                   reason="core/orders/checkout.py must pass quantities= to resolve_prices (see the report)")
 def test_breaks_apply_at_quote_and_order(tenant: TenantAPI) -> None:
     setup_shop(tenant)
     buyer = tenant.buyer("P1")

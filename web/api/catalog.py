@@ -8,6 +8,7 @@ from litestar import Request, Response, get, put
 from sqlalchemy import func, select
 
 from qudao.core.catalog.models import Brand, Category, Product
+from qudao.core.catalog.offer import offers
 from qudao.core.catalog.service import (
     as_decimal,
     product_by_sku,
@@ -19,14 +20,10 @@ from qudao.core.catalog.service import (
 )
 from qudao.core.errors import NotFound
 from qudao.core.inventory.service import (
-    availability,
     counts_in_transit,
     stock_rows,
-    total_availability,
-    warehouse_for,
 )
 from qudao.core.orders.checkout import product_criteria, visible_products
-from qudao.core.pricing.engine import resolve_prices
 from qudao.web.api.common import json_body, upserted
 from qudao.web.context import RequestContext, require_staff, require_user
 
@@ -88,22 +85,11 @@ async def catalog_page(ctx: RequestContext, q: str | None, brand: str | None, li
     total = await ctx.session.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = (await ctx.session.execute(stmt.order_by(Product.sku).limit(limit).offset(offset))).all()
     products = [p for p, _ in rows]
-    cit = counts_in_transit(ctx.tenant)
-    if staff:
-        avail = await total_availability(ctx.session, [p.id for p in products], cit)
-        prices = {p.id: p.price for p in products}
-        sources = {p.id: "base" for p in products}
-    else:
-        wh = await warehouse_for(ctx.session, ctx.customer)
-        avail = await availability(ctx.session, wh, [p.id for p in products], cit)
-        resolved = await resolve_prices(ctx.session, products, customer=ctx.customer, guest=ctx.guest is not None,
-                                        currency=ctx.tenant.currency)
-        prices = {pid: r.price for pid, r in resolved.items() if r is not None}
-        sources = {pid: r.source for pid, r in resolved.items() if r is not None}
-    items = [{"sku": p.sku, "name": p.name, "brand": code, "price": str(prices[p.id]),
-              "price_source": sources[p.id], "available": avail.get(p.id, 0), "unit": p.unit, "spec": p.spec,
+    offered = await offers(ctx, products)
+    items = [{"sku": p.sku, "name": p.name, "brand": code, "price": str(o.price),
+              "price_source": o.source, "available": o.available, "unit": p.unit, "spec": p.spec,
               "images": p.images, "min_qty": p.min_qty, "order_multiple": p.order_multiple}
-             for p, code in rows if p.id in prices]
+             for p, code in rows if (o := offered.get(p.id)) is not None]
     return {"items": items, "total": total or 0, "products": products}
 
 
@@ -129,13 +115,11 @@ async def get_product(ctx: RequestContext, sku: str) -> dict[str, Any]:
     found = (await visible_products(ctx, [sku])).get(sku)
     if found is None:
         raise NotFound(f"no product with SKU '{sku}'")
-    resolved = (await resolve_prices(ctx.session, [found], customer=ctx.customer, currency=ctx.tenant.currency))
-    wh = await warehouse_for(ctx.session, ctx.customer)
-    avail = await availability(ctx.session, wh, [found.id], counts_in_transit(ctx.tenant))
-    price = resolved[found.id]
-    assert price is not None
-    return {"sku": found.sku, "name": found.name, "price": str(price.price), "price_source": price.source,
-            "available": avail.get(found.id, 0), "unit": found.unit, "spec": found.spec,
+    offer = (await offers(ctx, [found])).get(found.id)
+    if offer is None:
+        raise NotFound(f"no product with SKU '{sku}'")
+    return {"sku": found.sku, "name": found.name, "price": str(offer.price), "price_source": offer.source,
+            "available": offer.available, "unit": found.unit, "spec": found.spec,
             "description": found.description, "images": found.images}
 
 
