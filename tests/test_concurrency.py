@@ -61,3 +61,36 @@ def test_same_idempotency_key_in_parallel_makes_one_order(live_server: str, tena
     assert PASSWORD
     listing: Any = buyer.ok("get", "/orders")
     assert listing["total"] == 1
+
+
+def test_parallel_edits_and_approvals_never_oversell(live_server: str, tenant: TenantAPI) -> None:
+    """Clerks raising quantities at once on scarce stock, while others approve: stock stays exact."""
+    tenant.ok("put", "/products/HOT", {"name": "Hot item", "price": "5.00"})
+    tenant.ok("put", "/warehouses/W", {"name": "W"})
+    tenant.ok("put", "/warehouses/W/stock/HOT", {"on_hand": 10})
+    buyer = tenant.buyer("C1")
+    numbers = [buyer.ok("post", "/orders", {"lines": [{"sku": "HOT", "qty": 1}]})["number"] for _ in range(5)]
+
+    async def go() -> list[httpx.Response]:
+        headers = {"Authorization": f"Bearer {tenant.token}"}
+        async with httpx.AsyncClient(base_url=live_server, timeout=60) as http:
+            edits = [http.patch(f"/t/{tenant.slug}/api/v1/orders/{n}", headers=headers,
+                                json={"lines": [{"sku": "HOT", "qty": 3}]}) for n in numbers]
+            approvals = [http.post(f"/t/{tenant.slug}/api/v1/orders/{n}/status", headers=headers,
+                                   json={"status": "approved"}) for n in numbers[:2]]
+            return await asyncio.gather(*edits, *approvals)
+
+    responses = run_sync(go())
+    edits, approvals = responses[:5], responses[5:]
+    assert {r.status_code for r in edits} <= {200, 409, 422}, [r.text for r in edits]
+    assert all(r.status_code == 200 for r in approvals), [r.text for r in approvals]
+    orders = [tenant.ok("get", f"/orders/{n}") for n in numbers]
+    # every order is either as placed or as edited, and an edit landed only before its approval
+    for order, edit in zip(orders, edits, strict=True):
+        qty = order["lines"][0]["qty"]
+        assert qty == (3 if edit.status_code == 200 else 1)
+        assert order["total"] == f"{5 * qty}.00"
+        assert [e["status"] for e in order["events"]].count("edited") == (1 if edit.status_code == 200 else 0)
+    stock = tenant.ok("get", "/stock/HOT")[0]
+    assert stock["reserved"] == sum(o["lines"][0]["qty"] for o in orders) <= 10
+    assert stock["on_hand"] == 10 and stock["available"] == 10 - stock["reserved"]
