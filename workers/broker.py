@@ -44,7 +44,7 @@ def setup_broker(settings: Settings, *, start_worker: bool = True) -> dramatiq.B
 
     registry.declare_all(broker)
     _state["broker"] = broker
-    set_job_sender(lambda actor, kwargs: send(actor, kwargs))
+    set_job_sender(lambda actor, kwargs, delay_ms=None: send(actor, kwargs, delay_ms))
     if start_worker and settings.redis_url is None:
         start_local_worker()
     return broker
@@ -60,14 +60,16 @@ def start_local_worker(threads: int = 2) -> dramatiq.Worker:
     return worker
 
 
-def send(actor_name: str, kwargs: dict[str, Any]) -> None:
+def send(actor_name: str, kwargs: dict[str, Any], delay_ms: int | None = None) -> None:
+    """Send one job; with ``delay_ms`` it goes to the queue's delay queue (``default.DQ``) with an
+    ``eta`` and a worker moves it to the queue when due (Redis and the in-process StubBroker alike)."""
     broker: dramatiq.Broker = _state["broker"]
     if actor_name not in broker.actors:
         from qudao.workers import registry
 
         registry.declare_all(broker)  # a job module imported after start
     actor = broker.get_actor(actor_name)
-    actor.send_with_options(kwargs=kwargs)
+    actor.send_with_options(kwargs=kwargs, delay=delay_ms)
 
 
 def shutdown_broker() -> None:

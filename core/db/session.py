@@ -137,30 +137,42 @@ def side_engine(engine: AsyncEngine) -> AsyncEngine:
 
 # --- jobs sent after commit -------------------------------------------------
 
-JobSender = Callable[[str, dict[str, Any]], None]
+JobSender = Callable[[str, dict[str, Any], int | None], None]
 _job_sender: list[JobSender] = []
+MAX_DELAY_MS = 7 * 24 * 3600 * 1000
 
 
 def set_job_sender(sender: JobSender | None) -> None:
-    """The worker package installs the broker here; core only knows actor names."""
+    """The worker package installs the broker here; core only knows actor names.
+
+    The sender is called as ``sender(actor, kwargs, delay_ms)`` (``delay_ms`` None: at once).
+    """
     _job_sender.clear()
     if sender is not None:
         _job_sender.append(sender)
 
 
-def enqueue_after_commit(session: AsyncSession | Session, actor: str, **kwargs: Any) -> None:
-    """Collect a job during the unit of work; it is sent only if the transaction commits."""
+def enqueue_after_commit(session: AsyncSession | Session, actor: str, *, delay_ms: int | None = None,
+                         **kwargs: Any) -> None:
+    """Collect a job during the unit of work; it is sent only if the transaction commits.
+
+    ``delay_ms``: run it no earlier than this many milliseconds after the commit (Dramatiq's
+    delay queue; the in-process broker honours it too). Not passed to the job.
+    """
+    if delay_ms is not None and (isinstance(delay_ms, bool) or not isinstance(delay_ms, int)
+                                 or not 0 <= delay_ms <= MAX_DELAY_MS):
+        raise ValueError(f"delay_ms must be a whole number of milliseconds, 0 to {MAX_DELAY_MS}")
     sync = session.sync_session if isinstance(session, AsyncSession) else session
     kwargs.setdefault("tenant_id", sync.info.get("tenant_id"))
-    sync.info.setdefault("pending_jobs", []).append((actor, kwargs))
+    sync.info.setdefault("pending_jobs", []).append((actor, kwargs, delay_ms))
 
 
 @event.listens_for(Session, "after_commit")
 def _send_jobs(session: Session) -> None:
     jobs = session.info.pop("pending_jobs", [])
-    for actor, kwargs in jobs:
+    for actor, kwargs, delay_ms in jobs:
         for send in _job_sender:
-            send(actor, kwargs)
+            send(actor, kwargs, delay_ms)
 
 
 @event.listens_for(Session, "after_soft_rollback")
