@@ -1,19 +1,34 @@
 """Stock levels and movements. Reservations are conditional UPDATEs (never read-then-write),
-so concurrent orders cannot oversell; every movement writes a ledger row."""
+so concurrent orders cannot oversell; every movement writes a ledger row.
+
+Low-stock events: every change here that lowers available stock (a reservation, on hand set
+lower, a transfer out) notes how much it took on the session (:func:`note_drop`). The caller
+that holds the request's context calls :func:`report_low_stock` before it commits: one query
+reads the noted stock rows, and ``qudao_stock_low`` fires for the products whose available
+stock went from above their ``low_threshold`` to at or below it in this transaction. Notes
+are dropped at commit or rollback, so a caller that does not report loses nothing but the event.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, event, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from qudao.core.customers.models import Customer
 from qudao.core.errors import Conflict, NotFound
 from qudao.core.inventory.models import Stock, StockMove, Warehouse
+from qudao.core.plugins.host import gather_hook
 from qudao.core.validation import upsert_named
 from qudao.tenants.models import Tenant
+
+if TYPE_CHECKING:
+    from qudao.core.plugins.context import TenantContext
+
+_DROPS = "inventory_stock_drops"  # session.info key: {(warehouse_id, product_id): qty taken}
 
 
 def available_expr(count_in_transit: bool) -> Any:
@@ -61,6 +76,8 @@ async def set_on_hand(session: AsyncSession, warehouse: Warehouse, product_id: i
         await session.execute(update(Stock).where(Stock.id == row.id).values(on_hand=Stock.on_hand + delta))
         session.add(StockMove(warehouse_id=warehouse.id, product_id=product_id, kind=kind, on_hand_delta=delta,
                               user_id=user_id, note=note))
+        if delta < 0:
+            note_drop(session, warehouse.id, {product_id: -delta})
     await session.flush()
     await session.refresh(row)
     return row, created
@@ -104,6 +121,7 @@ async def reserve(session: AsyncSession, warehouse_id: int, product_id: int, qty
     move = StockMove(warehouse_id=warehouse_id, product_id=product_id, kind="reservation",
                      reserved_delta=qty, order_number=order_number)
     session.add(move)
+    note_drop(session, warehouse_id, {product_id: qty})
     return move
 
 
@@ -135,6 +153,7 @@ async def reserve_many(session: AsyncSession, warehouse_id: int, need: dict[int,
     for pid, qty in sorted(need.items()):
         session.add(StockMove(warehouse_id=warehouse_id, product_id=pid, kind="reservation",
                               reserved_delta=qty, order_number=order_number))
+    note_drop(session, warehouse_id, need)
     return None
 
 
@@ -173,3 +192,64 @@ async def stock_rows(session: AsyncSession, product_id: int, count_in_transit: b
         out.append({"warehouse": code, "on_hand": on_hand, "reserved": reserved, "in_transit": in_transit,
                     "available": available})
     return out
+
+
+# --- low-stock events ---------------------------------------------------------------------
+
+
+def _sync(session: AsyncSession | Session) -> Session:
+    return session.sync_session if isinstance(session, AsyncSession) else session
+
+
+def note_drop(session: AsyncSession | Session, warehouse_id: int, taken: Mapping[int, int]) -> None:
+    """Record that this transaction lowered available stock by ``taken[product_id]`` in a warehouse."""
+    drops: dict[tuple[int, int], int] = _sync(session).info.setdefault(_DROPS, {})
+    for product_id, qty in taken.items():
+        if qty > 0:
+            key = (warehouse_id, product_id)
+            drops[key] = drops.get(key, 0) + int(qty)
+
+
+def pending_drops(session: AsyncSession | Session) -> dict[tuple[int, int], int]:
+    return dict(_sync(session).info.get(_DROPS, {}))
+
+
+async def low_crossings(session: AsyncSession, drops: Mapping[tuple[int, int], int],
+                        count_in_transit: bool) -> dict[int, list[int]]:
+    """``{warehouse_id: [product_id, …]}`` whose available stock is now at or below the threshold
+    and was above it before the noted drops (one query for all noted rows)."""
+    if not drops:
+        return {}
+    rows = await session.execute(
+        select(Stock.warehouse_id, Stock.product_id, available_expr(count_in_transit), Stock.low_threshold)
+        .where(Stock.low_threshold.is_not(None), tuple_(Stock.warehouse_id, Stock.product_id).in_(list(drops))))
+    crossed: dict[int, list[int]] = {}
+    for warehouse_id, product_id, available, threshold in rows.all():
+        before = int(available) + drops[(warehouse_id, product_id)]
+        if int(available) <= threshold < before:
+            crossed.setdefault(warehouse_id, []).append(product_id)
+    return {wh: sorted(ids) for wh, ids in sorted(crossed.items())}
+
+
+async def report_low_stock(ctx: TenantContext) -> dict[int, list[int]]:
+    """Fire ``qudao_stock_low`` (inside the caller's transaction) for every threshold this
+    transaction's stock changes crossed; returns what crossed. Call it before committing."""
+    drops = _sync(ctx.session).info.pop(_DROPS, None)
+    caller = ctx.hooks.qudao_stock_low
+    if not drops or not caller.get_hookimpls():  # nobody listens: no query
+        return {}
+    crossed = await low_crossings(ctx.session, drops, counts_in_transit(ctx.tenant))
+    for warehouse_id, product_ids in crossed.items():
+        await gather_hook(caller, ctx=ctx, warehouse_id=warehouse_id, product_ids=product_ids)
+    return crossed
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_drops_on_commit(session: Session) -> None:
+    session.info.pop(_DROPS, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_drops_on_rollback(session: Session, previous_transaction: Any) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(_DROPS, None)

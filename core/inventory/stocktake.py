@@ -1,6 +1,9 @@
 """Stock adjustments from the back office: set on hand with a reason, low-stock
 thresholds, and stocktakes (count sheet → variance posted to the ledger).
 
+Changes that lower available stock note it on the session (``service.note_drop``); the page
+calls ``service.report_low_stock(ctx)`` before committing so ``qudao_stock_low`` fires.
+
 Everything validates first and raises ``InputError`` naming the field (or the
 row, ``count[SKU]``) before anything is written, so a stocktake posts all its
 variances or none.
@@ -17,7 +20,7 @@ from qudao.core.catalog.models import Product
 from qudao.core.catalog.service import product_by_sku
 from qudao.core.errors import InputError
 from qudao.core.inventory.models import Stock, StockMove, Warehouse
-from qudao.core.inventory.service import available_expr, set_on_hand, warehouse_by_code
+from qudao.core.inventory.service import available_expr, note_drop, set_on_hand, warehouse_by_code
 from qudao.core.validation import Fields
 
 MAX_QTY = 1_000_000_000
@@ -217,6 +220,7 @@ async def move_stock(session: AsyncSession, sku: str, data: dict[str, Any], *, u
         dest_row = await _row(session, dest.id, product.id)
         await session.execute(update(Stock).where(Stock.id == dest_row.id)
                               .values(in_transit=Stock.in_transit + qty))
+        note_drop(session, wh.id, {product.id: qty})
         moves.append(StockMove(warehouse_id=wh.id, product_id=product.id, kind="transfer", on_hand_delta=-qty,
                                note=f"to {to_code}"))
         moves.append(StockMove(warehouse_id=dest.id, product_id=product.id, kind="transfer", in_transit_delta=qty,

@@ -122,6 +122,7 @@ async def place_order(ctx: TenantContext, body: dict[str, Any], idempotency_key:
         raise Refused([{"code": "insufficient_stock",
                         "message": f"'{skus[pid]}' sold out while you were ordering; please check quantities."}
                        for pid in short])
+    await stock.report_low_stock(ctx)  # qudao_stock_low for thresholds this reservation crossed
     order = Order(
         number=number, customer_id=ctx.customer.id if ctx.customer else None, guest=ctx.guest,
         status="submitted", currency=cart.currency, subtotal=cart.subtotal, discount=cart.discount,

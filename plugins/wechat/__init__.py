@@ -4,9 +4,11 @@
   (both stored encrypted, see ``crypto.py``), a template id and an on/off switch per event.
   With no AppID, messages are recorded to the admin's outbox instead of being sent.
 * Events: buyers get order submitted / approved / rejected (with the reason) / shipped
-  (carrier and tracking number) / delivered; approvers (owner, admin, order clerk) get
-  "new order to approve". Hooks only enqueue ``wechat.notify`` after the order commits;
-  the jobs (``jobs.py``) create one message per (event, recipient) and send it.
+  (carrier and tracking number) / delivered, and credit warnings (``qudao_credit_alert``,
+  fired by the credit plugin); approvers (owner, admin, order clerk) get "new order to
+  approve"; owners, admins and warehouse staff get low stock (``qudao_stock_low``). Hooks
+  only enqueue a job after the transaction commits; the jobs (``jobs.py``) create one
+  message per (event, recipient) and send it. Quota errors are re-sent by delayed jobs.
 * Binding: ``/wechat`` (buyers; staff: ``/admin/wechat/me``) shows the "bind with WeChat"
   OAuth link (signed ``state``) and a signed QR scene code; the OAuth callback is
   ``/wechat/oauth/callback`` (root, the state names tenant and user), the server callback
@@ -20,11 +22,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from qudao.core.plugin_api import PluginMeta, RoutedPlugin, Setting, enqueue_after_commit, hookimpl
+from qudao.core.plugin_api import PluginMeta, RoutedPlugin, Setting, enqueue_after_commit, hookimpl, utcnow
 from qudao.plugins.wechat import (
     crypto,  # noqa: F401 - installs the settings encryption listener
-    jobs,  # noqa: F401 - registers wechat.notify / wechat.send / wechat.sweep
+    jobs,  # noqa: F401 - registers wechat.notify / low_stock / credit_warning / send / sweep
     models,  # noqa: F401 - registers the wechat_* tables
 )
 from qudao.plugins.wechat.service import EVENTS, STATUS_EVENTS
@@ -38,6 +41,11 @@ _SETTINGS = [
 for _event, (_audience, _label) in EVENTS.items():
     _SETTINGS.append(Setting(f"on_{_event}", "bool", f"Send: {_label}", default=True))
     _SETTINGS.append(Setting(f"tpl_{_event}", "str", f"Template id: {_label}"))
+
+
+def _today(ctx: Any) -> str:
+    """The business day in the brand's time zone (part of the low-stock and credit event ids)."""
+    return utcnow().astimezone(ZoneInfo(ctx.tenant.timezone)).date().isoformat()
 
 
 def _site(ctx: Any) -> str | None:
@@ -58,7 +66,7 @@ class WeChatPlugin(RoutedPlugin):
         description="WeChat official-account template messages for buyers and staff.",
         package_dir=Path(__file__).parent,
         settings=tuple(_SETTINGS),
-        actors=("wechat.notify", "wechat.send", "wechat.sweep"),
+        actors=("wechat.notify", "wechat.low_stock", "wechat.credit_warning", "wechat.send", "wechat.sweep"),
     )
 
     # --- routes and menus ----------------------------------------------------------
@@ -94,6 +102,17 @@ class WeChatPlugin(RoutedPlugin):
         if event is not None and old != new:
             enqueue_after_commit(ctx.session, "wechat.notify", order_id=order.id, event=event,
                                  note=(note or "")[:200], site=_site(ctx))
+
+
+    @hookimpl
+    def qudao_stock_low(self, ctx: Any, warehouse_id: int, product_ids: list[int]) -> None:
+        enqueue_after_commit(ctx.session, "wechat.low_stock", warehouse_id=warehouse_id,
+                             product_ids=[int(p) for p in product_ids], day=_today(ctx), site=_site(ctx))
+
+    @hookimpl
+    def qudao_credit_alert(self, ctx: Any, customer_id: int, kind: str, message: str) -> None:
+        enqueue_after_commit(ctx.session, "wechat.credit_warning", customer_id=customer_id, kind=kind,
+                             message=(message or "")[:500], day=_today(ctx), site=_site(ctx))
 
 
 plugin = WeChatPlugin()

@@ -3,8 +3,12 @@
 * ``wechat.notify(order_id, event, note?, site?)`` – creates the message rows of one order
   event (deduplicated by event id and recipient) and enqueues ``wechat.send`` for each; then
   re-enqueues anything due (see :func:`service.sweep`).
+* ``wechat.low_stock(warehouse_id, product_ids, day, site?)`` – ``low_stock`` messages to
+  stock staff (one per product, warehouse and day), then the sweep.
+* ``wechat.credit_warning(customer_id, kind, message, day, site?)`` – a ``credit_warning``
+  message to the customer's buyers (one per customer, kind and day), then the sweep.
 * ``wechat.send(message_id)`` – delivers one message; raises to let Dramatiq retry only for
-  transient failures.
+  transient failures; after a quota error it schedules itself again with a delay.
 * ``wechat.sweep()`` – re-enqueues due ``retry_later`` messages and lost jobs; also run at the
   end of every ``wechat.notify``, from the admin's message log, and schedulable by an operator.
 """
@@ -19,6 +23,20 @@ from qudao.plugins.wechat import service
 @job("wechat.notify", plugin="wechat")
 async def notify(ctx: TenantContext, order_id: int, event: str, note: str = "", site: str | None = None) -> None:
     await service.notify(ctx, order_id, event, note or "", site)
+    await service.sweep(ctx)
+
+
+@job("wechat.low_stock", plugin="wechat")
+async def low_stock(ctx: TenantContext, warehouse_id: int, product_ids: list[int], day: str,
+                    site: str | None = None) -> None:
+    await service.notify_low_stock(ctx, int(warehouse_id), [int(p) for p in product_ids], str(day), site)
+    await service.sweep(ctx)
+
+
+@job("wechat.credit_warning", plugin="wechat")
+async def credit_warning(ctx: TenantContext, customer_id: int, kind: str, message: str, day: str,
+                         site: str | None = None) -> None:
+    await service.notify_credit(ctx, int(customer_id), str(kind), str(message or ""), str(day), site)
     await service.sweep(ctx)
 
 

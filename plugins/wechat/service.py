@@ -15,14 +15,28 @@ Flow (every step idempotent):
    busy). With no AppID configured the row becomes ``outbox``; if the recipient has no
    WeChat bound it becomes ``skipped``.
 
+Besides order events: ``low_stock`` (``qudao_stock_low`` → ``wechat.low_stock``, one message
+per product, warehouse and day to owners, admins and warehouse staff) and ``credit_warning``
+(``qudao_credit_alert`` → ``wechat.credit_warning``, one per customer, kind and day to the
+customer's buyers). Their event ids carry the business day (brand time zone), so a stock level
+or credit balance flapping around its threshold messages once a day, not on every crossing.
+
+Quota errors (45009) are re-sent by a delayed ``wechat.send`` job with backoff
+(:data:`QUOTA_RETRY_DELAYS`, 1 min, 5 min, 30 min by default; ``QUDAO_WECHAT_QUOTA_RETRY_DELAYS``
+overrides it, in seconds, comma-separated); after the last one the message is
+``failed_permanent``. The claim (conditional UPDATE to ``sending``) keeps a re-send, the sweep
+and an admin's "send again" from ever sending one message twice.
+
 Template data (each value at most 20 characters, WeChat's 2023 rules) uses these keys, so
 the tenant picks templates with matching fields in its official-account console:
-``character_string1`` order number, ``phrase2`` status, ``time3`` time, ``amount4`` total,
-``thing5`` customer / reason / carrier, ``character_string6`` tracking number.
+``character_string1`` order number (low stock: SKU), ``phrase2`` status, ``time3`` time,
+``amount4`` total, ``thing5`` customer / reason / carrier / product name / credit message,
+``character_string6`` tracking number, ``number7`` available quantity, ``thing8`` warehouse.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -34,10 +48,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from qudao.core.auth.models import User
+from qudao.core.catalog.models import Product
 from qudao.core.config import get_settings
 from qudao.core.customers.models import Customer
 from qudao.core.db.base import new_id, utcnow
 from qudao.core.db.session import bind_tenant, enqueue_after_commit
+from qudao.core.inventory.models import Stock, Warehouse
+from qudao.core.inventory.service import available_expr, counts_in_transit
 from qudao.core.money import fmt
 from qudao.core.orders.models import Order
 from qudao.core.plugins.context import TenantContext
@@ -66,16 +83,27 @@ EVENTS: dict[str, tuple[str, str]] = {
     "order_shipped": ("buyer", "Order shipped"),
     "order_delivered": ("buyer", "Order delivered"),
     "staff_new_order": ("staff", "New order to approve"),
+    "low_stock": ("staff", "Low stock"),
+    "credit_warning": ("buyer", "Credit warning"),
 }
+ORDER_EVENTS = ("order_submitted", "order_approved", "order_rejected", "order_shipped", "order_delivered",
+                "staff_new_order")
 STATUS_EVENTS = {"approved": "order_approved", "rejected": "order_rejected", "shipped": "order_shipped",
                  "delivered": "order_delivered"}
 PHRASES = {"order_submitted": "已提交", "order_approved": "已审核", "order_rejected": "已驳回",
-           "order_shipped": "已发货", "order_delivered": "已送达", "staff_new_order": "待审核"}
+           "order_shipped": "已发货", "order_delivered": "已送达", "staff_new_order": "待审核",
+           "low_stock": "库存不足"}
+CREDIT_PHRASES = {"near_limit": "额度将满", "over_limit": "超出额度"}
 APPROVER_ROLES = ("owner", "admin", "order_clerk")
+STOCK_ROLES = ("owner", "admin", "warehouse")  # who hears about low stock
+MAX_LOW_STOCK_PRODUCTS = 200  # per event; a bigger batch is cut (the admin's low-stock page has all)
+QUOTA_ERRCODES = frozenset({45009})
+QUOTA_RETRY_DELAYS = (60.0, 300.0, 1800.0)  # seconds before each timed re-send after a quota error
 LEASE = timedelta(minutes=5)  # a claimed message whose worker died is sendable again after this
 STALE_QUEUED = timedelta(minutes=10)  # queued rows whose job got lost are re-enqueued by the sweep
 MAX_ATTEMPTS = 30
 DEFAULT_RETRY_LATER = 3600.0  # seconds, when WeChat gives no hint (credentials, IP whitelist)
+DUE_SLACK = timedelta(seconds=1)  # a timed re-send arriving this close to its time counts as due
 
 
 class TransientSendError(Exception):
@@ -106,6 +134,18 @@ def event_on(settings: dict[str, Any], event: str) -> bool:
 
 def template_for(settings: dict[str, Any], event: str) -> str:
     return str(settings.get(f"tpl_{event}") or "").strip()
+
+
+def quota_retry_delays() -> tuple[float, ...]:
+    """Seconds to wait before each timed re-send after a quota error (read at call time)."""
+    raw = os.environ.get("QUDAO_WECHAT_QUOTA_RETRY_DELAYS")
+    if raw is None or not raw.strip():
+        return QUOTA_RETRY_DELAYS
+    try:
+        delays = tuple(float(x) for x in raw.split(",") if x.strip())
+    except ValueError:
+        return QUOTA_RETRY_DELAYS
+    return tuple(d for d in delays if 0 <= d <= 7 * 86400) or QUOTA_RETRY_DELAYS
 
 
 # --- events -> rows --------------------------------------------------------------
@@ -148,7 +188,7 @@ def template_data(event: str, order: Order, customer_name: str, tz: str, note: s
 
 async def notify(ctx: TenantContext, order_id: int, event: str, note: str = "", site: str | None = None) -> list[int]:
     """Create the message rows for one order event; returns the ids of rows created now."""
-    if event not in EVENTS:
+    if event not in ORDER_EVENTS:
         return []
     settings = ctx.settings(PLUGIN)
     if not event_on(settings, event):
@@ -159,12 +199,7 @@ async def notify(ctx: TenantContext, order_id: int, event: str, note: str = "", 
     if order is None:
         return []
     audience = EVENTS[event][0]
-    users = await recipients(session, order, audience)
-    configured = account(settings) is not None
-    if configured and users:  # with an account, only people who bound their WeChat get a row
-        bound = set((await session.scalars(select(WeChatBinding.user_id).where(
-            WeChatBinding.user_id.in_([u.id for u in users])))).all())
-        users = [u for u in users if u.id in bound]
+    users = await _bound_only(ctx, await recipients(session, order, audience))
     if not users:
         return []
     customer_name = ""
@@ -174,26 +209,120 @@ async def notify(ctx: TenantContext, order_id: int, event: str, note: str = "", 
     elif order.guest:
         customer_name = str(order.guest.get("name") or "")
     data = template_data(event, order, customer_name, tz, note)
-    url = None
+    path = f"/admin/orders/{order.number}" if audience == "staff" else f"/orders/{order.number}"
+    return await create_messages(ctx, event, {event_id(order.id, event): (users, data)}, url=_link(site, slug, path),
+                                 order_number=order.number)
+
+
+def _link(site: str | None, slug: str, path: str) -> str | None:
     if site and site.startswith(("http://", "https://")):
-        path = f"/admin/orders/{order.number}" if audience == "staff" else f"/orders/{order.number}"
-        url = f"{site.rstrip('/')}/t/{slug}{path}"
+        return f"{site.rstrip('/')}/t/{slug}{path}"
+    return None
+
+
+async def _bound_only(ctx: TenantContext, users: list[User]) -> list[User]:
+    """With an account configured, only people who bound their WeChat get a row."""
+    if account(ctx.settings(PLUGIN)) is None or not users:
+        return users
+    bound = set((await ctx.session.scalars(select(WeChatBinding.user_id).where(
+        WeChatBinding.user_id.in_([u.id for u in users])))).all())
+    return [u for u in users if u.id in bound]
+
+
+def _when(tz: str) -> str:
+    return utcnow().astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+
+
+async def create_messages(ctx: TenantContext, event: str, batches: dict[str, tuple[list[User], dict[str, str]]], *,
+                          url: str | None = None, order_number: str | None = None,
+                          urls: dict[str, str | None] | None = None) -> list[int]:
+    """Insert one row per (event id, recipient) – ``INSERT … ON CONFLICT DO NOTHING`` on the
+    unique key, so a repeated event makes nothing new – enqueue ``wechat.send`` for each new
+    row after commit, and commit. ``batches`` maps an event id to its recipients and data."""
+    session = ctx.session
     insert = _insert(session)
     table = WeChatMessage.__table__
     created: list[int] = []
     now = utcnow()
-    for user in users:
-        stmt = (insert(table).values(
-            tenant_id=tenant_id, id=new_id(), event_id=event_id(order.id, event), event=event, user_id=user.id,
-            recipient=user.email, order_number=order.number, data=data, url=url, status=QUEUED, attempts=0,
-            created_at=now, updated_at=now,
-        ).on_conflict_do_nothing(index_elements=["tenant_id", "event_id", "user_id"]).returning(table.c.id))
-        new = (await session.execute(stmt)).scalar_one_or_none()
-        if new is not None:
-            created.append(new)
-            enqueue_after_commit(session, "wechat.send", message_id=new)
+    for eid, (users, data) in batches.items():
+        values = {k: (v if v else "-") for k, v in data.items()}
+        for user in users:
+            stmt = (insert(table).values(
+                tenant_id=ctx.tenant.id, id=new_id(), event_id=eid, event=event, user_id=user.id,
+                recipient=user.email, order_number=order_number, data=values,
+                url=(urls or {}).get(eid, url), status=QUEUED, attempts=0, created_at=now, updated_at=now,
+            ).on_conflict_do_nothing(index_elements=["tenant_id", "event_id", "user_id"]).returning(table.c.id))
+            new = (await session.execute(stmt)).scalar_one_or_none()
+            if new is not None:
+                created.append(new)
+                enqueue_after_commit(session, "wechat.send", message_id=new)
     await session.commit()
     return created
+
+
+async def staff_with_roles(session: AsyncSession, roles: tuple[str, ...]) -> list[User]:
+    return list((await session.scalars(select(User).where(
+        User.active.is_(True), User.kind == "staff", User.role.in_(roles)).order_by(User.id))).all())
+
+
+def low_stock_event_id(warehouse_id: int, product_id: int, day: str) -> str:
+    return f"low_stock:{warehouse_id}:{product_id}:{day}"
+
+
+async def notify_low_stock(ctx: TenantContext, warehouse_id: int, product_ids: list[int], day: str,
+                           site: str | None = None) -> list[int]:
+    """One ``low_stock`` message per product (warehouse, business day) to owners, admins and
+    warehouse staff. Re-reads the stock: a product no longer at or below its threshold (stock
+    received meanwhile) is not reported."""
+    if not event_on(ctx.settings(PLUGIN), "low_stock") or not product_ids:
+        return []
+    session = ctx.session
+    users = await _bound_only(ctx, await staff_with_roles(session, STOCK_ROLES))
+    if not users:
+        return []
+    avail = available_expr(counts_in_transit(ctx.tenant))
+    rows = (await session.execute(
+        select(Product.id, Product.sku, Product.name, Warehouse.name, avail, Stock.low_threshold)
+        .join(Product, (Product.id == Stock.product_id) & (Product.tenant_id == Stock.tenant_id))
+        .join(Warehouse, (Warehouse.id == Stock.warehouse_id) & (Warehouse.tenant_id == Stock.tenant_id))
+        .where(Stock.warehouse_id == warehouse_id, Stock.product_id.in_(product_ids[:MAX_LOW_STOCK_PRODUCTS]),
+               Stock.low_threshold.is_not(None), avail <= Stock.low_threshold)
+        .order_by(Product.sku))).all()
+    when = _when(ctx.tenant.timezone)
+    batches: dict[str, tuple[list[User], dict[str, str]]] = {}
+    urls: dict[str, str | None] = {}
+    for product_id, sku, name, warehouse, available, _threshold in rows:
+        eid = low_stock_event_id(warehouse_id, product_id, day)
+        batches[eid] = (users, {"character_string1": sku, "phrase2": PHRASES["low_stock"], "time3": when,
+                                "thing5": name, "number7": str(max(int(available), 0)), "thing8": warehouse})
+        urls[eid] = _link(site, ctx.tenant.slug, f"/admin/stock/product/{sku}")
+    if not batches:
+        return []
+    return await create_messages(ctx, "low_stock", batches, urls=urls)
+
+
+def credit_event_id(customer_id: int, kind: str, day: str) -> str:
+    return f"credit_warning:{customer_id}:{kind}:{day}"
+
+
+async def notify_credit(ctx: TenantContext, customer_id: int, kind: str, message: str, day: str,
+                        site: str | None = None) -> list[int]:
+    """One ``credit_warning`` message per (customer, kind, business day) to the customer's buyers."""
+    if not event_on(ctx.settings(PLUGIN), "credit_warning") or kind not in CREDIT_PHRASES:
+        return []
+    session = ctx.session
+    customer = await session.get(Customer, (ctx.tenant.id, customer_id))
+    if customer is None:
+        return []
+    buyers = list((await session.scalars(select(User).where(
+        User.active.is_(True), User.kind == "customer", User.customer_id == customer_id).order_by(User.id))).all())
+    users = await _bound_only(ctx, buyers)
+    if not users:
+        return []
+    data = {"phrase2": CREDIT_PHRASES[kind], "time3": _when(ctx.tenant.timezone),
+            "thing5": " ".join((message or "").split())[:200] or "-"}
+    return await create_messages(ctx, "credit_warning", {credit_event_id(customer_id, kind, day): (users, data)},
+                                 url=_link(site, ctx.tenant.slug, "/credit"))
 
 
 async def sweep(ctx: TenantContext) -> int:
@@ -270,9 +399,9 @@ async def send(ctx: TenantContext, message_id: int) -> str:
     if status == SENDING and msg.claimed_at is not None and now - msg.claimed_at < LEASE:
         await session.commit()
         raise TransientSendError(f"message {message_id} is being sent by another worker")
-    if status == RETRY_LATER and msg.next_attempt_at is not None and msg.next_attempt_at > now:
+    if status == RETRY_LATER and msg.next_attempt_at is not None and msg.next_attempt_at > now + DUE_SLACK:
         await session.commit()
-        return RETRY_LATER  # not due yet; the sweep re-enqueues it
+        return RETRY_LATER  # not due yet; its timed re-send (or the sweep) comes back for it
     settings = ctx.settings(PLUGIN)
     acct = account(settings)
     if acct is None:
@@ -287,6 +416,7 @@ async def send(ctx: TenantContext, message_id: int) -> str:
         await _record(session, message_id, status, status=FAILED_PERMANENT,
                       errmsg=f"no template id set for {msg.event}")
         return FAILED_PERMANENT
+    attempt = msg.attempts + 1  # the number of this attempt
     if msg.attempts >= MAX_ATTEMPTS:
         await _record(session, message_id, status, status=FAILED_PERMANENT,
                       errmsg=f"gave up after {msg.attempts} attempts; last: {msg.errmsg or ''}"[:300])
@@ -308,6 +438,8 @@ async def send(ctx: TenantContext, message_id: int) -> str:
     if result.status == "permanent":
         await _record(session, message_id, SENDING, status=FAILED_PERMANENT, **common)
         return FAILED_PERMANENT
+    if result.status == "retry_later" and result.errcode in QUOTA_ERRCODES:
+        return await _after_quota_error(session, message_id, attempt, common)
     if result.status == "retry_later":
         wait = result.retry_after if result.retry_after is not None else DEFAULT_RETRY_LATER
         await _record(session, message_id, SENDING, status=RETRY_LATER,
@@ -315,6 +447,21 @@ async def send(ctx: TenantContext, message_id: int) -> str:
         return RETRY_LATER
     await _record(session, message_id, SENDING, status=QUEUED, **common)
     raise TransientSendError(f"WeChat send failed, will retry: {result.errcode} {result.errmsg}")
+
+
+async def _after_quota_error(session: AsyncSession, message_id: int, attempt: int, common: dict[str, Any]) -> str:
+    """Schedule a timed re-send with backoff (a delayed ``wechat.send``), or give up after the
+    last delay. The delayed job is sent only if this state is committed."""
+    delays = quota_retry_delays()
+    if attempt > len(delays):
+        common = {**common, "errmsg": f"gave up after {attempt} attempts (quota): {common['errmsg']}"[:300]}
+        await _record(session, message_id, SENDING, status=FAILED_PERMANENT, next_attempt_at=None, **common)
+        return FAILED_PERMANENT
+    wait = delays[attempt - 1]
+    enqueue_after_commit(session, "wechat.send", message_id=message_id, delay_ms=int(wait * 1000))
+    await _record(session, message_id, SENDING, status=RETRY_LATER,
+                  next_attempt_at=utcnow() + timedelta(seconds=wait), **common)
+    return RETRY_LATER
 
 
 async def requeue(ctx: TenantContext, message_id: int) -> bool:

@@ -13,7 +13,7 @@ from qudao.core.catalog.models import Product
 from qudao.core.catalog.service import product_by_sku, search_filter
 from qudao.core.errors import InputError, NotFound, QudaoError
 from qudao.core.inventory.models import Stock, Warehouse
-from qudao.core.inventory.service import available_expr, counts_in_transit, upsert_warehouse
+from qudao.core.inventory.service import available_expr, counts_in_transit, report_low_stock, upsert_warehouse
 from qudao.core.inventory.stocktake import (
     adjust_on_hand,
     count_sheet,
@@ -110,6 +110,7 @@ async def product_stock_set(ctx: RequestContext, request: Request, sku: str) -> 
     form = await _stock_form(request)
     try:
         _, delta = await adjust_on_hand(ctx.session, sku, form, user_id=ctx.user.id)
+        await report_low_stock(ctx)
         await ctx.session.commit()
     except InputError as exc:
         await recover(ctx)
@@ -146,6 +147,7 @@ async def product_stock_move(ctx: RequestContext, request: Request, sku: str) ->
     form = await read_form(request)
     try:
         kind = await move_stock(ctx.session, sku, form, user_id=ctx.user.id)
+        await report_low_stock(ctx)
         await ctx.session.commit()
     except InputError as exc:
         await recover(ctx)
@@ -187,6 +189,7 @@ async def stocktake_post(ctx: RequestContext, request: Request) -> Response[Any]
     try:
         variances = await post_stocktake(ctx.session, code, counts, user_id=ctx.user.id,
                                          note=(form.get("note") or "stocktake")[:500])
+        await report_low_stock(ctx)
         await ctx.session.commit()
     except QudaoError as exc:
         await recover(ctx)
