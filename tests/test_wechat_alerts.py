@@ -290,6 +290,25 @@ def test_credit_warning_reaches_the_customers_buyers_once(tenant: TenantAPI, fak
                                                                                           credit_sent(fake)}
 
 
+def test_credit_plugin_warning_reaches_the_buyer(tenant: TenantAPI, fake: OAuthFakeWeChat) -> None:
+    """End to end with the credit plugin: an order taking used credit past the warning share."""
+    buyer = stock_shop(tenant)
+    configure(tenant)
+    bind_oauth(buyer, fake, BUYER_OPENID)
+    tenant.ok("put", "/plugins/credit", {"enabled": True, "settings": {"warn_at_percent": 80}})
+    tenant.ok("put", "/credit/C1", {"limit": "100.00"})
+    order(buyer, 5)  # ¥50: below 80 %
+    wait_for_jobs()
+    assert credit_sent(fake) == []
+    order(buyer, 4)  # ¥90: past 80 %
+    wait_for_jobs()
+    [sent] = credit_sent(fake)
+    assert sent["touser"] == BUYER_OPENID and sent["data"]["phrase2"] == {"value": "额度将满"}
+    assert sent["url"].endswith(f"/t/{tenant.slug}/credit")  # fired in the order's request
+    [msg] = [m for m in messages(tenant) if m["event"] == "credit_warning"]
+    assert msg["status"] == "sent" and msg["order"] is None
+
+
 def test_credit_warning_outbox_and_bad_kind(tenant: TenantAPI, fake: OAuthFakeWeChat) -> None:
     tenant.ok("put", "/warehouses/WH1", {"name": "上海仓"})
     tenant.buyer("C1")
