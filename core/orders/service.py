@@ -133,7 +133,7 @@ async def place_order(ctx: TenantContext, body: dict[str, Any], idempotency_key:
     )
     session.add(order)
     await session.flush()
-    _write_lines(session, order, cart)
+    write_lines(session, order, cart)
     session.add(OrderEvent(order_id=order.id, status="submitted", note=note or "",
                            user_id=ctx.user.id if ctx.user else None))
     await session.flush()
@@ -154,7 +154,7 @@ async def place_order(ctx: TenantContext, body: dict[str, Any], idempotency_key:
     return order, True
 
 
-def _write_lines(session: AsyncSession, order: Order, cart: Cart) -> None:
+def write_lines(session: AsyncSession, order: Order, cart: Cart) -> None:
     for no, line in enumerate(cart.lines, start=1):
         session.add(OrderLine(order_id=order.id, line_no=no, product_id=line.product.id, sku=line.sku,
                               name=line.product.name, qty=line.qty, unit_price=line.unit_price,
