@@ -189,6 +189,7 @@ async def _move_stock(ctx: TenantContext, order: Order, old_lines: Any, cart: Ca
                            for pid in short])
     for pid, q in sorted(less.items()):
         await stock.release(ctx.session, order.warehouse_id, pid, q, order_number=order.number, user_id=user_id)
+    await stock.report_low_stock(ctx)  # qudao_stock_low for thresholds the added quantities crossed
 
 
 def _audit(order: Order, old_lines: Any, cart: Cart, reason: str) -> dict[str, Any]:
