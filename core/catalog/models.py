@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qudao.core.db.base import Base, TenantOwned, tenant_fk, utcnow
@@ -35,6 +35,10 @@ class Product(TenantOwned, Base):
         UniqueConstraint("tenant_id", "sku"),
         tenant_fk("brand_id", "brands"),
         tenant_fk("category_id", "categories"),
+        # The catalog listing (count, and the page's ids at any OFFSET) reads only this index:
+        # SKU order, plus every column its filters test (active, featured, brand, guests' retail
+        # price) and the id to fetch the page's rows by, so no product row is read but the page's.
+        Index("ix_products_listing", "tenant_id", "sku", "id", "active", "featured", "brand_id", "retail_price"),
     )
 
     sku: Mapped[str] = mapped_column(String(64))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 23:13:26.716544
+Create Date: 2026-11-22 23:41:41.013022
 """
 
 from collections.abc import Sequence
@@ -311,6 +311,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_products")),
         sa.UniqueConstraint("tenant_id", "sku", name=op.f("uq_products_tenant_id_sku")),
     )
+    with op.batch_alter_table("products", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_products_listing",
+            ["tenant_id", "sku", "id", "active", "featured", "brand_id", "retail_price"],
+            unique=False,
+        )
+
     op.create_table(
         "customer_prices",
         sa.Column("customer_id", sa.BigInteger(), nullable=False),
@@ -731,6 +738,9 @@ def downgrade() -> None:
 
     op.drop_table("orders")
     op.drop_table("customer_prices")
+    with op.batch_alter_table("products", schema=None) as batch_op:
+        batch_op.drop_index("ix_products_listing")
+
     op.drop_table("products")
     op.drop_table("customers")
     with op.batch_alter_table("web_sessions", schema=None) as batch_op:
