@@ -374,3 +374,15 @@ def test_quota_resend_after_backoff_sends_once(tenant: TenantAPI, fake: OAuthFak
     assert log["order_submitted"]["attempts"] == 2
     assert fake.send_attempts == 4 and len(fake.sent) == 2
     assert {m["data"]["character_string1"]["value"] for m in fake.sent} == {number}
+
+
+def test_stock_set_through_the_api_crosses_the_threshold(tenant: TenantAPI, fake: OAuthFakeWeChat) -> None:
+    stock_shop(tenant, on_hand=50, threshold=20)
+    configure(tenant)
+    bind_scene(tenant, tenant, OWNER_OPENID)
+    tenant.ok("put", "/warehouses/WH1/stock/TEA-1", {"on_hand": 25})
+    wait_for_jobs()
+    assert low_sent(fake) == []
+    tenant.ok("put", "/warehouses/WH1/stock/TEA-1", {"on_hand": 19})
+    wait_for_jobs()
+    assert [m["data"]["character_string1"]["value"] for m in low_sent(fake)] == ["TEA-1"]

@@ -11,6 +11,7 @@ from qudao.core.catalog.service import product_by_sku
 from qudao.core.inventory.models import Warehouse
 from qudao.core.inventory.service import (
     counts_in_transit,
+    report_low_stock,
     set_on_hand,
     stock_rows,
     upsert_warehouse,
@@ -48,6 +49,7 @@ async def put_stock(request: Request, ctx: RequestContext, code: str, sku: str) 
     wh = await warehouse_by_code(ctx.session, code)
     product = await product_by_sku(ctx.session, sku)
     row, created = await set_on_hand(ctx.session, wh, product.id, on_hand, user_id=user.id, note=note)
+    await report_low_stock(ctx)
     await ctx.session.commit()
     available = row.on_hand - row.reserved + (row.in_transit if counts_in_transit(ctx.tenant) else 0)
     return upserted({"warehouse": code, "sku": sku, "on_hand": row.on_hand, "reserved": row.reserved,
