@@ -36,9 +36,11 @@ class Product(TenantOwned, Base):
         tenant_fk("brand_id", "brands"),
         tenant_fk("category_id", "categories"),
         # The catalog listing (count, and the page's ids at any OFFSET) reads only this index:
-        # SKU order, plus every column its filters test (active, featured, brand, guests' retail
-        # price) and the id to fetch the page's rows by, so no product row is read but the page's.
-        Index("ix_products_listing", "tenant_id", "sku", "id", "active", "featured", "brand_id", "retail_price"),
+        # SKU order, plus every column its filters test (active, featured, brand and category for
+        # brand access and guests, guests' retail price) and the id to fetch the page's rows by,
+        # so no product row is read but the page's (web/api/catalog.py, catalog_page).
+        Index("ix_products_listing", "tenant_id", "sku", "id", "active", "featured", "brand_id", "category_id",
+              "retail_price"),
     )
 
     sku: Mapped[str] = mapped_column(String(64))

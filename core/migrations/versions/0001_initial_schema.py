@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 23:41:41.013022
+Create Date: 2026-11-22 23:48:05.675361
 """
 
 from collections.abc import Sequence
@@ -314,7 +314,7 @@ def upgrade() -> None:
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.create_index(
             "ix_products_listing",
-            ["tenant_id", "sku", "id", "active", "featured", "brand_id", "retail_price"],
+            ["tenant_id", "sku", "id", "active", "featured", "brand_id", "category_id", "retail_price"],
             unique=False,
         )
 
