@@ -168,7 +168,8 @@ def main() -> int:
     parser.add_argument("--explain-offset", type=int, default=50_000, help="its offset (default 50,000)")
     parser.add_argument("--sequential", type=int, default=50, help="sequential requests after the load (50)")
     parser.add_argument("--profile", metavar="FILE", default=None,
-                        help="record the server with py-spy during the timed phase (collapsed stacks to FILE)")
+                        help="record the server with py-spy (not a dependency: pip install py-spy) during the timed "
+                             "phase (collapsed stacks to FILE)")
     args = parser.parse_args()
     url = args.database_url
     plan = bench.Plan(catalog_seconds=args.seconds)
