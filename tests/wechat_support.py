@@ -1,8 +1,9 @@
 """Test support for the WeChat plugin: the fake WeChat with OAuth, settings pointing at it,
 a job worker for Redis runs, and small database helpers.
 
-* :class:`OAuthFakeWeChat` adds ``GET /sns/oauth2/access_token`` (code -> openid) to
-  ``tests.doubles.wechat.FakeWeChat``.
+* :class:`OAuthFakeWeChat` adds ``GET /sns/oauth2/access_token`` (code -> openid) and
+  ``POST /cgi-bin/qrcode/create?access_token=`` (temporary parametric QR codes; the token is
+  checked like the template send's) to ``tests.doubles.wechat.FakeWeChat``.
 * :func:`running_fake` starts it on 127.0.0.1 and points ``get_settings().wechat_api_base`` at it
   for the test (restored afterwards).
 * :func:`wait_for_jobs` waits for every queued job: the in-process worker (embedded default)
@@ -13,6 +14,8 @@ a job worker for Redis runs, and small database helpers.
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import secrets
 import time
 from collections.abc import Iterator
@@ -38,6 +41,20 @@ class OAuthFakeWeChat(FakeWeChat):
         super().reset()
         self.oauth_codes: dict[str, str] = {}
         self.oauth_requests = 0
+        self.qr_requests = 0  # qrcode/create calls, failed ones included
+        self.qr_tokens: list[str] = []  # the access token of each qrcode/create call
+        self.qr_created: list[dict[str, Any]] = []  # ticket, scene, expire_seconds, url, access_token
+        self.qr_expire_seconds: int | None = None  # what WeChat grants (None: what was asked)
+        self._qr_failures: list[list[Any]] = []  # [errcode or None (HTTP 502), times]
+
+    def fail_next_qr(self, errcode: int | None, times: int = 1) -> None:
+        """The next ``times`` qrcode/create calls answer ``errcode`` (``None``: HTTP 502)."""
+        with self._lock:
+            self._qr_failures.append([errcode, times])
+
+    def scene_of(self, ticket: str) -> str | None:
+        with self._lock:
+            return next((q["scene"] for q in self.qr_created if q["ticket"] == ticket), None)
 
     def issue_code(self, openid: str) -> str:
         code = secrets.token_hex(8)
@@ -63,7 +80,47 @@ class OAuthFakeWeChat(FakeWeChat):
                 return 200, {"access_token": "web-" + secrets.token_hex(8), "expires_in": 7200,
                              "refresh_token": "r-" + secrets.token_hex(8), "openid": openid,
                              "scope": "snsapi_base"}
+        if method == "POST" and split.path == "/cgi-bin/qrcode/create":
+            query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+            with self._lock:
+                return self._qrcode_create(query, raw)
         return super()._handle(method, target, raw)
+
+    def _qrcode_create(self, query: dict[str, str], raw: bytes) -> tuple[int, dict[str, Any]]:
+        self.qr_requests += 1
+        access_token = query.get("access_token") or ""
+        self.qr_tokens.append(access_token)
+        if self._qr_failures:
+            errcode, times = self._qr_failures[0]
+            if times <= 1:
+                self._qr_failures.pop(0)
+            else:
+                self._qr_failures[0][1] = times - 1
+            return (502, {"errcode": -1, "errmsg": "bad gateway (injected)"}) if errcode is None \
+                else (200, self._err(errcode))
+        if not access_token:
+            return 200, self._err(41001)
+        state = self._token_state(self._tokens.get(access_token))
+        if state:
+            return 200, self._err(state)
+        try:
+            body = json.loads(raw.decode("utf-8"))
+            assert isinstance(body, dict)
+            scene = body["action_info"]["scene"]["scene_str"]
+            expire = int(body.get("expire_seconds", 60))
+        except (ValueError, UnicodeDecodeError, AssertionError, KeyError, TypeError):
+            return 200, self._err(47001)
+        if body.get("action_name") != "QR_STR_SCENE" or not isinstance(scene, str) or not 1 <= len(scene) <= 64:
+            return 200, self._err(40097, "invalid args")
+        if not 60 <= expire <= 2592000:
+            return 200, self._err(40097, "invalid args: expire_seconds")
+        granted = self.qr_expire_seconds or expire
+        # real tickets are base64 and carry '+', '/' and '=': the image URL must encode them
+        ticket = "gQ" + base64.b64encode(secrets.token_bytes(60) + b"\xfb\xff").decode("ascii")  # ends "+/8="
+        url = f"http://weixin.qq.com/q/{secrets.token_hex(12)}"
+        self.qr_created.append({"ticket": ticket, "scene": scene, "expire_seconds": granted, "url": url,
+                                "access_token": access_token})
+        return 200, {"ticket": ticket, "expire_seconds": granted, "url": url}
 
 
 @contextmanager

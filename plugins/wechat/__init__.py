@@ -10,7 +10,8 @@
   only enqueue a job after the transaction commits; the jobs (``jobs.py``) create one
   message per (event, recipient) and send it. Quota errors are re-sent by delayed jobs.
 * Binding: ``/wechat`` (buyers; staff: ``/admin/wechat/me``) shows the "bind with WeChat"
-  OAuth link (signed ``state``) and a signed QR scene code; the OAuth callback is
+  OAuth link (signed ``state``) and a QR code carrying a signed scene code (``qr.py``: a
+  temporary ticket from WeChat, cached per login until shortly before it expires); the OAuth callback is
   ``/wechat/oauth/callback`` (root, the state names tenant and user), the server callback
   (signature checked; subscribe/SCAN events carrying a scene code bind) is
   ``/t/{slug}/api/v1/wechat/callback``.
@@ -62,7 +63,7 @@ class WeChatPlugin(RoutedPlugin):
     meta = PluginMeta(
         name="wechat",
         title="WeChat 微信通知",
-        version="0.2.0",
+        version="0.3.0",
         description="WeChat official-account template messages for buyers and staff.",
         package_dir=Path(__file__).parent,
         settings=tuple(_SETTINGS),

@@ -3,7 +3,9 @@
 * ``GET /wechat/messages?status=&limit=&offset=`` (staff) – the message log;
   ``POST /wechat/messages/{id}/retry`` sends a waiting or failed message again.
 * ``GET /wechat/binding`` (any signed-in user) – the caller's binding, the OAuth link and
-  ``state``, and the QR scene code; ``DELETE /wechat/binding`` unbinds.
+  ``state``, and the QR scene code; with an account configured and nothing bound also the
+  QR image (``qr_url``, ``expires_at``; see ``qr.py``), or ``qr_error``/``qr_errcode`` when
+  WeChat refused to create it (still 200). ``DELETE /wechat/binding`` unbinds.
 * ``GET /wechat/callback`` – WeChat's server-URL check (``signature``, ``timestamp``,
   ``nonce``, ``echostr``); ``POST /wechat/callback`` – event pushes (plaintext mode):
   ``subscribe``/``SCAN`` with a scene code bind that login, ``unsubscribe`` unbinds.
@@ -24,7 +26,7 @@ from sqlalchemy import func, select
 
 from qudao.core.auth.models import User
 from qudao.core.errors import InputError, NotFound, QudaoError, Unauthorized
-from qudao.plugins.wechat import crypto, service
+from qudao.plugins.wechat import crypto, qr, service
 from qudao.plugins.wechat.client import verify_signature
 from qudao.plugins.wechat.models import STATUSES, WeChatBinding, WeChatMessage
 from qudao.web.context import RequestContext, require_staff
@@ -90,10 +92,11 @@ def oauth_url(ctx: RequestContext, request: Request, appid: str, state: str) -> 
 
 async def binding_view(ctx: RequestContext, request: Request) -> dict[str, Any]:
     assert ctx.user is not None
-    binding = await ctx.session.scalar(select(WeChatBinding).where(WeChatBinding.user_id == ctx.user.id))
+    tenant_id, user_id = ctx.tenant.id, ctx.user.id
+    binding = await ctx.session.scalar(select(WeChatBinding).where(WeChatBinding.user_id == user_id))
     acct = service.account(ctx.settings("wechat"))
-    state = crypto.oauth_state(ctx.tenant.id, ctx.user.id)
-    return {
+    state = crypto.oauth_state(tenant_id, user_id)
+    view: dict[str, Any] = {
         "bound": binding is not None,
         "openid": service.mask(binding.openid) if binding else None,
         "via": binding.via if binding else None,
@@ -101,8 +104,18 @@ async def binding_view(ctx: RequestContext, request: Request) -> dict[str, Any]:
         "configured": acct is not None,
         "state": state,
         "oauth_url": oauth_url(ctx, request, acct.appid, state) if acct else None,
-        "scene": crypto.scene_code(ctx.tenant.id, ctx.user.id),
+        "scene": crypto.scene_code(tenant_id, user_id),
+        "qr_url": None,
+        "expires_at": None,
+        "qr_error": None,
+        "qr_errcode": None,
     }
+    if acct is not None and binding is None:  # a bound login's scene is consumed: no QR code
+        code = await qr.qr_for(ctx.session, tenant_id, user_id, acct)
+        view.update(scene=code.scene, qr_url=code.qr_url,
+                    expires_at=code.expires_at.isoformat() if code.expires_at else None,
+                    qr_error=code.message, qr_errcode=code.errcode)
+    return view
 
 
 @get("/wechat/binding", tags=["wechat"])
@@ -150,6 +163,17 @@ def parse_event(raw: bytes) -> dict[str, str]:
     return {child.tag: (child.text or "").strip() for child in root}
 
 
+async def _scene_unused(ctx: RequestContext, signed: crypto.Signed, openid: str) -> bool:
+    """A scene code issued before the login's current binding was consumed by it (or made
+    stale by an OAuth binding): a second scan of that QR code (a photo of the screen) does
+    not move the login to another WeChat."""
+    binding = await ctx.session.scalar(select(WeChatBinding).where(WeChatBinding.user_id == signed.user_id))
+    if binding is None or binding.openid == openid or signed.issued_at > int(binding.bound_at.timestamp()):
+        return True
+    log.warning("wechat_scene_consumed", tenant=ctx.tenant.slug)
+    return False
+
+
 @post("/wechat/callback", tags=["wechat"], include_in_schema=False, status_code=200)
 async def callback_event(request: Request, ctx: RequestContext) -> Response[str]:
     check_signature(ctx, request)
@@ -162,7 +186,7 @@ async def callback_event(request: Request, ctx: RequestContext) -> Response[str]
         signed = crypto.read_scene_code(key) if key else None
         if signed is not None and signed.tenant_id == ctx.tenant.id:
             user = await ctx.session.get(User, (ctx.tenant.id, signed.user_id))
-            if user is not None and user.active and len(openid) <= 64:
+            if user is not None and user.active and len(openid) <= 64 and await _scene_unused(ctx, signed, openid):
                 appid = (service.account(ctx.settings("wechat")) or service.Account("", "")).appid
                 await service.bind(ctx.session, user.id, openid, appid, "scene")
                 await ctx.session.commit()

@@ -18,6 +18,10 @@ Depends only on the standard library and httpx.  The base URL is configurable
   after one refresh-and-retry, anything unknown).
 * On a token error (40001/40014/42001) the client fetches a fresh token and
   retries the send exactly once.
+* :meth:`WeChatClient.call_async` posts any JSON API call the same way (cached token,
+  one refresh-and-retry on a token error) and raises :class:`WeChatError` for an error;
+  :meth:`WeChatClient.create_qr_ticket_async` creates a temporary parametric QR code
+  (``/cgi-bin/qrcode/create``, ``QR_STR_SCENE``).
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ __all__ = [
     "RETRY_LATER_ERRCODES",
     "TOKEN_ERRCODES",
     "MemoryTokenStore",
+    "QrTicket",
     "SendResult",
     "TokenStore",
     "WeChatClient",
@@ -53,6 +58,8 @@ __all__ = [
 
 DEFAULT_BASE_URL = "https://api.weixin.qq.com"
 MAX_VALUE_LENGTH = 20
+QR_CREATE_PATH = "/cgi-bin/qrcode/create"
+QR_EXPIRE_SECONDS = 600
 
 TOKEN_ERRCODES = frozenset({40001, 40014, 42001})
 PERMANENT_ERRCODES = frozenset({40003, 40037, 43004, 47001, 47003})
@@ -123,6 +130,15 @@ class SendResult:
     @property
     def ok(self) -> bool:
         return self.status == "sent"
+
+
+@dataclass(frozen=True)
+class QrTicket:
+    """A temporary QR code: show it with ``showqrcode?ticket=``; ``url`` is its content."""
+
+    ticket: str
+    expire_seconds: int
+    url: str = ""
 
 
 class WeChatError(Exception):
@@ -199,6 +215,35 @@ def _decode(response: httpx.Response) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise WeChatError(None, "unexpected response")
     return payload
+
+
+def _json(body: Mapping[str, Any]) -> bytes:
+    # ensure_ascii=False: WeChat expects raw UTF-8, not \\u escapes.
+    return json.dumps(dict(body), ensure_ascii=False).encode("utf-8")
+
+
+def _checked(payload: dict[str, Any], errcode: int) -> dict[str, Any]:
+    if errcode != 0:
+        raise WeChatError(errcode, str(payload.get("errmsg") or "error"))
+    return payload
+
+
+def _qr_request(scene: str, expire_seconds: int) -> dict[str, Any]:
+    if not scene or len(scene) > 64:
+        raise ValueError("scene_str must be 1-64 characters")
+    return {"expire_seconds": int(expire_seconds), "action_name": "QR_STR_SCENE",
+            "action_info": {"scene": {"scene_str": scene}}}
+
+
+def _qr_ticket(payload: dict[str, Any]) -> QrTicket:
+    ticket = payload.get("ticket")
+    if not isinstance(ticket, str) or not ticket:
+        raise WeChatError(None, "no ticket in response")
+    try:
+        expire = int(payload.get("expire_seconds") or 0)
+    except (TypeError, ValueError):
+        expire = 0
+    return QrTicket(ticket, expire if expire > 0 else QR_EXPIRE_SECONDS, str(payload.get("url") or ""))
 
 
 async def _maybe_await(value: Any) -> Any:
@@ -391,17 +436,34 @@ class WeChatClient:
         Never raises for API/network errors: see :class:`SendResult`.
         """
         try:
-            token = self.get_access_token()
             endpoint, body = self._send_request(openid, template_id, data, url, client_msg_id)
-            payload = self._post_send(token, endpoint, body)
-            errcode = self._errcode(payload)
-            if errcode in TOKEN_ERRCODES:
-                token = self.get_access_token(refresh=True, rejected=token)
-                payload = self._post_send(token, endpoint, body)
-                errcode = self._errcode(payload)
+            payload, errcode = self._call_with_token(endpoint, body)
             return self._result(payload, errcode)
         except (WeChatError, httpx.HTTPError) as exc:
             return self._failure(exc)
+
+    def _call_with_token(self, endpoint: str, body: bytes) -> tuple[dict[str, Any], int]:
+        """POST ``body`` with the cached token; on a token error refresh it and retry once."""
+        token = self.get_access_token()
+        payload = self._post_send(token, endpoint, body)
+        errcode = self._errcode(payload)
+        if errcode in TOKEN_ERRCODES:
+            token = self.get_access_token(refresh=True, rejected=token)
+            payload = self._post_send(token, endpoint, body)
+            errcode = self._errcode(payload)
+        return payload, errcode
+
+    def call(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Sync :meth:`call_async`."""
+        try:
+            payload, errcode = self._call_with_token(f"{self.base_url}{path}", _json(body))
+        except httpx.HTTPError as exc:
+            raise WeChatError(None, f"{type(exc).__name__}: {exc}") from None
+        return _checked(payload, errcode)
+
+    def create_qr_ticket(self, scene: str, expire_seconds: int = QR_EXPIRE_SECONDS) -> QrTicket:
+        """Sync :meth:`create_qr_ticket_async`."""
+        return _qr_ticket(self.call(QR_CREATE_PATH, _qr_request(scene, expire_seconds)))
 
     # -- async API -----------------------------------------------------------
 
@@ -449,14 +511,39 @@ class WeChatClient:
     ) -> SendResult:
         """Async :meth:`send_template`."""
         try:
-            token = await self.get_access_token_async()
             endpoint, body = self._send_request(openid, template_id, data, url, client_msg_id)
-            payload = await self._post_send_async(token, endpoint, body)
-            errcode = self._errcode(payload)
-            if errcode in TOKEN_ERRCODES:
-                token = await self.get_access_token_async(refresh=True, rejected=token)
-                payload = await self._post_send_async(token, endpoint, body)
-                errcode = self._errcode(payload)
+            payload, errcode = await self._call_with_token_async(endpoint, body)
             return self._result(payload, errcode)
         except (WeChatError, httpx.HTTPError) as exc:
             return self._failure(exc)
+
+    async def _call_with_token_async(self, endpoint: str, body: bytes) -> tuple[dict[str, Any], int]:
+        """Async :meth:`_call_with_token`."""
+        token = await self.get_access_token_async()
+        payload = await self._post_send_async(token, endpoint, body)
+        errcode = self._errcode(payload)
+        if errcode in TOKEN_ERRCODES:
+            token = await self.get_access_token_async(refresh=True, rejected=token)
+            payload = await self._post_send_async(token, endpoint, body)
+            errcode = self._errcode(payload)
+        return payload, errcode
+
+    async def call_async(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST ``body`` (JSON) to ``{base_url}{path}?access_token=…`` and return the answer.
+
+        Uses the cached token; a token error (40001/40014/42001) refreshes it and retries
+        once. Raises :class:`WeChatError`: with WeChat's ``errcode`` for an error answer
+        (also when fetching the token failed, e.g. 40125 bad secret), with ``errcode`` ``None``
+        for network errors, HTTP errors and unreadable answers.
+        """
+        try:
+            payload, errcode = await self._call_with_token_async(f"{self.base_url}{path}", _json(body))
+        except httpx.HTTPError as exc:
+            raise WeChatError(None, f"{type(exc).__name__}: {exc}") from None
+        return _checked(payload, errcode)
+
+    async def create_qr_ticket_async(self, scene: str, expire_seconds: int = QR_EXPIRE_SECONDS) -> QrTicket:
+        """A temporary QR code whose scan pushes ``scene`` (``QR_STR_SCENE``, at most 64
+        characters) to the server callback (``qrscene_<scene>`` on subscribe, ``<scene>`` on
+        SCAN). Raises :class:`WeChatError` (see :meth:`call_async`)."""
+        return _qr_ticket(await self.call_async(QR_CREATE_PATH, _qr_request(scene, expire_seconds)))

@@ -80,3 +80,22 @@ class WeChatToken(TenantOwned, Base):
     token: Mapped[str] = mapped_column(String(1000))
     expires_at: Mapped[datetime] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WeChatQrCode(TenantOwned, Base):
+    """The temporary QR code (WeChat ticket) shown on a login's binding page, cached until
+    shortly before WeChat's expiry; deleted when the login binds (its scene is consumed)."""
+
+    __tablename__ = "wechat_qr_codes"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "user_id"),
+        tenant_fk("user_id", "users", ondelete="CASCADE"),
+    )
+
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    appid: Mapped[str] = mapped_column(String(64))  # the account the ticket belongs to
+    scene: Mapped[str] = mapped_column(String(64))  # the signed scene code inside the QR
+    ticket: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str] = mapped_column(String(300), default="")  # the QR's content
+    expires_at: Mapped[datetime] = mapped_column()  # WeChat's expiry of the ticket
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

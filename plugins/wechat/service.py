@@ -42,7 +42,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -71,6 +71,7 @@ from qudao.plugins.wechat.models import (
     SKIPPED,
     WeChatBinding,
     WeChatMessage,
+    WeChatQrCode,
     WeChatToken,
 )
 
@@ -376,6 +377,14 @@ class DbTokenStore:
             await session.commit()
 
 
+def client_for(session: AsyncSession, tenant_id: int, acct: Account, timeout: float = 10) -> WeChatClient:
+    """The brand's API client; its access token is cached in ``wechat_tokens`` (one per account),
+    shared by message delivery and the binding page's QR codes."""
+    return WeChatClient(get_settings().wechat_api_base, acct.appid, acct.secret,
+                        DbTokenStore(session.bind, tenant_id),  # type: ignore[arg-type]
+                        cache_key=f"wechat:{tenant_id}:{acct.appid}", timeout=timeout)
+
+
 # --- delivery -----------------------------------------------------------------------
 
 
@@ -426,9 +435,7 @@ async def send(ctx: TenantContext, message_id: int) -> str:
     if claimed != 1:
         raise TransientSendError(f"message {message_id} changed meanwhile")
     # No transaction is open from here until the answer is recorded.
-    client = WeChatClient(get_settings().wechat_api_base, acct.appid, acct.secret,
-                          DbTokenStore(session.bind, tenant_id),  # type: ignore[arg-type]
-                          cache_key=f"wechat:{tenant_id}:{acct.appid}", timeout=10)
+    client = client_for(session, tenant_id, acct)
     result = await client.send_template_async(binding.openid, template_id, msg.data or {}, msg.url,
                                               client_msg_id=f"qd{tenant_id}m{message_id}")
     common = {"errcode": result.errcode, "errmsg": (result.errmsg or "")[:300], "claimed_at": None}
@@ -482,6 +489,9 @@ async def requeue(ctx: TenantContext, message_id: int) -> bool:
 
 
 async def bind(session: AsyncSession, user_id: int, openid: str, appid: str, via: str) -> WeChatBinding:
+    """Bind (or re-bind) a login; its cached binding QR code is consumed (never shown again)."""
+    await session.execute(delete(WeChatQrCode).where(WeChatQrCode.user_id == user_id)
+                          .execution_options(synchronize_session=False))
     binding = await session.scalar(select(WeChatBinding).where(WeChatBinding.user_id == user_id))
     if binding is None:
         binding = WeChatBinding(user_id=user_id, openid=openid, appid=appid, via=via, bound_at=utcnow())
