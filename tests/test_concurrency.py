@@ -94,3 +94,17 @@ def test_parallel_edits_and_approvals_never_oversell(live_server: str, tenant: T
     stock = tenant.ok("get", "/stock/HOT")[0]
     assert stock["reserved"] == sum(o["lines"][0]["qty"] for o in orders) <= 10
     assert stock["on_hand"] == 10 and stock["available"] == 10 - stock["reserved"]
+
+
+def test_the_order_counter_has_one_unique_key() -> None:
+    """PostgreSQL's INSERT … ON CONFLICT handles conflicts on its arbiter only: with a second
+    unique index on the counter, two first orders of a day raced into a unique violation (seen in
+    CI as a 409 on a parallel order). The counter's only unique key is its primary key."""
+    from sqlalchemy import UniqueConstraint
+
+    from qudao.core.orders.models import OrderCounter
+
+    table = OrderCounter.__table__
+    assert [c.name for c in table.primary_key.columns] == ["tenant_id", "id"]
+    assert not [c for c in table.constraints if isinstance(c, UniqueConstraint)]
+    assert not [i for i in table.indexes if i.unique]

@@ -269,6 +269,7 @@ def test_credit_warning_reaches_the_customers_buyers_once(tenant: TenantAPI, fak
     bind_scene(tenant, tenant, OWNER_OPENID)
 
     fire_credit_alert(tenant, "C1", "near_limit", "已用信用额度 ¥8,500.00，占 85%，可用 ¥1,500.00")
+    wait_for_jobs()  # jobs run on parallel worker threads: let the first alert be the first one sent
     fire_credit_alert(tenant, "C1", "near_limit", "again, the same day")  # a duplicate: no new message
     fire_credit_alert(tenant, "C1", "over_limit", "rolled back", commit=False)  # never committed: nothing
     wait_for_jobs()

@@ -90,7 +90,9 @@ class OrderCounter(TenantOwned, Base):
     """Per-tenant, per-day order number sequence (SO20261122-0001)."""
 
     __tablename__ = "order_counters"
-    __table_args__ = (UniqueConstraint("tenant_id", "day"),)
+    # The primary key (tenant_id, id = the day as a number) is the only unique key, so the
+    # counter's INSERT … ON CONFLICT has one arbiter: with a second unique index, two first
+    # orders of a day could collide on the index that is not the arbiter and fail.
 
     day: Mapped[str] = mapped_column(String(8))
     last: Mapped[int] = mapped_column(Integer, default=0)

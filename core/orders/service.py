@@ -41,7 +41,7 @@ async def next_order_number(session: AsyncSession, tenant_id: int, tz: str) -> s
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = OrderCounter.__table__
     stmt = (insert(table).values(tenant_id=tenant_id, id=_counter_id(day), day=day, last=1)
-            .on_conflict_do_update(index_elements=["tenant_id", "day"], set_={"last": table.c.last + 1})
+            .on_conflict_do_update(index_elements=["tenant_id", "id"], set_={"last": table.c.last + 1})
             .returning(table.c.last))
     if dialect == "postgresql" and isinstance(engine, AsyncEngine):
         async with side_engine(engine).connect() as conn:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 23:48:05.675361
+Create Date: 2026-11-23 00:20:42.301176
 """
 
 from collections.abc import Sequence
@@ -121,7 +121,6 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_order_counters")),
-        sa.UniqueConstraint("tenant_id", "day", name=op.f("uq_order_counters_tenant_id_day")),
     )
     op.create_table(
         "price_changes",
