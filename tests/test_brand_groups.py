@@ -146,6 +146,9 @@ def test_group_admin_page(tenant: TenantAPI, web: Any) -> None:
     web_login(web, tenant.slug, f"owner@{tenant.slug}.test", PASSWORD)
     page = web.get(f"{base}/admin/brand-access")
     assert page.status_code == 200 and 'id="brand-access-groups"' in page.text
+    assert page.text.count('id="brand-access-groups"') == 1  # once, in the body, not in the <title>
+    title = page.text.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert title.strip() and "<" not in title
     assert "/admin/brand-access/group/vip" in page.text and "/admin/brand-access/group/%E5%8D%8E%E4%B8%9C" in page.text
     edit = web.get(f"{base}/admin/brand-access/group/vip")
     assert edit.status_code == 200 and 'value="zeta"' in edit.text
