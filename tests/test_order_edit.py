@@ -150,3 +150,15 @@ def test_credit_holds_the_edited_total(tenant: TenantAPI) -> None:
     assert tenant.ok("get", "/credit/C1")["used"] == "20.00"
     tenant.ok("post", f"/orders/{number}/status", {"status": "cancelled"})
     assert tenant.ok("get", "/credit/C1")["used"] == "0.00"
+
+
+def test_an_unchanged_price_below_a_raised_floor_does_not_block_an_edit(tenant: TenantAPI) -> None:
+    """The edit form sends every line's price; only a changed price must respect the floor."""
+    buyer = shop(tenant)
+    number = place(buyer, ("A", 5), ("B", 2))
+    tenant.ok("put", "/products/A", {"name": "Tea A", "price": "13.00", "floor_price": "12.00"})
+    edited = tenant.ok("patch", f"/orders/{number}", {"lines": [{"sku": "A", "qty": 5, "unit_price": "10.00"},
+                                                                {"sku": "B", "qty": 3}]})
+    assert lines(edited) == {"A": (5, "10.00", False), "B": (3, "5.50", False)}
+    resp = tenant.patch(f"/orders/{number}", json={"lines": [{"sku": "A", "unit_price": "11.00"}]})
+    assert resp.status_code == 422 and "below_price_floor" in resp.text

@@ -118,6 +118,7 @@ async def _apply(ctx: TenantContext, order: Order, body: dict[str, Any]) -> None
     if not requested:
         raise InputError("an order keeps at least one line; cancel or reject it instead", field="lines")
 
+    prices = {sku: price for sku, price in prices.items() if price != bought[sku].unit_price}  # changes only
     products = {p.sku: p for p in (await session.scalars(
         select(Product).where(Product.id.in_([ln.product_id for ln in bought.values()])))).all()}
     floors = [f"'{sku}' cannot be sold below the HQ price floor {fmt(products[sku].floor_price, order.currency)}"
@@ -126,9 +127,7 @@ async def _apply(ctx: TenantContext, order: Order, body: dict[str, Any]) -> None
     if floors:
         raise Refused([{"code": "below_price_floor", "message": m} for m in floors])
     overrides = {sku: PriceOverride(ln.unit_price, ln.price_source, ln.price_source) for sku, ln in bought.items()}
-    for sku, price in prices.items():
-        if price != bought[sku].unit_price:
-            overrides[sku] = PriceOverride(price, "manual", "Set by staff")
+    overrides.update({sku: PriceOverride(price, "manual", "Set by staff") for sku, price in prices.items()})
 
     customer = (await session.get(Customer, (order.tenant_id, order.customer_id))
                 if order.customer_id is not None else None)
