@@ -145,6 +145,17 @@ async def order_page(ctx: RequestContext, number: str) -> Response[Any]:
                 editable=order.status == "submitted" and may(ctx, "approved"))
 
 
+async def refused(ctx: RequestContext, target: str, exc: QudaoError, *, field_names: bool = False) -> Response[Any]:
+    """Roll back and flash why: an unknown order goes back to the list, anything else to ``target``."""
+    await recover(ctx)
+    if isinstance(exc, NotFound):
+        return back(ctx, "/orders", exc.detail, error=True)
+    if isinstance(exc, InputError):
+        message = "; ".join(f"{e['field']}: {e['message']}" if field_names else e["message"] for e in exc.errors)
+        return back(ctx, target, message, error=True)
+    return back(ctx, target, exc.detail, error=True)
+
+
 @post("/admin/orders/{number:str}/status")
 async def order_status(ctx: RequestContext, request: Request, number: str) -> Response[Any]:
     """Approve, reject (with a reason), ship (carrier, tracking number) or any allowed step.
@@ -171,16 +182,8 @@ async def order_status(ctx: RequestContext, request: Request, number: str) -> Re
         if tracking is not None:
             order.tracking_number = tracking
         await change_status(ctx, order, status, note)
-    except InputError as exc:
-        await recover(ctx)
-        message = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors)
-        return back(ctx, target, message, error=True)
-    except NotFound as exc:
-        await recover(ctx)
-        return back(ctx, "/orders", exc.detail, error=True)
     except QudaoError as exc:
-        await recover(ctx)
-        return back(ctx, target, exc.detail, error=True)
+        return await refused(ctx, target, exc, field_names=True)
     label = STATUS_LABELS.get(status, status)
     return back(ctx, target, say(ctx, N_("%(number)s: %(status)s"), number=number, status=say(ctx, label)))
 
@@ -192,32 +195,18 @@ async def order_edit(ctx: RequestContext, request: Request, number: str) -> Resp
         return r
     form = await read_form(request)
     target = f"/orders/{number}"
-    try:
-        order = await order_for(ctx, number)
-        current = {ln.sku: ln for ln in (await ctx.session.scalars(
-            select(OrderLine).where(OrderLine.order_id == order.id, OrderLine.gift.is_(False)))).all()}
-        changes = []
-        for sku, line in current.items():
-            change: dict[str, Any] = {"sku": sku}
-            qty = form.get(f"qty:{sku}", "").strip()
-            if qty and qty != str(line.qty):
-                change["qty"] = int(qty) if qty.isdigit() else qty
-            price = form.get(f"price:{sku}", "").strip()
-            if price and price != str(line.unit_price):
-                change["unit_price"] = price
-            if len(change) > 1:
-                changes.append(change)
-        await edit_order(ctx, order, {"lines": changes, "reason": form.get("reason", "")[:500]})
-    except InputError as exc:
-        await recover(ctx)
-        message = "; ".join(e["message"] for e in exc.errors)
-        return back(ctx, target, message, error=True)
-    except NotFound as exc:
-        await recover(ctx)
-        return back(ctx, "/orders", exc.detail, error=True)
+    changes: dict[str, dict[str, Any]] = {}
+    for key, raw in form.items():
+        kind, _, sku = key.partition(":")
+        value = raw.strip()
+        if kind in ("qty", "price") and sku and value:
+            field = "qty" if kind == "qty" else "unit_price"
+            changes.setdefault(sku, {"sku": sku})[field] = int(value) if field == "qty" and value.isdigit() else value
+    try:  # core keeps what is unchanged and refuses an edit that changes nothing
+        await edit_order(ctx, await order_for(ctx, number),
+                         {"lines": list(changes.values()), "reason": form.get("reason", "")[:500]})
     except QudaoError as exc:
-        await recover(ctx)
-        return back(ctx, target, exc.detail, error=True)
+        return await refused(ctx, target, exc)
     return back(ctx, target, say(ctx, N_("%(number)s: changes saved"), number=number))
 
 
