@@ -97,10 +97,15 @@ async def replace_access(session: AsyncSession, brands: list[Brand], *, customer
     owner = (select(Customer.id).where(Customer.id == customer_id) if customer_id is not None
              else select(Tier.id).where(Tier.id == tier_id))
     await session.execute(owner.with_for_update())
-    had = await session.scalar(select(BrandAccess.id).where(target).limit(1))
-    await session.execute(delete(BrandAccess).where(target).execution_options(synchronize_session=False))
-    for brand in brands:
-        session.add(BrandAccess(brand_id=brand.id, customer_id=customer_id, tier_id=tier_id))
+    return await _replace_rows(session, BrandAccess, target,
+                               [BrandAccess(brand_id=b.id, customer_id=customer_id, tier_id=tier_id) for b in brands])
+
+
+async def _replace_rows(session: AsyncSession, model: Any, target: Any, rows: list[Any]) -> bool:
+    """Delete the grants matching ``target`` and add ``rows``; True when there were none before."""
+    had = await session.scalar(select(model.id).where(target).limit(1))
+    await session.execute(delete(model).where(target).execution_options(synchronize_session=False))
+    session.add_all(rows)
     await session.flush()
     return had is None
 
@@ -146,13 +151,8 @@ async def replace_group_access(session: AsyncSession, group: str, brands: list[B
         # no row owns a group: serialize concurrent replacements with a transaction lock
         digest = hashlib.sha256(f"brand_isolation:group:{group}".encode()).digest()
         await session.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True))))
-    target = BrandGroupAccess.group_name == group
-    had = await session.scalar(select(BrandGroupAccess.id).where(target).limit(1))
-    await session.execute(delete(BrandGroupAccess).where(target).execution_options(synchronize_session=False))
-    for brand in brands:
-        session.add(BrandGroupAccess(group_name=group, brand_id=brand.id))
-    await session.flush()
-    return had is None
+    return await _replace_rows(session, BrandGroupAccess, BrandGroupAccess.group_name == group,
+                               [BrandGroupAccess(group_name=group, brand_id=b.id) for b in brands])
 
 
 async def group_view(session: AsyncSession, group: str) -> dict[str, Any]:
