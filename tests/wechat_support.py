@@ -29,7 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from qudao.core.config import get_settings, reset_settings
-from tests.doubles.wechat import FakeWeChat
+from tests.doubles.wechat import FakeWeChat, _Injected
 
 APPID, SECRET, CALLBACK_TOKEN = "wx_fake_app", "fake_secret_0123456789abcdef", "cb-token-42"
 
@@ -45,12 +45,12 @@ class OAuthFakeWeChat(FakeWeChat):
         self.qr_tokens: list[str] = []  # the access token of each qrcode/create call
         self.qr_created: list[dict[str, Any]] = []  # ticket, scene, expire_seconds, url, access_token
         self.qr_expire_seconds: int | None = None  # what WeChat grants (None: what was asked)
-        self._qr_failures: list[list[Any]] = []  # [errcode or None (HTTP 502), times]
 
     def fail_next_qr(self, errcode: int | None, times: int = 1) -> None:
         """The next ``times`` qrcode/create calls answer ``errcode`` (``None``: HTTP 502)."""
         with self._lock:
-            self._qr_failures.append([errcode, times])
+            self._injected.append(_Injected("qrcode", times, errcode=errcode) if errcode is not None
+                                  else _Injected("qrcode", times, http_status=502))
 
     def scene_of(self, ticket: str) -> str | None:
         with self._lock:
@@ -90,19 +90,12 @@ class OAuthFakeWeChat(FakeWeChat):
         self.qr_requests += 1
         access_token = query.get("access_token") or ""
         self.qr_tokens.append(access_token)
-        if self._qr_failures:
-            errcode, times = self._qr_failures[0]
-            if times <= 1:
-                self._qr_failures.pop(0)
-            else:
-                self._qr_failures[0][1] = times - 1
-            return (502, {"errcode": -1, "errmsg": "bad gateway (injected)"}) if errcode is None \
-                else (200, self._err(errcode))
-        if not access_token:
-            return 200, self._err(41001)
-        state = self._token_state(self._tokens.get(access_token))
-        if state:
-            return 200, self._err(state)
+        inj = self._take_injection("qrcode")
+        if inj is not None:
+            return self._injected_response(inj)
+        refused = self._token_refusal(query)
+        if refused is not None:
+            return refused
         try:
             body = json.loads(raw.decode("utf-8"))
             assert isinstance(body, dict)

@@ -81,7 +81,7 @@ class _Token:
 
 @dataclass
 class _Injected:
-    endpoint: str  # "send", "token" (both token endpoints) or "any"
+    endpoint: str  # "send", "token" (both token endpoints), "qrcode" or "any"
     times: int
     errcode: int | None = None
     http_status: int | None = None
@@ -351,17 +351,22 @@ class FakeWeChat:
             self._stable = current.value
         return 200, {"access_token": current.value, "expires_in": int(current.expires_at - self.now())}
 
+    def _token_refusal(self, query: dict[str, str]) -> tuple[int, dict[str, Any]] | None:
+        """WeChat's answer to a call with a missing, unknown or expired access token (else None)."""
+        access_token = query.get("access_token")
+        if not access_token:
+            return 200, self._err(41001)
+        state = self._token_state(self._tokens.get(access_token))
+        return (200, self._err(state)) if state else None
+
     def _send(self, query: dict[str, str], raw: bytes) -> tuple[int, dict[str, Any]]:
         self.send_attempts += 1
         inj = self._take_injection("send")
         if inj is not None:
             return self._injected_response(inj)
-        access_token = query.get("access_token")
-        if not access_token:
-            return 200, self._err(41001)
-        state = self._token_state(self._tokens.get(access_token))
-        if state:
-            return 200, self._err(state)
+        refused = self._token_refusal(query)
+        if refused is not None:
+            return refused
         try:
             body = json.loads(raw.decode("utf-8"))
             assert isinstance(body, dict)
@@ -400,7 +405,7 @@ class FakeWeChat:
                 "url": url,
                 "data": copy.deepcopy(data),
                 "msgid": self._msgid,
-                "access_token": access_token,
+                "access_token": query["access_token"],
                 "client_msg_id": body.get("client_msg_id"),
             }
         )
