@@ -77,9 +77,8 @@ async def catalog_page(ctx: RequestContext, q: str | None, brand: str | None, li
     Count and page come in one statement: the one-row count, outer-joined to the page (a page
     past the end is that row alone). The ORM adds ``tenant_id`` to every part; RLS backs it.
     """
-    staff = ctx.user is not None and ctx.user.kind == "staff"
     where: list[Any] = []
-    if not staff:
+    if not ctx.is_staff:
         where.append(Product.active.is_(True))
         where.extend(await product_criteria(ctx))
         if ctx.guest is not None:
@@ -128,7 +127,7 @@ async def list_products(ctx: RequestContext, q: str | None = None, brand: str | 
 @get("/products/{sku:str}", tags=["catalog"])
 async def get_product(ctx: RequestContext, sku: str) -> dict[str, Any]:
     require_user(ctx)
-    if ctx.user is not None and ctx.user.kind == "staff":
+    if ctx.is_staff:
         product = await product_by_sku(ctx.session, sku)
         brand = await ctx.session.get(Brand, (ctx.tenant.id, product.brand_id)) if product.brand_id else None
         view = await product_view(ctx, product, brand.code if brand else None)
