@@ -297,18 +297,30 @@ async def take_for_order(ctx: Any, order: Any) -> list[Violation]:
     return []
 
 
-async def order_edited(ctx: Any, order: Any) -> list[Violation]:
-    """Staff changed a submitted order: hold its new total, or refuse the edit over the limit."""
+async def held_for_order(ctx: Any, order: Any) -> tuple[CreditAccount, CreditHold] | None:
+    """The order's open hold with its account row locked, or None when nothing is held."""
     hold = await ctx.session.scalar(select(CreditHold).where(CreditHold.order_id == order.id))
     if hold is None or hold.status != HOLD_HELD:
-        return []  # placed without a credit line: nothing held, nothing to change
+        return None
     account = await ctx.session.scalar(
         select(CreditAccount).where(CreditAccount.id == hold.account_id).with_for_update()
         .execution_options(populate_existing=True))
+    if account is None:
+        return None
+    # the account row is locked now: re-read the item (a repayment may have changed it)
     hold = await ctx.session.scalar(select(CreditHold).where(CreditHold.id == hold.id)
                                     .execution_options(populate_existing=True))
-    if account is None or hold is None or hold.status != HOLD_HELD:
-        return []
+    if hold is None or hold.status != HOLD_HELD:
+        return None
+    return account, hold
+
+
+async def order_edited(ctx: Any, order: Any) -> list[Violation]:
+    """Staff changed a submitted order: hold its new total, or refuse the edit over the limit."""
+    found = await held_for_order(ctx, order)
+    if found is None:
+        return []  # placed without a credit line (or already closed): nothing held, nothing to change
+    account, hold = found
     new_amount = to_minor(order.total, account.currency)
     delta = new_amount - hold.amount_minor
     if delta == 0:
@@ -354,19 +366,10 @@ async def alert_if_crossed(ctx: Any, account: CreditAccount, before_minor: int) 
 
 async def close_order(ctx: Any, order: Any, *, paid: bool, note: str = "") -> None:
     """Give back what an order still holds: released (rejected/cancelled) or settled (paid)."""
-    hold = await ctx.session.scalar(select(CreditHold).where(CreditHold.order_id == order.id))
-    if hold is None or hold.status != HOLD_HELD:
+    found = await held_for_order(ctx, order)
+    if found is None:
         return
-    account = await ctx.session.scalar(
-        select(CreditAccount).where(CreditAccount.id == hold.account_id).with_for_update()
-        .execution_options(populate_existing=True))
-    if account is None:
-        return
-    # the account row is locked now: re-read the item (a repayment may have changed it)
-    hold = await ctx.session.scalar(select(CreditHold).where(CreditHold.id == hold.id)
-                                    .execution_options(populate_existing=True))
-    if hold is None or hold.status != HOLD_HELD:
-        return
+    account, hold = found
     give_back = hold.outstanding_minor
     if give_back > 0 and await _bump(ctx.session, account, -give_back) is None:
         raise RuntimeError("credit ledger out of balance")  # the CHECK backstop would fire anyway
