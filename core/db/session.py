@@ -64,9 +64,13 @@ async def bind_tenant(session: AsyncSession, tenant_id: int | None) -> None:
         await session.run_sync(lambda sync: apply_db_tenant(sync.connection(), tenant_id))
 
 
+def sync_of(session: AsyncSession | Session) -> Session:
+    """The ORM Session behind an AsyncSession (or the Session itself)."""
+    return session.sync_session if isinstance(session, AsyncSession) else session
+
+
 def current_tenant(session: AsyncSession | Session) -> int | None:
-    sync = session.sync_session if isinstance(session, AsyncSession) else session
-    return sync.info.get("tenant_id")
+    return sync_of(session).info.get("tenant_id")
 
 
 def apply_db_tenant(conn: Connection, tenant_id: int | None) -> None:
@@ -162,23 +166,36 @@ def enqueue_after_commit(session: AsyncSession | Session, actor: str, *, delay_m
     if delay_ms is not None and (isinstance(delay_ms, bool) or not isinstance(delay_ms, int)
                                  or not 0 <= delay_ms <= MAX_DELAY_MS):
         raise ValueError(f"delay_ms must be a whole number of milliseconds, 0 to {MAX_DELAY_MS}")
-    sync = session.sync_session if isinstance(session, AsyncSession) else session
+    sync = sync_of(session)
     kwargs.setdefault("tenant_id", sync.info.get("tenant_id"))
-    sync.info.setdefault("pending_jobs", []).append((actor, kwargs, delay_ms))
+    transaction_note(sync, "pending_jobs", list).append((actor, kwargs, delay_ms))
+
+
+_TRANSACTION_NOTES: set[str] = set()
+
+
+def transaction_note(session: AsyncSession | Session, key: str, default: Callable[[], Any]) -> Any:
+    """A value kept in ``session.info`` for the current transaction only: dropped when it
+    commits (after the jobs are sent) or rolls back, so nothing leaks into the next one."""
+    _TRANSACTION_NOTES.add(key)
+    return sync_of(session).info.setdefault(key, default())
 
 
 @event.listens_for(Session, "after_commit")
 def _send_jobs(session: Session) -> None:
     jobs = session.info.pop("pending_jobs", [])
+    for key in _TRANSACTION_NOTES:
+        session.info.pop(key, None)
     for actor, kwargs, delay_ms in jobs:
         for send in _job_sender:
             send(actor, kwargs, delay_ms)
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _drop_jobs(session: Session, previous_transaction: Any) -> None:
+def _drop_notes(session: Session, previous_transaction: Any) -> None:
     if previous_transaction.parent is None:
-        session.info.pop("pending_jobs", None)
+        for key in _TRANSACTION_NOTES:
+            session.info.pop(key, None)
 
 
 # --- the process-wide database -----------------------------------------------

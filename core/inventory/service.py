@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, event, func, select, tuple_, update
+from sqlalchemy import case, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from qudao.core.customers.models import Customer
+from qudao.core.db.session import sync_of, transaction_note
 from qudao.core.errors import Conflict, NotFound
 from qudao.core.inventory.models import Stock, StockMove, Warehouse
 from qudao.core.plugins.host import gather_hook
@@ -197,21 +198,13 @@ async def stock_rows(session: AsyncSession, product_id: int, count_in_transit: b
 # --- low-stock events ---------------------------------------------------------------------
 
 
-def _sync(session: AsyncSession | Session) -> Session:
-    return session.sync_session if isinstance(session, AsyncSession) else session
-
-
 def note_drop(session: AsyncSession | Session, warehouse_id: int, taken: Mapping[int, int]) -> None:
     """Record that this transaction lowered available stock by ``taken[product_id]`` in a warehouse."""
-    drops: dict[tuple[int, int], int] = _sync(session).info.setdefault(_DROPS, {})
+    drops: dict[tuple[int, int], int] = transaction_note(session, _DROPS, dict)
     for product_id, qty in taken.items():
         if qty > 0:
             key = (warehouse_id, product_id)
             drops[key] = drops.get(key, 0) + int(qty)
-
-
-def pending_drops(session: AsyncSession | Session) -> dict[tuple[int, int], int]:
-    return dict(_sync(session).info.get(_DROPS, {}))
 
 
 async def low_crossings(session: AsyncSession, drops: Mapping[tuple[int, int], int],
@@ -234,7 +227,7 @@ async def low_crossings(session: AsyncSession, drops: Mapping[tuple[int, int], i
 async def report_low_stock(ctx: TenantContext) -> dict[int, list[int]]:
     """Fire ``qudao_stock_low`` (inside the caller's transaction) for every threshold this
     transaction's stock changes crossed; returns what crossed. Call it before committing."""
-    drops = _sync(ctx.session).info.pop(_DROPS, None)
+    drops = sync_of(ctx.session).info.pop(_DROPS, None)
     caller = ctx.hooks.qudao_stock_low
     if not drops or not caller.get_hookimpls():  # nobody listens: no query
         return {}
@@ -242,14 +235,3 @@ async def report_low_stock(ctx: TenantContext) -> dict[int, list[int]]:
     for warehouse_id, product_ids in crossed.items():
         await gather_hook(caller, ctx=ctx, warehouse_id=warehouse_id, product_ids=product_ids)
     return crossed
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_drops_on_commit(session: Session) -> None:
-    session.info.pop(_DROPS, None)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_drops_on_rollback(session: Session, previous_transaction: Any) -> None:
-    if previous_transaction.parent is None:
-        session.info.pop(_DROPS, None)
