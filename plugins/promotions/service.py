@@ -757,11 +757,7 @@ async def resync(ctx: TenantContext, order: Any, applied: list[dict[str, Any]]) 
         row, entry = rows.get(pid), wanted.get(pid)
         if entry is None:
             if row is not None and not row.released:
-                row.released = True
-                await session.execute(
-                    update(Promotion).where(Promotion.id == pid, Promotion.used_count > 0)
-                    .values(used_count=Promotion.used_count - 1).execution_options(synchronize_session=False)
-                )
+                await _give_back(session, row)
         elif row is not None and not row.released:
             row.amount, row.qty, row.coupon = Decimal(entry["amount"]), entry["qty"], bool(entry.get("coupon"))
         else:
@@ -780,10 +776,15 @@ async def release(ctx: TenantContext, order: Any) -> int:
         .order_by(Redemption.promotion_id)
     )).all()
     for row in rows:
-        row.released = True
-        await session.execute(
-            update(Promotion).where(Promotion.id == row.promotion_id, Promotion.used_count > 0)
-            .values(used_count=Promotion.used_count - 1).execution_options(synchronize_session=False)
-        )
+        await _give_back(session, row)
     await session.flush()
     return len(rows)
+
+
+async def _give_back(session: Any, row: Redemption) -> None:
+    """Release one redemption and give its use back to the promotion's counter."""
+    row.released = True
+    await session.execute(
+        update(Promotion).where(Promotion.id == row.promotion_id, Promotion.used_count > 0)
+        .values(used_count=Promotion.used_count - 1).execution_options(synchronize_session=False)
+    )
