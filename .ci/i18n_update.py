@@ -5,7 +5,9 @@
     python .ci/i18n_update.py --check    # the same without writing; exit 1 if zh_CN lacks anything
     python .ci/i18n_update.py --fill new.json   # also fill zh_CN msgstrs from a {msgid: msgstr} JSON file
 
-Sources are ``web`` and ``plugins`` with ``babel.cfg`` (Python: ``_``, ``N_``, ``gettext_``,
+A plugin with its own ``plugins/<name>/locales/`` folder is a catalog of its own: its strings are
+extracted from its folder into ``plugins/<name>/locales/{zh_CN,en}`` (the runtime loads those after
+core's), and core's catalog leaves them out. Core's sources are ``web`` and the other plugins, with ``babel.cfg`` (Python: ``_``, ``N_``, ``gettext_``,
 ``ngettext_``; Jinja templates through ``jinja2.ext.i18n``). A few msgids only ever reach
 ``_()`` as variables (menus, status and role names, error titles, ...); they are listed in
 ``DYNAMIC_MSGIDS`` so an update keeps them. New msgids come in untranslated (never fuzzy-matched):
@@ -30,6 +32,16 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "web" / "locales"
 SOURCES = ("web", "plugins")
+
+
+def domains(root: Path = ROOT) -> list[tuple[str, tuple[str, ...], Path]]:
+    """(name, source folders relative to ``root``, locales folder) of each catalog: core's, then each
+    plugin that keeps its own ``locales/``."""
+    own = sorted(d for d in (root / "plugins").iterdir() if (d / "locales").is_dir())
+    core_sources = ("web", *sorted(f"plugins/{d.name}" for d in (root / "plugins").iterdir()
+                                   if d.is_dir() and d not in own and not d.name.startswith(("_", "."))))
+    return [("core", core_sources, root / "web" / "locales"),
+            *[(f"plugins/{d.name}", (f"plugins/{d.name}",), d / "locales") for d in own]]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "gettext_": None, "ngettext_": (1, 2),
             "pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3)}
 LANGS = ("zh_CN", "en")
@@ -79,8 +91,8 @@ def placeholders(text: str) -> list[str]:
     return sorted(_PLACEHOLDER.findall(text))
 
 
-def extract(root: Path = ROOT) -> Catalog:
-    """All msgids in the sources, as a template catalog."""
+def extract(root: Path = ROOT, sources: tuple[str, ...] = SOURCES, dynamic: bool = True) -> Catalog:
+    """All msgids in ``sources``, as a template catalog."""
     cfg = root / "babel.cfg" if (root / "babel.cfg").exists() else None
     if cfg is None:  # the same mapping as babel.cfg
         method_map, options_map = DEFAULT_MAPPING, DEFAULT_OPTIONS
@@ -88,31 +100,31 @@ def extract(root: Path = ROOT) -> Catalog:
         with cfg.open() as fh:
             method_map, options_map = parse_mapping_cfg(fh)
     template = Catalog(project=PROJECT, fuzzy=False)
-    for src in SOURCES:
+    for src in sources:
         for filename, lineno, message, comments, context in extract_from_dir(
                 root / src, method_map, options_map, keywords=KEYWORDS, comment_tags=("TRANSLATORS:",),
                 strip_comment_tags=True):
             template.add(message, None, [(f"{src}/{filename}", lineno)], auto_comments=comments, context=context)
-    for msgid in DYNAMIC_MSGIDS:
+    for msgid in DYNAMIC_MSGIDS if dynamic else ():
         if msgid not in template:
             template.add(msgid, None, [(".ci/i18n_update.py", 0)])
     return template
 
 
-def po_path(lang: str) -> Path:
-    return LOCALES / lang / "LC_MESSAGES" / "messages.po"
+def po_path(lang: str, locales: Path = LOCALES) -> Path:
+    return locales / lang / "LC_MESSAGES" / "messages.po"
 
 
-def load(lang: str) -> Catalog | None:
-    path = po_path(lang)
+def load(lang: str, locales: Path = LOCALES) -> Catalog | None:
+    path = po_path(lang, locales)
     if not path.exists():
         return None
     with path.open("rb") as fh:
         return read_po(fh, locale=lang)
 
 
-def update(template: Catalog, lang: str) -> Catalog:
-    catalog = load(lang)
+def update(template: Catalog, lang: str, locales: Path = LOCALES) -> Catalog:
+    catalog = load(lang, locales)
     if catalog is None:
         catalog = Catalog(locale=lang, project=PROJECT, fuzzy=False)
     # a copy: Catalog.update() adopts the template's Message objects, so filling one locale
@@ -152,11 +164,12 @@ def fill(catalog: Catalog, translations: dict[str, str]) -> int:
     return n
 
 
-def save(catalog: Catalog, lang: str) -> None:
-    path = po_path(lang)
+def save(catalog: Catalog, lang: str, locales: Path = LOCALES) -> None:
+    path = po_path(lang, locales)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as fh:
-        write_po(fh, catalog, width=0, sort_output=False, include_previous=False, ignore_obsolete=True)
+        write_po(fh, catalog, width=0, sort_output=True, no_location=True, include_previous=False,
+                 ignore_obsolete=True)
 
 
 def main(argv: Iterable[str] | None = None) -> int:
@@ -165,20 +178,23 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--fill", type=Path, help="JSON {msgid: msgstr} to fill into zh_CN")
     args = parser.parse_args(list(argv) if argv is not None else None)
 
-    template = extract()
-    print(f"extracted {len(template)} msgids from {', '.join(SOURCES)} (+ {len(DYNAMIC_MSGIDS)} dynamic)")
+    fills = json.loads(args.fill.read_text("utf-8")) if args.fill else None
     bad: list[str] = []
-    for lang in LANGS:
-        catalog = update(template, lang)
-        if lang == "zh_CN":
-            if args.fill:
-                print(f"filled {fill(catalog, json.loads(args.fill.read_text('utf-8')))} from {args.fill}")
-            bad = problems(catalog)
-        if not args.check:
-            save(catalog, lang)
+    for name, sources, locales in domains():
+        template = extract(ROOT, sources, dynamic=name == "core")
+        print(f"{name}: extracted {len(template)} msgids from {', '.join(sources)}")
+        for lang in LANGS:
+            catalog = update(template, lang, locales)
+            if lang == "zh_CN":
+                if fills:
+                    print(f"  filled {fill(catalog, fills)} from {args.fill}")
+                found = problems(catalog)
+                bad += [f"{name}: {line}" for line in found]
+                print(f"  zh_CN: {len(template) - len(found)}/{len(template)} translated, {len(found)} to do")
+            if not args.check:
+                save(catalog, lang, locales)
     for line in bad:
         print(line)
-    print(f"zh_CN: {len(template) - len(bad)}/{len(template)} translated, {len(bad)} to do")
     return 1 if bad and args.check else 0
 
 

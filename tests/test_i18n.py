@@ -2,7 +2,8 @@
 visitor's language, and every UI string in the sources is in the catalog.
 
 When ``test_every_ui_string_is_in_the_catalog`` fails, run ``python .ci/i18n_update.py``,
-translate the listed msgids in web/locales/zh_CN/LC_MESSAGES/messages.po and commit.
+translate the listed msgids in web/locales/zh_CN/LC_MESSAGES/messages.po (or the plugin's own
+plugins/<name>/locales/zh_CN/LC_MESSAGES/messages.po) and commit.
 """
 
 from __future__ import annotations
@@ -30,8 +31,15 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def catalog(lang: str) -> Catalog:
+    """Core's catalog with every plugin's own catalog (plugins/<name>/locales) added to it."""
     with (LOCALES / lang / "LC_MESSAGES" / "messages.po").open("rb") as fh:
-        return read_po(fh, locale=lang)
+        merged = read_po(fh, locale=lang)
+    for path in sorted(ROOT.glob(f"plugins/*/locales/{lang}/LC_MESSAGES/messages.po")):
+        with path.open("rb") as fh:
+            for message in read_po(fh, locale=lang):
+                if message.id and message.id not in merged:
+                    merged[message.id] = message
+    return merged
 
 
 def entries(cat: Catalog) -> list[Any]:

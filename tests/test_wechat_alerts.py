@@ -387,3 +387,54 @@ def test_stock_set_through_the_api_crosses_the_threshold(tenant: TenantAPI, fake
     tenant.ok("put", "/warehouses/WH1/stock/TEA-1", {"on_hand": 19})
     wait_for_jobs()
     assert [m["data"]["character_string1"]["value"] for m in low_sent(fake)] == ["TEA-1"]
+
+
+def fire_customer_notice(t: TenantAPI, customer: str, kind: str, key: str, message: str) -> None:
+    """Fire ``qudao_customer_notice`` through the tenant's hook caller, as a plugin (rebates, tasks) does."""
+    from qudao.core.config import get_settings
+    from qudao.core.customers.models import Customer
+    from qudao.web.context import load_plugin_states
+
+    async def go() -> None:
+        settings = get_settings()
+        db = Database(settings.database_url, settings.db_app_role)
+        try:
+            async with db.sessions() as s:
+                tenant = await s.scalar(select(Tenant).where(Tenant.slug == t.slug))
+            assert tenant is not None
+            async with db.session(tenant.id) as s:
+                host = get_host()
+                enabled, plugin_settings = await load_plugin_states(s, host)
+                ctx = TenantContext(tenant=tenant, session=s, hooks=host.hooks_for(enabled),
+                                    plugin_settings=plugin_settings)
+                found = await s.scalar(select(Customer).where(Customer.code == customer))
+                assert found is not None
+                await gather_hook(ctx.hooks.qudao_customer_notice, ctx=ctx, customer_id=found.id, kind=kind,
+                                  title="返利已到账", message=message, key=key, url="/rebates")
+                await s.commit()
+        finally:
+            await db.dispose()
+
+    run_sync(go())
+
+
+def test_customer_notice_from_a_plugin_reaches_the_buyers_once_per_key(tenant: TenantAPI,
+                                                                       fake: OAuthFakeWeChat) -> None:
+    tenant.ok("put", "/warehouses/WH1", {"name": "上海仓"})
+    buyer = tenant.buyer("C1", name="华东经销商")
+    other = tenant.buyer("C2")
+    configure(tenant)
+    bind_oauth(buyer, fake, BUYER_OPENID)
+    bind_oauth(other, fake, OTHER_OPENID)
+
+    fire_customer_notice(tenant, "C1", "rebate_approved", "entry-1", "2026Q3 返利 ¥1,234.00 已到账")
+    wait_for_jobs()
+    fire_customer_notice(tenant, "C1", "rebate_approved", "entry-1", "a repeat of the same entry")
+    fire_customer_notice(tenant, "C1", "rebate_approved", "entry-2", "second entry")
+    wait_for_jobs()
+    sent = [m for m in fake.sent if m["template_id"] == "TPL_CUSTOMER_NOTICE"]
+    assert [m["touser"] for m in sent] == [BUYER_OPENID, BUYER_OPENID]
+    assert sent[0]["data"]["thing1"]["value"] == "返利已到账"
+    assert sent[0]["data"]["thing5"]["value"] == "2026Q3 返利 ¥1,234.00 已到账"[:20]
+    log = [m for m in messages(tenant) if m["event"] == "customer_notice"]
+    assert sorted(m["event_id"].split(":")[-1] for m in log) == ["entry-1", "entry-2"]

@@ -81,6 +81,8 @@ class Cart:
     discount: Decimal = Decimal("0")
     total: Decimal = Decimal("0")
     info: dict[str, Any] = field(default_factory=dict)
+    # The quote/order body as the buyer sent it (read-only for plugins: options such as ``use_rebate``).
+    request: dict[str, Any] = field(default_factory=dict)
 
     @property
     def bought_lines(self) -> list[CartLine]:

@@ -81,7 +81,7 @@ async def build_cart(ctx: TenantContext, body: dict[str, Any], *, placing: bool 
     coupon = body.get("coupon")
     if coupon is not None and (not isinstance(coupon, str) or len(coupon) > 64):
         raise InputError("must be a coupon code", field="coupon")
-    cart = Cart(currency=ctx.tenant.currency, coupon=coupon or None)
+    cart = Cart(currency=ctx.tenant.currency, coupon=coupon or None, request=body)
     share = body.get("share")
     if isinstance(share, str) and 0 < len(share) <= 64:
         cart.info["share"] = share  # a share-link code, for plugins that attribute orders

@@ -7,7 +7,8 @@ current tenant. ``ctx`` is a :class:`qudao.core.plugins.context.TenantContext`.
 Checkout and order hooks (``qudao_product_criteria``, ``qudao_adjust_lines``,
 ``qudao_order_adjustments``, ``qudao_validate_cart``, ``qudao_order_placed``,
 ``qudao_order_edited``, ``qudao_order_status_changed``, ``qudao_order_paid``,
-``qudao_product_badges``, ``qudao_stock_low``, ``qudao_credit_alert``) may be ``async def``: the
+``qudao_product_badges``, ``qudao_stock_low``, ``qudao_credit_alert``, ``qudao_customer_notice``,
+``qudao_dashboard_panels``, ``qudao_storefront_panels``) may be ``async def``: the
 host awaits each implementation in turn, so they can query ``ctx.session``.
 Menu, route and ``qudao_guest_checkout_allowed`` hooks must be plain functions.
 """
@@ -150,4 +151,34 @@ def qudao_credit_alert(ctx: Any, customer_id: int, kind: str, message: str) -> N
     ``kind`` is ``"near_limit"`` (an order took used credit past the warning share of the limit)
     or ``"over_limit"`` (used credit exceeds the limit, e.g. after the limit was lowered).
     ``message`` is a ready sentence for the buyer. Notify with ``enqueue_after_commit``.
+    """
+
+
+@hookspec
+def qudao_customer_notice(ctx: Any, customer_id: int, kind: str, title: str, message: str, key: str,
+                          url: str | None) -> None:
+    """A plugin asks the notifiers to tell a customer's buyers something (a rebate approved, a task overdue).
+
+    Fired inside a transaction by the plugin that has the news; notifiers (the WeChat plugin) enqueue
+    with ``enqueue_after_commit`` and send at most once per ``(customer_id, kind, key)``, so a retried
+    or repeated call is harmless. ``kind`` names the event (``"rebate_approved"``, ``"task_overdue"``),
+    ``title`` is a short label (at most 20 characters reach WeChat), ``message`` a ready sentence for the
+    buyer, ``url`` a storefront path relative to ``/t/{slug}`` (or None).
+    """
+
+
+@hookspec
+def qudao_dashboard_panels(ctx: Any) -> list[Any]:
+    """Return :class:`Panel` items for the admin dashboard (targets, rebates to approve, tasks due, …).
+
+    Called once per dashboard render for staff; keep it to a query or two. ``Panel.html`` is markup the
+    plugin rendered itself (e.g. with ``render_fragment``); panels are shown by ``order``, then title.
+    """
+
+
+@hookspec
+def qudao_storefront_panels(ctx: Any) -> list[Any]:
+    """Return :class:`Panel` items for a buyer's storefront home (rebate progress, open tasks, targets).
+
+    Called once per storefront home render for a signed-in customer buyer (never for guests or staff).
     """

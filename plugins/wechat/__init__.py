@@ -67,7 +67,8 @@ class WeChatPlugin(RoutedPlugin):
         description="WeChat official-account template messages for buyers and staff.",
         package_dir=Path(__file__).parent,
         settings=tuple(_SETTINGS),
-        actors=("wechat.notify", "wechat.low_stock", "wechat.credit_warning", "wechat.send", "wechat.sweep"),
+        actors=("wechat.notify", "wechat.low_stock", "wechat.credit_warning", "wechat.customer_notice", "wechat.send",
+                "wechat.sweep"),
     )
 
     # --- routes and menus ----------------------------------------------------------
@@ -114,6 +115,14 @@ class WeChatPlugin(RoutedPlugin):
     def qudao_credit_alert(self, ctx: Any, customer_id: int, kind: str, message: str) -> None:
         enqueue_after_commit(ctx.session, "wechat.credit_warning", customer_id=customer_id, kind=kind,
                              message=(message or "")[:500], day=_today(ctx), site=_site(ctx))
+
+
+    @hookimpl
+    def qudao_customer_notice(self, ctx: Any, customer_id: int, kind: str, title: str, message: str, key: str,
+                              url: str | None) -> None:
+        enqueue_after_commit(ctx.session, "wechat.customer_notice", customer_id=int(customer_id), kind=str(kind)[:40],
+                             title=(title or "")[:40], message=(message or "")[:500], key=str(key)[:120],
+                             url=url, site=_site(ctx))
 
 
 plugin = WeChatPlugin()

@@ -7,6 +7,8 @@
   stock staff (one per product, warehouse and day), then the sweep.
 * ``wechat.credit_warning(customer_id, kind, message, day, site?)`` – a ``credit_warning``
   message to the customer's buyers (one per customer, kind and day), then the sweep.
+* ``wechat.customer_notice(customer_id, kind, title, message, key, url?, site?)`` – a notice another
+  plugin fired (``qudao_customer_notice``) to the customer's buyers, once per customer, kind and key.
 * ``wechat.send(message_id)`` – delivers one message; raises to let Dramatiq retry only for
   transient failures; after a quota error it schedules itself again with a delay.
 * ``wechat.sweep()`` – re-enqueues due ``retry_later`` messages and lost jobs; also run at the
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 from qudao.core.jobs import job
 from qudao.core.plugins.context import TenantContext
-from qudao.plugins.wechat import service
+from qudao.plugins.wechat import notices, service
 
 
 @job("wechat.notify", plugin="wechat")
@@ -37,6 +39,14 @@ async def low_stock(ctx: TenantContext, warehouse_id: int, product_ids: list[int
 async def credit_warning(ctx: TenantContext, customer_id: int, kind: str, message: str, day: str,
                          site: str | None = None) -> None:
     await service.notify_credit(ctx, int(customer_id), str(kind), str(message or ""), str(day), site)
+    await service.sweep(ctx)
+
+
+@job("wechat.customer_notice", plugin="wechat")
+async def customer_notice(ctx: TenantContext, customer_id: int, kind: str, title: str, message: str, key: str,
+                          url: str | None = None, site: str | None = None) -> None:
+    await notices.notify_customer(ctx, int(customer_id), str(kind), str(title or ""), str(message or ""),
+                                  str(key), url, site)
     await service.sweep(ctx)
 
 

@@ -86,6 +86,7 @@ EVENTS: dict[str, tuple[str, str]] = {
     "staff_new_order": ("staff", "New order to approve"),
     "low_stock": ("staff", "Low stock"),
     "credit_warning": ("buyer", "Credit warning"),
+    "customer_notice": ("buyer", "Notices from other plugins (rebates, tasks)"),
 }
 ORDER_EVENTS = ("order_submitted", "order_approved", "order_rejected", "order_shipped", "order_delivered",
                 "staff_new_order")

@@ -9,6 +9,7 @@ from litestar.response import Redirect, Response
 
 from qudao.core.errors import InputError, NotFound
 from qudao.core.plugins.host import PluginHost
+from qudao.core.plugins.panels import collect_panels
 from qudao.web.api.plugins import set_plugin
 from qudao.web.context import RequestContext, load_plugin_states, require_admin
 from qudao.web.pages.common import form_data, render, staff_or_login
@@ -21,7 +22,8 @@ async def dashboard(ctx: RequestContext) -> Response[Any]:
     from qudao.web.pages import reports
 
     stats = await reports.dashboard_stats(ctx)
-    return render(ctx, "admin/dashboard.html", stats=stats)
+    panels = await collect_panels(ctx, "qudao_dashboard_panels")
+    return render(ctx, "admin/dashboard.html", stats=stats, panels=panels)
 
 
 def _plugin_rows(host: PluginHost, enabled: frozenset[str]) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from qudao.core.inventory.service import availability, counts_in_transit, wareho
 from qudao.core.orders import carts
 from qudao.core.orders.checkout import product_criteria, visible_products
 from qudao.core.plugins.host import gather_hook
+from qudao.core.plugins.panels import collect_panels
 from qudao.core.pricing.engine import resolve_prices
 from qudao.web.api.catalog import catalog_page
 from qudao.web.context import RequestContext
@@ -91,6 +92,8 @@ async def store_home(ctx: RequestContext, q: str | None = None, brand: str | Non
         items = [{**item, "badges": badges.get(ids[item["sku"]], [])} for item in result["items"]]
         context.update(items=items, total=result["total"], page_no=n,
                        pages=max(1, -(-result["total"] // PAGE_SIZE)), brands=await _brands(ctx))
+    if ctx.customer is not None and not q and context["page_no"] == 1:
+        context["panels"] = await collect_panels(ctx, "qudao_storefront_panels")
     return await page(ctx, "store/home.html", **context)
 
 

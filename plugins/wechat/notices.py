@@ -1,0 +1,39 @@
+"""Customer notices from other plugins (``qudao_customer_notice``: a rebate approved, a task overdue).
+
+One ``customer_notice`` message per (customer, kind, key) to the customer's buyers, so the plugin that
+fires the hook may repeat it (a retried job, a daily sweep) without a second message.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from qudao.core.auth.models import User
+from qudao.core.customers.models import Customer
+from qudao.core.plugins.context import TenantContext
+from qudao.plugins.wechat.service import PLUGIN, _bound_only, _link, _when, create_messages, event_on
+
+EVENT = "customer_notice"
+
+
+def notice_event_id(customer_id: int, kind: str, key: str) -> str:
+    return f"notice:{customer_id}:{kind}:{key}"[:200]
+
+
+async def notify_customer(ctx: TenantContext, customer_id: int, kind: str, title: str, message: str, key: str,
+                          url: str | None = None, site: str | None = None) -> list[int]:
+    """Create the message rows (deduplicated by event id and recipient); returns the ids created now."""
+    if not event_on(ctx.settings(PLUGIN), EVENT):
+        return []
+    session = ctx.session
+    if await session.get(Customer, (ctx.tenant.id, customer_id)) is None:
+        return []
+    buyers = list((await session.scalars(select(User).where(
+        User.active.is_(True), User.kind == "customer", User.customer_id == customer_id).order_by(User.id))).all())
+    users = await _bound_only(ctx, buyers)
+    if not users:
+        return []
+    data = {"thing1": " ".join((title or "").split())[:20] or "-", "time3": _when(ctx.tenant.timezone),
+            "thing5": " ".join((message or "").split())[:200] or "-"}
+    link = _link(site, ctx.tenant.slug, url) if url and url.startswith("/") else None
+    return await create_messages(ctx, EVENT, {notice_event_id(customer_id, kind, key): (users, data)}, url=link)
