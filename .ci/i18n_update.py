@@ -49,9 +49,9 @@ PROJECT = "Qudao"
 
 # Looked up at runtime through ``_(variable)``: extraction cannot see them.
 DYNAMIC_MSGIDS = (
-    # web/pages/reports.py dashboard_stats
+    # web/pages/admin/reports.py dashboard_stats
     "Awaiting approval",
-    # web/pages/admin_customers.py TYPE_LABELS
+    # web/pages/admin/customers.py TYPE_LABELS
     "L1 distributor", "L2 distributor", "Store", "Key account",
     # core/pricing price labels (price checker, cart)
     "Customer price", "Tier price", "Base price", "Retail price",

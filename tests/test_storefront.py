@@ -429,7 +429,7 @@ def test_order_window_and_unavailable_product_explained(shop: tuple[TenantAPI, B
 
 
 def test_format_address() -> None:
-    from qudao.web.pages.store_checkout import format_address
+    from qudao.web.pages.store.checkout import format_address
 
     assert format_address("  Road 1 ") == "Road 1"
     assert format_address({"contact": "张三", "phone": "138", "address": "上海 1 号"}) == "张三 138 上海 1 号"

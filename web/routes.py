@@ -1,5 +1,6 @@
 """Collects every route handler, by surface. Each module under ``web/api`` and
-``web/pages`` exports ``HANDLERS``; new modules are picked up without edits here."""
+``web/pages`` (and its sub-packages ``pages/admin``, ``pages/store``) exports ``HANDLERS``;
+new modules are picked up without edits here."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ def _collect(package: Any, include: tuple[str, ...] | None = None,
         if info.name.startswith("_") or info.name in exclude or (include and info.name not in include):
             continue
         module = importlib.import_module(f"{package.__name__}.{info.name}")
+        if info.ispkg:
+            handlers.extend(_collect(module))
         handlers.extend(getattr(module, "HANDLERS", []))
     return handlers
 

@@ -36,7 +36,7 @@ def page_language() -> str:
 
 
 def _price(value: Decimal | None, currency: str) -> str:
-    from qudao.web.pages.store_base import money  # the storefront's own money format: ¥99.00
+    from qudao.web.pages.store.base import money  # the storefront's own money format: ¥99.00
 
     return money(value, currency)
 

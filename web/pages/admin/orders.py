@@ -21,19 +21,9 @@ from qudao.core.orders.models import Order, OrderAdjustment, OrderEvent, OrderLi
 from qudao.core.orders.service import change_status, order_for
 from qudao.core.validation import Fields
 from qudao.web.context import RequestContext
-from qudao.web.pages.admin_imports import download
-from qudao.web.pages.admin_util import (
-    N_,
-    back,
-    nul_free,
-    page,
-    page_number,
-    paging,
-    read_form,
-    recover,
-    safe_back,
-    say,
-)
+from qudao.web.pages.admin.base import N_, back, nul_free, page, read_form, recover, safe_back, say
+from qudao.web.pages.admin.crud import paginate
+from qudao.web.pages.admin.imports import download
 from qudao.web.pages.common import staff_or_login
 
 STATUS_LABELS = {
@@ -85,10 +75,7 @@ async def order_list(ctx: RequestContext, status: str | None = None, q: str | No
     if status and status not in STATUSES:
         status = None
     stmt = _orders_query(ctx, status, q)
-    total = await ctx.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pg = paging(total, page_number(p))
-    rows = (await ctx.session.execute(stmt.order_by(Order.created_at.desc(), Order.id.desc())
-                                      .limit(pg["size"]).offset(pg["offset"]))).all()
+    rows, pg = await paginate(ctx, stmt, p, Order.created_at.desc(), Order.id.desc())
     counts = dict((await ctx.session.execute(select(Order.status, func.count()).group_by(Order.status))).all())
     return page(ctx, "admin/orders.html", rows=rows, status=status or "", q=q or "", pg=pg, statuses=STATUSES,
                 labels=STATUS_LABELS, counts=counts)

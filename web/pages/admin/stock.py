@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from qudao.core.auth.models import User
 from qudao.core.catalog.models import Product
 from qudao.core.catalog.service import product_by_sku, search_filter
-from qudao.core.errors import InputError, NotFound, QudaoError
+from qudao.core.errors import InputError, QudaoError
 from qudao.core.inventory.models import Stock, Warehouse
 from qudao.core.inventory.service import available_expr, counts_in_transit, report_low_stock, upsert_warehouse
 from qudao.core.inventory.stocktake import (
@@ -24,25 +25,19 @@ from qudao.core.inventory.stocktake import (
     set_low_threshold,
 )
 from qudao.web.context import RequestContext
-from qudao.web.pages.admin_util import (
-    N_,
-    back,
-    checkbox,
-    nul_free,
-    page,
-    page_number,
-    paging,
-    read_form,
-    recover,
-    say,
-)
+from qudao.web.pages.admin.base import N_, back, checkbox, nul_free, page, read_form, recover, say
+from qudao.web.pages.admin.crud import CodedRecords, paginate
 from qudao.web.pages.common import staff_or_login
 
 WAREHOUSE_ROLES = ("warehouse",)
 
 
+WAREHOUSES = CodedRecords(Warehouse, "warehouse", "admin/warehouse_form.html", "wh", "/warehouses",
+                          N_("Saved warehouse %(code)s"), upsert_warehouse)
+
+
 async def _warehouses(ctx: RequestContext) -> list[Warehouse]:
-    return list((await ctx.session.scalars(select(Warehouse).order_by(Warehouse.code))).all())
+    return await WAREHOUSES.all(ctx)
 
 
 @get("/admin/stock")
@@ -60,10 +55,7 @@ async def stock_list(ctx: RequestContext, q: str | None = None, warehouse: str |
         stmt = stmt.where(search_filter(q))
     if warehouse:
         stmt = stmt.where(Warehouse.code == warehouse)
-    total = await ctx.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pg = paging(total, page_number(p))
-    rows = (await ctx.session.execute(stmt.order_by(Product.sku, Warehouse.code).limit(pg["size"])
-                                      .offset(pg["offset"]))).all()
+    rows, pg = await paginate(ctx, stmt, p, Product.sku, Warehouse.code)
     return page(ctx, "admin/stock.html", rows=rows, pg=pg, q=q or "", warehouse=warehouse or "",
                 warehouses=await _warehouses(ctx), in_transit_counts=counts_in_transit(ctx.tenant))
 
@@ -96,65 +88,56 @@ async def product_stock(ctx: RequestContext, sku: str) -> Response[Any]:
     return page(ctx, "admin/product_stock.html", **await _product_stock(ctx, product))
 
 
-async def _stock_form(request: Request) -> dict[str, Any]:
-    return await read_form(request)
-
-
-@post("/admin/stock/product/{sku:str}/set")
-async def product_stock_set(ctx: RequestContext, request: Request, sku: str) -> Response[Any]:
-    """Set the counted quantity on hand; the difference goes to the ledger with the reason."""
-    if (r := staff_or_login(ctx, WAREHOUSE_ROLES)) is not None:
-        return r
-    assert ctx.user is not None
-    await product_by_sku(ctx.session, sku)
-    form = await _stock_form(request)
-    try:
-        _, delta = await adjust_on_hand(ctx.session, sku, form, user_id=ctx.user.id)
-        await report_low_stock(ctx)
-        await ctx.session.commit()
-    except InputError as exc:
-        await recover(ctx)
-        product = await product_by_sku(ctx.session, sku)
-        return page(ctx, "admin/product_stock.html", status_code=422, errors=exc.errors, form=form,
-                    **await _product_stock(ctx, product))
-    return back(ctx, f"/stock/product/{sku}", say(ctx, N_("On hand set (%(delta)s)"), delta=f"{delta:+d}"))
-
-
-@post("/admin/stock/product/{sku:str}/threshold")
-async def product_stock_threshold(ctx: RequestContext, request: Request, sku: str) -> Response[Any]:
-    if (r := staff_or_login(ctx, WAREHOUSE_ROLES)) is not None:
-        return r
-    await product_by_sku(ctx.session, sku)
-    form = await _stock_form(request)
-    try:
-        await set_low_threshold(ctx.session, sku, form)
-        await ctx.session.commit()
-    except InputError as exc:
-        await recover(ctx)
-        product = await product_by_sku(ctx.session, sku)
-        return page(ctx, "admin/product_stock.html", status_code=422, errors=exc.errors, tform=form,
-                    **await _product_stock(ctx, product))
-    return back(ctx, f"/stock/product/{sku}", say(ctx, N_("Low-stock threshold saved")))
-
-
-@post("/admin/stock/product/{sku:str}/move")
-async def product_stock_move(ctx: RequestContext, request: Request, sku: str) -> Response[Any]:
-    """Receipt, incoming (in transit), arrival or transfer between warehouses."""
+async def _stock_change(ctx: RequestContext, request: Request, sku: str, form_key: str,
+                        change: Callable[[dict[str, Any], int], Awaitable[str]], *,
+                        report_low: bool = True) -> Response[Any]:
+    """Run one stock change from a form in one transaction; a refusal re-renders the product's
+    stock page with the errors next to the form (``form_key``) that was sent."""
     if (r := staff_or_login(ctx, WAREHOUSE_ROLES)) is not None:
         return r
     assert ctx.user is not None
     await product_by_sku(ctx.session, sku)
     form = await read_form(request)
     try:
-        kind = await move_stock(ctx.session, sku, form, user_id=ctx.user.id)
-        await report_low_stock(ctx)
+        message = await change(form, ctx.user.id)
+        if report_low:
+            await report_low_stock(ctx)
         await ctx.session.commit()
     except InputError as exc:
         await recover(ctx)
         product = await product_by_sku(ctx.session, sku)
-        return page(ctx, "admin/product_stock.html", status_code=422, errors=exc.errors, mform=form,
-                    **await _product_stock(ctx, product))
-    return back(ctx, f"/stock/product/{sku}", say(ctx, N_("Stock movement recorded: %(kind)s"), kind=kind))
+        return page(ctx, "admin/product_stock.html", status_code=422, errors=exc.errors,
+                    **{form_key: form}, **await _product_stock(ctx, product))
+    return back(ctx, f"/stock/product/{sku}", message)
+
+
+@post("/admin/stock/product/{sku:str}/set")
+async def product_stock_set(ctx: RequestContext, request: Request, sku: str) -> Response[Any]:
+    """Set the counted quantity on hand; the difference goes to the ledger with the reason."""
+    async def change(form: dict[str, Any], user_id: int) -> str:
+        _, delta = await adjust_on_hand(ctx.session, sku, form, user_id=user_id)
+        return say(ctx, N_("On hand set (%(delta)s)"), delta=f"{delta:+d}")
+
+    return await _stock_change(ctx, request, sku, "form", change)
+
+
+@post("/admin/stock/product/{sku:str}/threshold")
+async def product_stock_threshold(ctx: RequestContext, request: Request, sku: str) -> Response[Any]:
+    async def change(form: dict[str, Any], user_id: int) -> str:
+        await set_low_threshold(ctx.session, sku, form)
+        return say(ctx, N_("Low-stock threshold saved"))
+
+    return await _stock_change(ctx, request, sku, "tform", change, report_low=False)
+
+
+@post("/admin/stock/product/{sku:str}/move")
+async def product_stock_move(ctx: RequestContext, request: Request, sku: str) -> Response[Any]:
+    """Receipt, incoming (in transit), arrival or transfer between warehouses."""
+    async def change(form: dict[str, Any], user_id: int) -> str:
+        kind = await move_stock(ctx.session, sku, form, user_id=user_id)
+        return say(ctx, N_("Stock movement recorded: %(kind)s"), kind=kind)
+
+    return await _stock_change(ctx, request, sku, "mform", change)
 
 
 @get("/admin/stock/low")
@@ -183,7 +166,7 @@ async def stocktake_post(ctx: RequestContext, request: Request) -> Response[Any]
     if (r := staff_or_login(ctx, WAREHOUSE_ROLES)) is not None:
         return r
     assert ctx.user is not None
-    form = await _stock_form(request)
+    form = await read_form(request)
     code = form.get("warehouse", "")
     counts = {k[6:-1]: v for k, v in form.items() if k.startswith("count[") and k.endswith("]")}
     try:
@@ -211,54 +194,5 @@ async def warehouse_list(ctx: RequestContext) -> Response[Any]:
     return page(ctx, "admin/warehouses.html", warehouses=await _warehouses(ctx))
 
 
-@get("/admin/warehouses/new")
-async def warehouse_new(ctx: RequestContext) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
-    return page(ctx, "admin/warehouse_form.html", wh=None)
-
-
-@get("/admin/warehouses/{code:str}")
-async def warehouse_edit(ctx: RequestContext, code: str) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
-    wh = await ctx.session.scalar(select(Warehouse).where(Warehouse.code == code))
-    if wh is None:
-        raise NotFound(f"no warehouse '{code}'")
-    return page(ctx, "admin/warehouse_form.html", wh=wh, form={"code": wh.code, "name": wh.name})
-
-
-async def _warehouse_save(ctx: RequestContext, request: Request, code: str | None) -> Response[Any]:
-    form = await _stock_form(request)
-    creating = code is None
-    code = str(form.get("code") or "").strip() if code is None else code
-    try:
-        if creating and await ctx.session.scalar(select(Warehouse.id).where(Warehouse.code == code)) is not None:
-            raise InputError(f"a warehouse with code '{code}' already exists", field="code")
-        await upsert_warehouse(ctx.session, code, {"name": form.get("name")})
-        await ctx.session.commit()
-    except InputError as exc:
-        await recover(ctx)
-        wh = None if creating else await ctx.session.scalar(select(Warehouse).where(Warehouse.code == code))
-        return page(ctx, "admin/warehouse_form.html", status_code=422, wh=wh, form=form, errors=exc.errors)
-    return back(ctx, "/warehouses", say(ctx, N_("Saved warehouse %(code)s"), code=code))
-
-
-@post("/admin/warehouses/new")
-async def warehouse_create(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (r := staff_or_login(ctx, WAREHOUSE_ROLES)) is not None:
-        return r
-    return await _warehouse_save(ctx, request, None)
-
-
-@post("/admin/warehouses/{code:str}")
-async def warehouse_update(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
-    if (r := staff_or_login(ctx, WAREHOUSE_ROLES)) is not None:
-        return r
-    if await ctx.session.scalar(select(Warehouse.id).where(Warehouse.code == code)) is None:
-        raise NotFound(f"no warehouse '{code}'")
-    return await _warehouse_save(ctx, request, code)
-
-
 HANDLERS = [stock_list, product_stock, product_stock_set, product_stock_threshold, product_stock_move, stock_low, stocktake,
-            stocktake_post, warehouse_list, warehouse_new, warehouse_edit, warehouse_create, warehouse_update]
+            stocktake_post, warehouse_list, *WAREHOUSES.handlers("/admin/warehouses", WAREHOUSE_ROLES)]

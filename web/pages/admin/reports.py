@@ -13,7 +13,7 @@ from qudao.core.customers.models import Customer
 from qudao.core.orders.models import Order
 from qudao.core.reports import bar_chart, report_xlsx, sales_report
 from qudao.web.context import RequestContext
-from qudao.web.pages.admin_util import page
+from qudao.web.pages.admin.base import page
 from qudao.web.pages.common import staff_or_login
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

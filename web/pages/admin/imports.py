@@ -13,7 +13,7 @@ from sqlalchemy import select
 from qudao.core.catalog import io as catalog_io
 from qudao.core.errors import InputError, NotFound
 from qudao.web.context import RequestContext
-from qudao.web.pages.admin_util import checkbox, page, recover
+from qudao.web.pages.admin.base import checkbox, page, recover
 from qudao.web.pages.common import staff_or_login
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

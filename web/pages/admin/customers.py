@@ -15,9 +15,11 @@ from qudao.core.customers.service import customer_by_code, upsert_buyer, upsert_
 from qudao.core.errors import InputError, NotFound, QudaoError
 from qudao.core.inventory.models import Warehouse
 from qudao.web.context import RequestContext
-from qudao.web.pages.admin_util import N_, back, nul_free, page, page_number, paging, read_form, recover, say
+from qudao.web.pages.admin.base import N_, back, nul_free, page, read_form, recover, say
+from qudao.web.pages.admin.crud import CodedRecords, code_taken, paginate
 from qudao.web.pages.common import staff_or_login
 
+TIERS = CodedRecords(Tier, "tier", "admin/tier_form.html", "tier", "/tiers", N_("Saved tier %(code)s"), upsert_tier)
 TYPE_LABELS = {"l1_distributor": "L1 distributor", "l2_distributor": "L2 distributor", "store": "Store",
                "key_account": "Key account"}
 
@@ -51,9 +53,7 @@ async def customer_list(ctx: RequestContext, q: str | None = None, p: str | None
         needle = f"%{q.strip().lower()}%"
         stmt = stmt.where(or_(func.lower(Customer.code).like(needle), func.lower(Customer.name).like(needle),
                               func.lower(Customer.region).like(needle)))
-    total = await ctx.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pg = paging(total, page_number(p))
-    rows = (await ctx.session.execute(stmt.order_by(Customer.code).limit(pg["size"]).offset(pg["offset"]))).all()
+    rows, pg = await paginate(ctx, stmt, p, Customer.code)
     return page(ctx, "admin/customers.html", rows=rows, q=q or "", pg=pg, types=TYPE_LABELS)
 
 
@@ -158,7 +158,7 @@ async def _save(ctx: RequestContext, request: Request, code: str | None) -> Resp
     if "addresses" in form:
         data["addresses"] = addresses_from_text(form["addresses"])
     try:
-        if creating and await ctx.session.scalar(select(Customer.id).where(Customer.code == code)) is not None:
+        if creating and await code_taken(ctx, Customer, code):
             raise InputError(f"a customer with code '{code}' already exists", field="code")
         if not creating and not str(data.get("name") or "").strip():
             raise InputError("is required", field="name")
@@ -217,59 +217,10 @@ async def customer_login_add(ctx: RequestContext, request: Request, code: str) -
 async def tier_list(ctx: RequestContext) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
         return r
-    tiers = (await ctx.session.scalars(select(Tier).order_by(Tier.code))).all()
+    tiers = await TIERS.all(ctx)
     counts = dict((await ctx.session.execute(select(Customer.tier_id, func.count()).group_by(Customer.tier_id))).all())
     return page(ctx, "admin/tiers.html", tiers=tiers, counts=counts)
 
 
-@get("/admin/tiers/new")
-async def tier_new(ctx: RequestContext) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
-    return page(ctx, "admin/tier_form.html", tier=None)
-
-
-@get("/admin/tiers/{code:str}")
-async def tier_edit(ctx: RequestContext, code: str) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
-    tier = await ctx.session.scalar(select(Tier).where(Tier.code == code))
-    if tier is None:
-        raise NotFound(f"no tier '{code}'")
-    return page(ctx, "admin/tier_form.html", tier=tier, form={"code": tier.code, "name": tier.name})
-
-
-async def _tier_save(ctx: RequestContext, request: Request, code: str | None) -> Response[Any]:
-    form = await read_form(request)
-    creating = code is None
-    code = str(form.get("code") or "").strip() if code is None else code
-    try:
-        if creating and await ctx.session.scalar(select(Tier.id).where(Tier.code == code)) is not None:
-            raise InputError(f"a tier with code '{code}' already exists", field="code")
-        await upsert_tier(ctx.session, code, {"name": form.get("name")})
-        await ctx.session.commit()
-    except InputError as exc:
-        await recover(ctx)
-        tier = None if creating else await ctx.session.scalar(select(Tier).where(Tier.code == code))
-        return page(ctx, "admin/tier_form.html", status_code=422, tier=tier, form=form, errors=exc.errors)
-    return back(ctx, "/tiers", say(ctx, N_("Saved tier %(code)s"), code=code))
-
-
-@post("/admin/tiers/new")
-async def tier_create(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
-    return await _tier_save(ctx, request, None)
-
-
-@post("/admin/tiers/{code:str}")
-async def tier_update(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
-    if await ctx.session.scalar(select(Tier.id).where(Tier.code == code)) is None:
-        raise NotFound(f"no tier '{code}'")
-    return await _tier_save(ctx, request, code)
-
-
 HANDLERS = [customer_list, customer_tree, customer_new, customer_edit, customer_create, customer_update,
-            customer_login_add, tier_list, tier_new, tier_edit, tier_create, tier_update]
+            customer_login_add, tier_list, *TIERS.handlers("/admin/tiers")]

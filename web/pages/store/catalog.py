@@ -24,7 +24,7 @@ from qudao.core.pricing.engine import resolve_prices
 from qudao.web.api.catalog import catalog_page
 from qudao.web.context import RequestContext
 from qudao.web.pages.common import form_data
-from qudao.web.pages.store_base import _, hx, ordering_rules, page, parse_qty, rollback, use_locale
+from qudao.web.pages.store.base import _, hx, ordering_rules, page, parse_qty, rollback, use_locale
 
 PAGE_SIZE = 24
 

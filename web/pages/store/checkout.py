@@ -20,16 +20,15 @@ from qudao.core.errors import InputError, Refused
 from qudao.core.orders import carts
 from qudao.core.orders.service import place_order
 from qudao.web.context import RequestContext
-from qudao.web.pages.store_base import (
+from qudao.web.pages.store.base import (
     _,
     buyer_required,
     explain,
     input_messages,
     page,
     rollback,
-    use_locale,
 )
-from qudao.web.pages.store_cart import quote_cart
+from qudao.web.pages.store.cart import quote_cart
 
 KEY_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
@@ -70,7 +69,6 @@ async def _checkout_page(ctx: RequestContext, *, form: dict[str, Any] | None = N
 
 @get("/checkout")
 async def checkout_form(ctx: RequestContext) -> Response[Any]:
-    use_locale(ctx)
     if (redirect := buyer_required(ctx)) is not None:
         return redirect
     return await _checkout_page(ctx)
@@ -110,7 +108,6 @@ def _read_form(ctx: RequestContext, form: dict[str, Any], addresses: list[str]) 
 
 @post("/checkout", status_code=200)
 async def checkout(ctx: RequestContext, request: Request) -> Response[Any]:
-    use_locale(ctx)
     if (redirect := buyer_required(ctx)) is not None:
         return redirect
     assert ctx.user is not None

@@ -87,7 +87,10 @@ def parse_qty(raw: Any) -> int:
 
 
 def buyer_required(ctx: RequestContext) -> Response[Any] | None:
-    """Cart, checkout and order pages are for customer buyers; anonymous users sign in first."""
+    """Cart, checkout and order pages are for customer buyers; anonymous users sign in first.
+
+    Sets the visitor's locale first, so the page (or the refusal) speaks their language."""
+    use_locale(ctx)
     if ctx.user is None:
         if hx(ctx):  # an HTMX call after the session ended: send the whole page to the sign-in form
             current = urlsplit(ctx.request.headers.get("hx-current-url", "") if ctx.request else "").path
@@ -96,7 +99,6 @@ def buyer_required(ctx: RequestContext) -> Response[Any] | None:
                             headers={"HX-Redirect": f"/t/{ctx.tenant.slug}/login?next={quote(target)}"})
         return login_redirect(ctx)
     if ctx.customer is None:
-        use_locale(ctx)
         raise Forbidden(_("This page is for buyers. Staff manage orders in the back office."))
     return None
 

@@ -12,7 +12,7 @@ from qudao.core.errors import InputError
 from qudao.core.orders.rules import ordering_view, parse_ordering
 from qudao.tenants.models import Tenant
 from qudao.web.context import RequestContext
-from qudao.web.pages.admin_util import N_, back, checkbox, page, read_form, recover, say
+from qudao.web.pages.admin.base import N_, back, checkbox, page, read_form, recover, say
 from qudao.web.pages.common import staff_or_login
 
 ADMINS = ("owner", "admin")

@@ -26,7 +26,7 @@ from qudao.core.orders.models import OrderLine
 from qudao.core.orders.service import order_for
 from qudao.core.pricing.engine import resolve_prices
 from qudao.web.context import RequestContext
-from qudao.web.pages.store_base import (
+from qudao.web.pages.store.base import (
     _,
     buyer_required,
     explain,
@@ -37,7 +37,6 @@ from qudao.web.pages.store_base import (
     page,
     parse_qty,
     rollback,
-    use_locale,
 )
 
 MAX_UPLOAD = 2 * 1024 * 1024
@@ -90,7 +89,6 @@ async def _cart_page(ctx: RequestContext, *, flash: str | None = None, flash_kin
 
 @get("/cart")
 async def cart_page(ctx: RequestContext) -> Response[Any]:
-    use_locale(ctx)
     if (redirect := buyer_required(ctx)) is not None:
         return redirect
     return await _cart_page(ctx)
@@ -99,7 +97,6 @@ async def cart_page(ctx: RequestContext) -> Response[Any]:
 @post("/cart/items/{sku:str}", status_code=200)
 async def update_item(ctx: RequestContext, request: Request, sku: str) -> Response[Any]:
     """Change one line's quantity (``qty``), or remove it (``remove``). HTMX swaps #cart."""
-    use_locale(ctx)
     if (redirect := buyer_required(ctx)) is not None:
         return redirect
     assert ctx.user is not None
@@ -129,7 +126,6 @@ async def update_item(ctx: RequestContext, request: Request, sku: str) -> Respon
 @post("/cart/coupon", status_code=200)
 async def cart_coupon(ctx: RequestContext, request: Request) -> Response[Any]:
     """Apply (or with ``remove``, drop) a coupon code; the promotions pipeline judges it in the quote."""
-    use_locale(ctx)
     if (redirect := buyer_required(ctx)) is not None:
         return redirect
     assert ctx.user is not None
@@ -145,7 +141,6 @@ async def cart_coupon(ctx: RequestContext, request: Request) -> Response[Any]:
 
 @post("/cart/clear", status_code=200)
 async def clear_cart(ctx: RequestContext) -> Response[Any]:
-    use_locale(ctx)
     if (redirect := buyer_required(ctx)) is not None:
         return redirect
     assert ctx.user is not None
@@ -242,7 +237,6 @@ async def validate_rows(ctx: RequestContext, rows: list[tuple[int, str, str]], l
 
 @get("/quick-order")
 async def quick_order_form(ctx: RequestContext) -> Response[Any]:
-    use_locale(ctx)
     if (redirect := buyer_required(ctx)) is not None:
         return redirect
     return await page(ctx, "store/quick_order.html", text="", errors=[])
@@ -251,7 +245,6 @@ async def quick_order_form(ctx: RequestContext) -> Response[Any]:
 @post("/quick-order", status_code=200)
 async def quick_order(ctx: RequestContext, request: Request) -> Response[Any]:
     """Paste lines or upload .xlsx: every line is checked; any error adds nothing."""
-    use_locale(ctx)
     if (redirect := buyer_required(ctx)) is not None:
         return redirect
     assert ctx.user is not None
@@ -291,7 +284,6 @@ async def quick_order(ctx: RequestContext, request: Request) -> Response[Any]:
 @post("/orders/{number:str}/reorder", status_code=200)
 async def reorder(ctx: RequestContext, number: str) -> Response[Any]:
     """Put the bought (not gift) lines of a past order back in the cart."""
-    use_locale(ctx)
     if (redirect := buyer_required(ctx)) is not None:
         return redirect
     assert ctx.user is not None

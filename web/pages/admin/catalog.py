@@ -17,18 +17,8 @@ from qudao.core.catalog.service import product_by_sku, search_filter, upsert_bra
 from qudao.core.errors import InputError, NotFound
 from qudao.core.inventory.service import counts_in_transit, total_availability
 from qudao.web.context import RequestContext
-from qudao.web.pages.admin_util import (
-    N_,
-    back,
-    money_fmt,
-    nul_free,
-    page,
-    page_number,
-    paging,
-    read_form,
-    recover,
-    say,
-)
+from qudao.web.pages.admin.base import N_, back, money_fmt, nul_free, page, read_form, recover, say
+from qudao.web.pages.admin.crud import CodedRecords, paginate
 from qudao.web.pages.common import staff_or_login
 
 UNITS = ("件", "瓶", "箱", "袋", "盒", "包", "罐", "kg", "pcs")
@@ -39,8 +29,12 @@ def _like_escape(text: str) -> str:
     return text.replace("~", "~~").replace("%", "~%").replace("_", "~_")
 
 
+BRANDS = CodedRecords(Brand, "brand", "admin/brand_form.html", "brand", "/brands", N_("Saved brand %(code)s"),
+                      upsert_brand)
+
+
 async def _brands(ctx: RequestContext) -> list[Brand]:
-    return list((await ctx.session.scalars(select(Brand).order_by(Brand.code))).all())
+    return await BRANDS.all(ctx)
 
 
 @get("/admin/products")
@@ -62,9 +56,7 @@ async def product_list(ctx: RequestContext, q: str | None = None, brand: str | N
         tags_text = cast(Product.tags, String)  # JSON text; stored escaped or not depending on the driver
         patterns = [_like_escape(json.dumps(tag.strip(), ensure_ascii=ascii_)) for ascii_ in (True, False)]
         stmt = stmt.where(or_(*(tags_text.like(f"%{pat}%", escape="~") for pat in patterns)))
-    total = await ctx.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pg = paging(total, page_number(p))
-    rows = (await ctx.session.execute(stmt.order_by(Product.sku).limit(pg["size"]).offset(pg["offset"]))).all()
+    rows, pg = await paginate(ctx, stmt, p, Product.sku)
     avail = await total_availability(ctx.session, [pr.id for pr, _ in rows], counts_in_transit(ctx.tenant))
     categories = (await ctx.session.scalars(select(Category).order_by(Category.code))).all()
     return page(ctx, "admin/products.html", rows=rows, avail=avail, q=q or "", brand=brand or "", pg=pg,
@@ -187,54 +179,5 @@ async def brand_list(ctx: RequestContext) -> Response[Any]:
     return page(ctx, "admin/brands.html", brands=await _brands(ctx), counts=counts)
 
 
-@get("/admin/brands/new")
-async def brand_new(ctx: RequestContext) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
-    return page(ctx, "admin/brand_form.html", brand=None, form={})
-
-
-@get("/admin/brands/{code:str}")
-async def brand_edit(ctx: RequestContext, code: str) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
-    brand = await ctx.session.scalar(select(Brand).where(Brand.code == code))
-    if brand is None:
-        raise NotFound(f"no brand '{code}'")
-    return page(ctx, "admin/brand_form.html", brand=brand, form={"code": brand.code, "name": brand.name})
-
-
-async def _brand_save(ctx: RequestContext, request: Request, code: str | None) -> Response[Any]:
-    form = await read_form(request)
-    code = code if code is not None else str(form.get("code") or "").strip()
-    creating = "code" in form
-    try:
-        if creating and await ctx.session.scalar(select(Brand.id).where(Brand.code == code)) is not None:
-            raise InputError(f"a brand with code '{code}' already exists", field="code")
-        await upsert_brand(ctx.session, code, {"name": form.get("name")})
-        await ctx.session.commit()
-    except InputError as exc:
-        await recover(ctx)
-        brand = None if creating else await ctx.session.scalar(select(Brand).where(Brand.code == code))
-        return page(ctx, "admin/brand_form.html", status_code=422, brand=brand, form=form, errors=exc.errors)
-    return back(ctx, "/brands", say(ctx, N_("Saved brand %(code)s"), code=code))
-
-
-@post("/admin/brands/new")
-async def brand_create(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
-    return await _brand_save(ctx, request, None)
-
-
-@post("/admin/brands/{code:str}")
-async def brand_update(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
-    if await ctx.session.scalar(select(Brand.id).where(Brand.code == code)) is None:
-        raise NotFound(f"no brand '{code}'")
-    return await _brand_save(ctx, request, code)
-
-
 HANDLERS = [product_list, product_new, product_edit, product_create, product_update, product_image_delete, media,
-            brand_list, brand_new, brand_edit, brand_create, brand_update]
+            brand_list, *BRANDS.handlers("/admin/brands")]

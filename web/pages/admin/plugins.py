@@ -1,4 +1,4 @@
-"""Admin back office: dashboard and the Plugins page (other pages live beside it)."""
+"""Admin: the Plugins page (switch a plugin on or off for this brand) and each plugin's settings form."""
 
 from __future__ import annotations
 
@@ -9,21 +9,9 @@ from litestar.response import Redirect, Response
 
 from qudao.core.errors import InputError, NotFound
 from qudao.core.plugins.host import PluginHost
-from qudao.core.plugins.panels import collect_panels
 from qudao.web.api.plugins import set_plugin
 from qudao.web.context import RequestContext, load_plugin_states, require_admin
 from qudao.web.pages.common import form_data, render, staff_or_login
-
-
-@get("/admin")
-async def dashboard(ctx: RequestContext) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
-    from qudao.web.pages import reports
-
-    stats = await reports.dashboard_stats(ctx)
-    panels = await collect_panels(ctx, "qudao_dashboard_panels")
-    return render(ctx, "admin/dashboard.html", stats=stats, panels=panels)
 
 
 def _plugin_rows(host: PluginHost, enabled: frozenset[str]) -> list[dict[str, Any]]:
@@ -32,6 +20,14 @@ def _plugin_rows(host: PluginHost, enabled: frozenset[str]) -> list[dict[str, An
          "enabled": n in enabled, "has_settings": bool(m.settings)}
         for n, m in ((n, host.metas[n]) for n in host.names)
     ]
+
+
+def _host_with(request: Request, name: str) -> PluginHost:
+    """The plugin host, when it has a plugin called ``name`` (else 404)."""
+    host: PluginHost = request.app.state.host
+    if name not in host.metas:
+        raise NotFound(f"no plugin named '{name}'")
+    return host
 
 
 @get("/admin/plugins")
@@ -48,9 +44,7 @@ async def toggle_plugin(request: Request, ctx: RequestContext, name: str) -> Res
     if (redirect := staff_or_login(ctx)) is not None:
         return redirect
     require_admin(ctx)
-    host: PluginHost = request.app.state.host
-    if name not in host.metas:
-        raise NotFound(f"no plugin named '{name}'")
+    host = _host_with(request, name)
     flash, kind = None, "ok"
     try:
         await set_plugin(ctx, host, name, name not in ctx.enabled)
@@ -67,9 +61,7 @@ async def toggle_plugin(request: Request, ctx: RequestContext, name: str) -> Res
 async def plugin_settings_page(request: Request, ctx: RequestContext, name: str) -> Response[Any]:
     if (redirect := staff_or_login(ctx)) is not None:
         return redirect
-    host: PluginHost = request.app.state.host
-    if name not in host.metas:
-        raise NotFound(f"no plugin named '{name}'")
+    host = _host_with(request, name)
     return render(ctx, "admin/plugin_settings.html", meta=host.metas[name], values=ctx.settings(name), errors=[])
 
 
@@ -78,9 +70,7 @@ async def save_plugin_settings(request: Request, ctx: RequestContext, name: str)
     if (redirect := staff_or_login(ctx)) is not None:
         return redirect
     require_admin(ctx)
-    host: PluginHost = request.app.state.host
-    if name not in host.metas:
-        raise NotFound(f"no plugin named '{name}'")
+    host = _host_with(request, name)
     form = await form_data(request)
     values = {k: (v[-1] if isinstance(v, list) else v) for k, v in form.items()}
     try:
@@ -92,4 +82,4 @@ async def save_plugin_settings(request: Request, ctx: RequestContext, name: str)
     return Redirect(f"/t/{ctx.tenant.slug}/admin/plugins")
 
 
-HANDLERS = [dashboard, plugins_page, toggle_plugin, plugin_settings_page, save_plugin_settings]
+HANDLERS = [plugins_page, toggle_plugin, plugin_settings_page, save_plugin_settings]

@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from qudao.core.auth.models import User
 from qudao.core.catalog.models import Brand, Product
@@ -32,18 +32,8 @@ from qudao.core.pricing.policies import (
     upsert_policy,
 )
 from qudao.web.context import RequestContext
-from qudao.web.pages.admin_util import (
-    N_,
-    back,
-    checkbox,
-    nul_free,
-    page,
-    page_number,
-    paging,
-    read_form,
-    recover,
-    say,
-)
+from qudao.web.pages.admin.base import N_, back, checkbox, nul_free, page, read_form, recover, say
+from qudao.web.pages.admin.crud import by_code, code_taken, paginate
 from qudao.web.pages.common import staff_or_login
 
 
@@ -63,10 +53,7 @@ async def prices_home(ctx: RequestContext) -> Response[Any]:
 
 
 async def _tier_or_404(ctx: RequestContext, code: str) -> Tier:
-    tier = await ctx.session.scalar(select(Tier).where(Tier.code == code))
-    if tier is None:
-        raise NotFound(f"no tier '{code}'")
-    return tier
+    return await by_code(ctx, Tier, code, "tier")
 
 
 async def _tier_rows(ctx: RequestContext, tier: Tier, q: str | None, brand: str | None,
@@ -79,10 +66,7 @@ async def _tier_rows(ctx: RequestContext, tier: Tier, q: str | None, brand: str 
     if brand:
         stmt = stmt.join(Brand, (Brand.id == Product.brand_id) & (Brand.tenant_id == Product.tenant_id)) \
             .where(Brand.code == brand)
-    total = await ctx.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pg = paging(total, page_number(p))
-    rows = (await ctx.session.execute(stmt.order_by(Product.sku).limit(pg["size"]).offset(pg["offset"]))).all()
-    return list(rows), pg
+    return await paginate(ctx, stmt, p, Product.sku)
 
 
 @get("/admin/prices/tier/{code:str}")
@@ -276,7 +260,7 @@ async def _policy_save(ctx: RequestContext, request: Request, code: str | None) 
     creating = code is None
     code = str(form.get("code") or "").strip() if code is None else code
     try:
-        if creating and await ctx.session.scalar(select(PricePolicy.id).where(PricePolicy.code == code)) is not None:
+        if creating and await code_taken(ctx, PricePolicy, code):
             raise InputError(f"a price policy with code '{code}' already exists", field="code")
         await upsert_policy(ctx.session, code, policy_body_from_form(form, ctx.tenant.timezone),
                             currency=ctx.tenant.currency, user_id=ctx.user.id)

@@ -15,7 +15,7 @@ from qudao.core.orders.flow import STATUSES
 from qudao.core.orders.models import Order
 from qudao.core.orders.service import change_status, order_for, order_view
 from qudao.web.context import RequestContext
-from qudao.web.pages.store_base import STATUS_LABELS, _, buyer_required, page, rollback, use_locale
+from qudao.web.pages.store.base import STATUS_LABELS, _, buyer_required, page, rollback
 
 PAGE_SIZE = 20
 BUYER_ACTIONS = {"cancelled": "submitted", "received": "delivered"}
@@ -23,7 +23,6 @@ BUYER_ACTIONS = {"cancelled": "submitted", "received": "delivered"}
 
 @get("/orders")
 async def my_orders(ctx: RequestContext, status: str | None = None, page_no: str | None = None) -> Response[Any]:
-    use_locale(ctx)
     if (redirect := buyer_required(ctx)) is not None:
         return redirect
     assert ctx.customer is not None
@@ -54,7 +53,6 @@ async def _order_page(ctx: RequestContext, order: Order, *, flash: str | None = 
 @get("/orders/{number:str}")
 async def order_page(ctx: RequestContext, number: str, placed: str | None = None,
                      done: str | None = None) -> Response[Any]:
-    use_locale(ctx)
     if (redirect := buyer_required(ctx)) is not None:
         return redirect
     order = await order_for(ctx, number)
@@ -71,7 +69,6 @@ async def order_page(ctx: RequestContext, number: str, placed: str | None = None
 @post("/orders/{number:str}/status", status_code=200)
 async def order_action(ctx: RequestContext, request: Request, number: str) -> Response[Any]:
     """Cancel (while submitted) or confirm receipt (after delivery)."""
-    use_locale(ctx)
     if (redirect := buyer_required(ctx)) is not None:
         return redirect
     order = await order_for(ctx, number)

@@ -1,0 +1,1 @@
+"""Tenant admin (brand back office) pages: one module per area; ``base`` and ``crud`` hold helpers."""

@@ -1,0 +1,113 @@
+"""The shapes the admin pages repeat, written once.
+
+* ``paginate()``: count a filtered listing and fetch one page of it, in the order given.
+* ``by_code()`` / ``code_taken()``: load a tenant's record by its code (404 in words) and
+  the duplicate check a create form runs.
+* ``CodedRecords``: the new, edit, create and update pages of a small record known by a
+  code and a name (brands, tiers, warehouses); ``handlers()`` makes their four routes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.response import Response
+from sqlalchemy import Select, func, select
+
+from qudao.core.errors import InputError, NotFound
+from qudao.web.context import RequestContext
+from qudao.web.pages.admin.base import back, page, page_number, paging, read_form, recover, say
+from qudao.web.pages.common import staff_or_login
+
+
+async def paginate(ctx: RequestContext, stmt: Select[Any], p: str | None,
+                   *order_by: Any) -> tuple[list[Any], dict[str, int]]:
+    """One page (``p``, 1-based, clamped) of ``stmt`` and the paging figures the templates read."""
+    total = await ctx.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pg = paging(total, page_number(p))
+    rows = (await ctx.session.execute(stmt.order_by(*order_by).limit(pg["size"]).offset(pg["offset"]))).all()
+    return list(rows), pg
+
+
+async def by_code(ctx: RequestContext, model: Any, code: str, what: str) -> Any:
+    row = await ctx.session.scalar(select(model).where(model.code == code))
+    if row is None:
+        raise NotFound(f"no {what} '{code}'")
+    return row
+
+
+async def code_taken(ctx: RequestContext, model: Any, code: str) -> bool:
+    return await ctx.session.scalar(select(model.id).where(model.code == code)) is not None
+
+
+@dataclass(frozen=True)
+class CodedRecords:
+    """Pages for a code + name record; ``upsert(session, code, {"name": …})`` writes it."""
+
+    model: Any
+    what: str                       # in messages: "a brand with code … already exists"
+    form_template: str
+    key: str                        # the record's name in the form template
+    list_path: str                  # where a save goes back to, e.g. "/brands"
+    saved: str                      # flash msgid with %(code)s, marked with N_ by the caller
+    upsert: Callable[..., Awaitable[Any]]
+
+    async def all(self, ctx: RequestContext) -> list[Any]:
+        return list((await ctx.session.scalars(select(self.model).order_by(self.model.code))).all())
+
+    async def new_page(self, ctx: RequestContext) -> Response[Any]:
+        return page(ctx, self.form_template, **{self.key: None})
+
+    async def edit_page(self, ctx: RequestContext, code: str) -> Response[Any]:
+        row = await by_code(ctx, self.model, code, self.what)
+        return page(ctx, self.form_template, form={"code": row.code, "name": row.name}, **{self.key: row})
+
+    async def save(self, ctx: RequestContext, request: Request, code: str | None) -> Response[Any]:
+        """Create (``code`` None: read from the form) or update; a refusal re-renders the form (422)."""
+        if code is not None:
+            await by_code(ctx, self.model, code, self.what)
+        form = await read_form(request)
+        creating = code is None
+        code = str(form.get("code") or "").strip() if code is None else code
+        try:
+            if creating and await code_taken(ctx, self.model, code):
+                raise InputError(f"a {self.what} with code '{code}' already exists", field="code")
+            await self.upsert(ctx.session, code, {"name": form.get("name")})
+            await ctx.session.commit()
+        except InputError as exc:
+            await recover(ctx)
+            row = None if creating else await by_code(ctx, self.model, code, self.what)
+            return page(ctx, self.form_template, status_code=422, form=form, errors=exc.errors, **{self.key: row})
+        return back(ctx, self.list_path, say(ctx, self.saved, code=code))
+
+    def handlers(self, path: str, write_roles: tuple[str, ...] | None = None) -> list[Any]:
+        """``GET/POST {path}/new`` and ``GET/POST {path}/{code}``; staff only, writes need ``write_roles``."""
+
+        @get(f"{path}/new", name=f"{self.what}_new")
+        async def new(ctx: RequestContext) -> Response[Any]:
+            if (r := staff_or_login(ctx)) is not None:
+                return r
+            return await self.new_page(ctx)
+
+        @get(f"{path}/{{code:str}}", name=f"{self.what}_edit")
+        async def edit(ctx: RequestContext, code: str) -> Response[Any]:
+            if (r := staff_or_login(ctx)) is not None:
+                return r
+            return await self.edit_page(ctx, code)
+
+        @post(f"{path}/new", name=f"{self.what}_create")
+        async def create(ctx: RequestContext, request: Request) -> Response[Any]:
+            if (r := staff_or_login(ctx, write_roles)) is not None:
+                return r
+            return await self.save(ctx, request, None)
+
+        @post(f"{path}/{{code:str}}", name=f"{self.what}_update")
+        async def update(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
+            if (r := staff_or_login(ctx, write_roles)) is not None:
+                return r
+            return await self.save(ctx, request, code)
+
+        return [new, edit, create, update]

@@ -1,0 +1,1 @@
+"""Storefront pages (buyers, mobile first): catalog, cart, checkout, orders; ``base`` holds helpers."""
