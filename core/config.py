@@ -46,6 +46,10 @@ class Settings:
     db_app_role: str | None
     platform_fee_percent: str = "0"
     log_json: bool = False
+    # Proxies whose X-Forwarded-Proto / X-Forwarded-For are believed (IPs or CIDRs,
+    # comma-separated, "*" for any); the public https URL marks every answer secure.
+    trusted_proxies: str = ""
+    public_url: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -76,6 +80,8 @@ def load_settings() -> Settings:
         db_app_role=_env("QUDAO_DB_APP_ROLE", "qudao_app"),
         platform_fee_percent=_env("QUDAO_PLATFORM_FEE_PERCENT", "0") or "0",
         log_json=(_env("QUDAO_LOG_JSON", "0") == "1"),
+        trusted_proxies=_env("QUDAO_TRUSTED_PROXIES", "") or "",
+        public_url=_env("QUDAO_PUBLIC_URL", "") or "",
     )
 
 

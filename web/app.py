@@ -25,6 +25,7 @@ from qudao.web.context import provide_api_ctx, provide_page_ctx
 from qudao.web.middleware import RequestLogMiddleware, host_rewrite
 from qudao.web.problems import EXCEPTION_HANDLERS
 from qudao.web.routes import api_handlers, page_handlers, platform_handlers
+from qudao.web.security import Edge
 
 WEB_DIR = Path(__file__).resolve().parent
 
@@ -33,9 +34,14 @@ class QudaoApp(Litestar):
     """Litestar with host-based tenant routing applied before route resolution."""
 
     base_domain: str = ""
+    edge: Edge | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await super().__call__(host_rewrite(scope, self.base_domain), receive, send)
+        scope = host_rewrite(scope, self.base_domain)
+        if self.edge is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await self.edge(scope, receive, send, super().__call__)
 
 
 def _template_engine(host: PluginHost) -> JinjaTemplateEngine:
@@ -139,4 +145,5 @@ def create_app(settings: Settings | None = None, host: PluginHost | None = None,
         debug=False,
     )
     app.base_domain = (settings.base_domain or "").lower().strip(".")
+    app.edge = Edge(settings)
     return app

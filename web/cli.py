@@ -38,7 +38,8 @@ def serve(host: str, port: int, no_migrate: bool, demo: bool) -> None:
             _print_logins(logins, host, port)
     from qudao.web.app import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=True, log_config=None)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False,
+                log_config=None)  # trusted proxies are handled in-app (web/security.py)
 
 
 @main.command()
