@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from tests.conftest import PASSWORD, csrf_of, signup, web_login
+from tests.conftest import PASSWORD, signup, web_login
 
 HTTPS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
 
