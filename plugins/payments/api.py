@@ -29,7 +29,18 @@ from sqlalchemy import select
 from qudao.core.customers.models import Customer
 from qudao.core.errors import Forbidden, InputError, NotFound
 from qudao.core.orders.service import order_for
-from qudao.plugins.payments import payouts, service
+from qudao.plugins.payments import (
+    accounts,
+    balance,
+    charges,
+    common,
+    offline,
+    reconcile,
+    refunds,
+    settlement,
+    split_rules,
+    summary,
+)
 from qudao.plugins.payments.models import (
     BALANCE,
     BANK_TRANSFER,
@@ -37,7 +48,6 @@ from qudao.plugins.payments.models import (
     CREDIT,
     METHODS,
     BalanceEntry,
-    ConnectedAccount,
     SettlementLine,
 )
 from qudao.web.api.common import json_body, upserted
@@ -72,29 +82,29 @@ async def create_payment(request: Request, ctx: RequestContext, number: str) -> 
     if method == BANK_TRANSFER:
         require_staff(ctx, FINANCE)
         order = await order_for(ctx, number)
-        amount = service.parse_amount(data.get("amount"), service.currency_of(ctx, order))
-        payment = await service.record_bank_transfer(ctx, number, amount, _text(data, "reference", 100),
+        amount = common.parse_amount(data.get("amount"), common.currency_of(ctx, order))
+        payment = await offline.record_bank_transfer(ctx, number, amount, _text(data, "reference", 100),
                                                      _text(data, "note", 500))
         order = await order_for(ctx, number)
-        return Response({"payment": service.payment_view(payment), **await service.payment_summary(ctx, order)},
+        return Response({"payment": summary.payment_view(payment), **await summary.payment_summary(ctx, order)},
                         status_code=201)
     await order_for(ctx, number)
     require_buyer(ctx)
     if method == CARD:
-        payment = await service.create_card_payment(ctx, number)
-        return Response({"payment": service.payment_view(payment), "client_secret": payment.client_secret,
+        payment = await charges.create_card_payment(ctx, number)
+        return Response({"payment": summary.payment_view(payment), "client_secret": payment.client_secret,
                          "payment_intent": payment.payment_intent_id}, status_code=201)
     if method == BALANCE:
         order = await order_for(ctx, number)
         raw = data.get("amount")
-        amount = None if raw in (None, "") else service.parse_amount(raw, service.currency_of(ctx, order))
-        payment = await service.pay_with_balance(ctx, number, amount)
+        amount = None if raw in (None, "") else common.parse_amount(raw, common.currency_of(ctx, order))
+        payment = await balance.pay_with_balance(ctx, number, amount)
         order = await order_for(ctx, number)
-        return Response({"payment": service.payment_view(payment), **await service.payment_summary(ctx, order)},
+        return Response({"payment": summary.payment_view(payment), **await summary.payment_summary(ctx, order)},
                         status_code=201)
     assert method == CREDIT
-    order = await service.choose_credit(ctx, number)
-    return Response(await service.payment_summary(ctx, order), status_code=200)
+    order = await offline.choose_credit(ctx, number)
+    return Response(await summary.payment_summary(ctx, order), status_code=200)
 
 
 def _payment_id(raw: str) -> int:
@@ -114,7 +124,7 @@ async def confirm_payment(request: Request, ctx: RequestContext, number: str, pa
     card = _text(data, "card_number", 19)
     if pm is None and card is None:
         raise InputError("is required (e.g. pm_card_visa, or a test card_number)", field="payment_method")
-    payment, pi = await service.confirm_card_payment(ctx, number, _payment_id(payment_id), pm, card)
+    payment, pi = await charges.confirm_card_payment(ctx, number, _payment_id(payment_id), pm, card)
     return await _payment_answer(ctx, number, payment, pi)
 
 
@@ -125,18 +135,18 @@ async def authenticate_payment(request: Request, ctx: RequestContext, number: st
     await order_for(ctx, number)
     require_buyer(ctx)
     data = await json_body(request)
-    payment = await service.authenticate_test_payment(ctx, number, _payment_id(payment_id),
+    payment = await charges.authenticate_test_payment(ctx, number, _payment_id(payment_id),
                                                       data.get("success", True) is True)
     return await _payment_answer(ctx, number, payment, None)
 
 
 async def _payment_answer(ctx: RequestContext, number: str, payment: Any, pi: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"payment": service.payment_view(payment)}
+    out: dict[str, Any] = {"payment": summary.payment_view(payment)}
     next_action = getattr(pi, "next_action", None) if pi is not None else None
     if next_action:
         out["next_action"] = next_action.to_dict() if hasattr(next_action, "to_dict") else next_action
     order = await order_for(ctx, number)
-    out.update(await service.payment_summary(ctx, order))
+    out.update(await summary.payment_summary(ctx, order))
     return out
 
 
@@ -144,7 +154,7 @@ async def _payment_answer(ctx: RequestContext, number: str, payment: Any, pi: An
 async def get_payment(ctx: RequestContext, number: str) -> dict[str, Any]:
     require_user(ctx)
     order = await order_for(ctx, number)
-    return await service.payment_summary(ctx, order)
+    return await summary.payment_summary(ctx, order)
 
 
 @post("/orders/{number:str}/refunds", tags=["payments"])
@@ -152,11 +162,11 @@ async def create_refund(request: Request, ctx: RequestContext, number: str) -> R
     require_staff(ctx, FINANCE)
     data = await json_body(request)
     order = await order_for(ctx, number)
-    amount = service.parse_amount(data.get("amount"), service.currency_of(ctx, order))
-    refunds = await service.create_refund(ctx, number, amount, _text(data, "reason", 500))
+    amount = common.parse_amount(data.get("amount"), common.currency_of(ctx, order))
+    made = await refunds.create_refund(ctx, number, amount, _text(data, "reason", 500))
     order = await order_for(ctx, number)
-    return Response({"refunds": [service.refund_view(r) for r in refunds],
-                     "payment": await service.payment_summary(ctx, order)}, status_code=201)
+    return Response({"refunds": [summary.refund_view(r) for r in made],
+                     "payment": await summary.payment_summary(ctx, order)}, status_code=201)
 
 
 # --- prepaid balance -------------------------------------------------------------------------------
@@ -172,18 +182,18 @@ async def _customer(ctx: RequestContext, code: str) -> Customer:
 
 
 async def balance_view(ctx: RequestContext, customer: Customer, limit: int = 50) -> dict[str, Any]:
-    account = await service.balance_account(ctx, customer)
-    cur = account.currency if account else service.currency_of(ctx)
+    account = await balance.balance_account(ctx, customer)
+    cur = account.currency if account else common.currency_of(ctx)
     entries = []
     if account is not None:
         rows = (await ctx.session.scalars(select(BalanceEntry).where(BalanceEntry.account_id == account.id)
                                           .order_by(BalanceEntry.created_at.desc(), BalanceEntry.id.desc())
                                           .limit(limit))).all()
-        entries = [{"kind": e.kind, "amount": service.money(e.amount_minor, cur),
-                    "balance": service.money(e.balance_after_minor, cur), "order": e.order_number,
+        entries = [{"kind": e.kind, "amount": common.money(e.amount_minor, cur),
+                    "balance": common.money(e.balance_after_minor, cur), "order": e.order_number,
                     "reference": e.reference, "note": e.note, "at": e.created_at.isoformat()} for e in rows]
     return {"customer": customer.code, "currency": cur,
-            "balance": service.money(account.balance_minor if account else 0, cur), "entries": entries}
+            "balance": common.money(account.balance_minor if account else 0, cur), "entries": entries}
 
 
 @post("/balance/{customer:str}/topups", tags=["payments"])
@@ -191,8 +201,8 @@ async def topup(request: Request, ctx: RequestContext, customer: str) -> Respons
     require_staff(ctx, FINANCE)
     data = await json_body(request)
     found = await _customer(ctx, customer)
-    amount = service.parse_amount(data.get("amount"), service.currency_of(ctx))
-    await service.topup(ctx, found, amount, _text(data, "reference", 100), _text(data, "note", 500))
+    amount = common.parse_amount(data.get("amount"), common.currency_of(ctx))
+    await balance.topup(ctx, found, amount, _text(data, "reference", 100), _text(data, "note", 500))
     return Response(await balance_view(ctx, found), status_code=201)
 
 
@@ -208,22 +218,22 @@ async def get_balance(ctx: RequestContext, customer: str) -> dict[str, Any]:
 @get("/settlement/rules", tags=["payments"])
 async def get_rules(ctx: RequestContext) -> dict[str, Any]:
     require_staff(ctx)
-    return service.rule_view(await service.current_rule(ctx))
+    return split_rules.rule_view(await split_rules.current_rule(ctx))
 
 
 @put("/settlement/rules", tags=["payments"])
 async def put_rules(request: Request, ctx: RequestContext) -> Response[Any]:
     require_admin(ctx)
     data = await json_body(request)
-    rule, created = await service.put_rule(ctx, data)
-    return upserted(service.rule_view(rule), created)
+    rule, created = await split_rules.put_rule(ctx, data)
+    return upserted(split_rules.rule_view(rule), created)
 
 
 @get("/settlement/orders/{number:str}", tags=["payments"])
 async def get_settlement(ctx: RequestContext, number: str) -> dict[str, Any]:
     require_staff(ctx)
     order = await order_for(ctx, number)
-    return await service.settlement_view(ctx, order)
+    return await settlement.settlement_view(ctx, order)
 
 
 def parse_period(ctx: RequestContext, start: str | None, end: str | None) -> tuple[datetime, datetime, date, date]:
@@ -258,12 +268,12 @@ async def period_report(ctx: RequestContext, start: str | None, end: str | None)
         select(SettlementLine).where(SettlementLine.created_at >= lo, SettlementLine.created_at < hi)
         .order_by(SettlementLine.created_at))).all())
     orders = sorted({ln.order_number for ln in lines})
-    cur = lines[0].currency if lines else service.currency_of(ctx)
+    cur = lines[0].currency if lines else common.currency_of(ctx)
     charged = sum(ln.amount_minor for ln in lines if ln.role != "sales_rep")
     reversed_ = sum(ln.reversed_minor for ln in lines if ln.role != "sales_rep")
     return {"from": first.isoformat(), "to": last.isoformat(), "orders": len(orders), "currency": cur,
-            "charged": service.money(charged, cur), "refunded": service.money(reversed_, cur),
-            "parties": payouts.party_totals(lines)}
+            "charged": common.money(charged, cur), "refunded": common.money(reversed_, cur),
+            "parties": reconcile.party_totals(lines)}
 
 
 @get("/settlement/report", tags=["payments"])
@@ -276,7 +286,7 @@ async def get_report(ctx: RequestContext, request: Request) -> dict[str, Any]:
 async def get_reconciliation(ctx: RequestContext, request: Request) -> dict[str, Any]:
     require_staff(ctx)
     number = request.query_params.get("order")
-    rows = await payouts.reconcile(ctx, [number] if number else None)
+    rows = await reconcile.reconcile(ctx, [number] if number else None)
     return {"orders": rows, "mismatches": sum(1 for r in rows if not r["ok"])}
 
 
@@ -284,7 +294,7 @@ async def get_reconciliation(ctx: RequestContext, request: Request) -> dict[str,
 async def post_sync(ctx: RequestContext) -> dict[str, Any]:
     """Re-fetch open card payments from Stripe (missed webhooks) and queue pending payouts."""
     require_staff(ctx, FINANCE)
-    return await payouts.sync_with_stripe(ctx)
+    return await reconcile.sync_with_stripe(ctx)
 
 
 @put("/settlement/accounts/{party:str}", tags=["payments"])
@@ -292,7 +302,7 @@ async def put_account(request: Request, ctx: RequestContext, party: str) -> Resp
     require_user(ctx)
     raw = await request.body()
     data = await json_body(request) if raw.strip() else {}
-    key, customer = await payouts.resolve_party(ctx, party)
+    key, customer = await accounts.resolve_party(ctx, party)
     if ctx.is_staff:
         require_admin(ctx)
     elif customer is None or ctx.customer is None or ctx.customer.id != customer.id:
@@ -306,23 +316,15 @@ async def put_account(request: Request, ctx: RequestContext, party: str) -> Resp
     for name, url in (("return_url", return_url), ("refresh_url", refresh_url)):
         if not url.startswith(("http://", "https://")):
             raise InputError("must be an http(s) URL", field=name)
-    acct, url, created = await payouts.onboard(ctx, key, customer, return_url=return_url, refresh_url=refresh_url,
+    acct, url, created = await accounts.onboard(ctx, key, customer, return_url=return_url, refresh_url=refresh_url,
                                                email=_text(data, "email", 200))
-    return upserted(payouts.account_view(acct, url), created)
+    return upserted(accounts.account_view(acct, url), created)
 
 
 @get("/settlement/accounts", tags=["payments"])
 async def list_accounts(ctx: RequestContext) -> dict[str, Any]:
     require_staff(ctx)
-    accounts = list((await ctx.session.scalars(select(ConnectedAccount).order_by(ConnectedAccount.party))).all())
-    out = []
-    for acct in accounts:
-        try:
-            acct = await payouts.refresh_account(ctx, acct)
-        except Exception:  # noqa: BLE001 - show what we know when Stripe does not answer
-            await ctx.session.rollback()
-        out.append(payouts.account_view(acct))
-    return {"items": out}
+    return {"items": await accounts.refreshed_views(ctx)}
 
 
 HANDLERS = [create_payment, confirm_payment, authenticate_payment, get_payment, create_refund, topup, get_balance, get_rules, put_rules,

@@ -28,6 +28,6 @@ async def reverse(ctx: TenantContext, refund_id: int) -> None:
 @job("payments.refund", plugin="payments", **RETRY)
 async def refund(ctx: TenantContext, refund_id: int) -> None:
     """Retry a card refund whose Stripe call failed (same idempotency key)."""
-    from qudao.plugins.payments.service import process_card_refund
+    from qudao.plugins.payments.refunds import process_card_refund
 
     await process_card_refund(ctx, refund_id, from_job=True)

@@ -98,7 +98,7 @@ async def stripe_webhook(request: Request) -> Response[Any]:
             if pi is None:
                 assert client is not None
                 pi = await sc.call(lambda: client.v1.payment_intents.retrieve(pi_id))
-            from qudao.plugins.payments.service import apply_payment_intent
+            from qudao.plugins.payments.charges import apply_payment_intent
 
             payment = await apply_payment_intent(ctx, pi)
         except Exception:
