@@ -522,7 +522,7 @@ def test_purchase_limit_per_customer(tenant: TenantAPI) -> None:
 def test_guests_get_only_untargeted_promotions() -> None:
     from types import SimpleNamespace
 
-    from qudao.plugins.promotions.service import _matches
+    from qudao.plugins.promotions.offers import _matches
 
     def p(**kw: Any) -> Any:
         base = {"target_tiers": False, "target_customers": False, "customer_types": [], "regions": [], "groups": []}

@@ -157,7 +157,7 @@ def test_property_the_chosen_discount_is_the_best_and_never_too_much(rules: list
 
 
 def test_labels_in_english_and_chinese() -> None:
-    from qudao.plugins.promotions.service import label_for
+    from qudao.plugins.promotions.views import label_for
 
     each = amount_off("E", "100", "15", repeat=True)
     assert label_for(each, "CNY", "en") == "15.00 off for every 100.00 spent"

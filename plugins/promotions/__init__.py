@@ -6,8 +6,10 @@ lines' quantities of a ``lock_qty`` promotion); purchase limits and coupon check
 ``qudao_validate_cart``; usage is recorded in ``qudao_order_placed``, re-checked and
 re-synced in ``qudao_order_edited`` (a staff edit) and given back in
 ``qudao_order_status_changed`` (cancelled / rejected); product badges in
-``qudao_product_badges``. The math lives in ``rules.py``, the database work in
-``service.py``, the badges in ``badges.py``.
+``qudao_product_badges``. The math lives in ``rules.py``; the database work in
+``fields.py`` + ``editing.py`` (validate and store), ``views.py`` (read and show),
+``offers.py`` (what applies to a buyer) and ``redemptions.py`` (use under the limits);
+the badges in ``badges.py``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from qudao.core.plugin_api import Adjustment, GiftLine, PluginMeta, RoutedPlugin
 from qudao.plugins.promotions import (
     badges,
     models,  # noqa: F401 - registers the promotions_* tables
-    service,
+    offers,
+    redemptions,
+    views,
 )
 from qudao.plugins.promotions import rules as R
 from qudao.plugins.promotions import texts as T
@@ -82,12 +86,12 @@ class PromotionsPlugin(RoutedPlugin):
 
     @hookimpl
     async def qudao_adjust_lines(self, ctx: Any, cart: Any) -> None:
-        offer = await service.offer(ctx, cart.coupon)
+        offer = await offers.offer(ctx, cart.coupon)
         info = _info(cart)
         info["lines"] = []
         lines = [line for line in cart.lines if not line.gift]
         chosen = R.best_special_prices(offer.rules, [R.Line(li.sku, li.qty, li.unit_price) for li in lines])
-        places = service.currency_places(ctx)
+        places = offers.currency_places(ctx)
         for index, rule in chosen.items():
             line = lines[index]
             assert rule.price is not None
@@ -95,14 +99,14 @@ class PromotionsPlugin(RoutedPlugin):
             line.notes.append(f"was {line.unit_price}")
             line.unit_price = rule.price
             line.source = rule.source
-            line.source_label = service.label_for(rule, ctx.tenant.currency, T.lang(ctx))
+            line.source_label = views.label_for(rule, ctx.tenant.currency, T.lang(ctx))
             _lock(rule, [line])
             info["lines"].append({"id": rule.id, "code": rule.code, "kind": rule.kind, "sku": line.sku,
                                   "qty": line.qty, "amount": str(saving), "coupon": rule.coupon is not None})
 
     @hookimpl
     async def qudao_order_adjustments(self, ctx: Any, cart: Any) -> list[Any]:
-        offer = await service.offer(ctx, cart.coupon)
+        offer = await offers.offer(ctx, cart.coupon)
         info = _info(cart)
         info["order"], info["upsell"], info["base"] = [], [], str(cart.subtotal)
         if not offer.rules:
@@ -110,13 +114,13 @@ class PromotionsPlugin(RoutedPlugin):
         currency, language = ctx.tenant.currency, T.lang(ctx)
         bought = [li for li in cart.lines if not li.gift]
         lines = [R.Line(li.sku, li.qty, li.unit_price) for li in bought]
-        result = R.evaluate_order(offer.rules, Decimal(cart.subtotal), lines, service.currency_places(ctx))
+        result = R.evaluate_order(offer.rules, Decimal(cart.subtotal), lines, offers.currency_places(ctx))
         info["base"] = str(result.base)
         out: list[Any] = []
         for applied in result.bundles + result.discounts:
             rule = applied.rule
             _lock(rule, bought, {sku for sku, _n in rule.items} if rule.kind == R.KIND_BUNDLE else None)
-            out.append(Adjustment(source=rule.source, label=service.label_for(rule, currency, language),
+            out.append(Adjustment(source=rule.source, label=views.label_for(rule, currency, language),
                                   amount=-applied.amount))
             info["order"].append({"id": rule.id, "code": rule.code, "kind": rule.kind, "qty": applied.qty,
                                   "amount": str(applied.amount), "coupon": rule.coupon is not None})
@@ -125,7 +129,7 @@ class PromotionsPlugin(RoutedPlugin):
             _lock(rule, bought, {rule.sku} if rule.kind == R.KIND_BUY_X_GET_Y and rule.sku else None)
             qty = sum(li.qty for li in lines if li.sku == rule.sku) if rule.kind == R.KIND_BUY_X_GET_Y else 0
             out.append(GiftLine(source=rule.source, sku=gift.sku, qty=gift.qty,
-                                label=service.label_for(rule, currency, language)))
+                                label=views.label_for(rule, currency, language)))
             info["order"].append({"id": rule.id, "code": rule.code, "kind": rule.kind, "qty": qty,
                                   "gift_qty": gift.qty, "amount": "0", "coupon": rule.coupon is not None})
         for upsell in result.upsells[:1]:
@@ -135,7 +139,7 @@ class PromotionsPlugin(RoutedPlugin):
 
     @hookimpl
     async def qudao_validate_cart(self, ctx: Any, cart: Any, placing: bool) -> list[Any]:
-        offer = await service.offer(ctx, cart.coupon)
+        offer = await offers.offer(ctx, cart.coupon)
         info = _info(cart)
         applied = info["lines"] + info["order"]
         violations: list[Any] = []
@@ -145,7 +149,7 @@ class PromotionsPlugin(RoutedPlugin):
             elif not any(a["coupon"] for a in applied):
                 base = Decimal(info.get("base") or cart.subtotal)
                 key = str(cart.coupon).strip().upper()
-                if any(R.discount_for(r, base, service.currency_places(ctx)) > 0 for r in offer.rules
+                if any(R.discount_for(r, base, offers.currency_places(ctx)) > 0 for r in offer.rules
                        if r.coupon and r.coupon.upper() == key and r.kind in R.DISCOUNT_KINDS):
                     cart.warnings.append(Violation("coupon_not_combined",
                                                    T.text(T.lang(ctx), "coupon_beaten", c=cart.coupon)))
@@ -167,7 +171,7 @@ class PromotionsPlugin(RoutedPlugin):
             per_customer = [rules[e["id"]] for e in limited
                             if e["id"] in rules and rules[e["id"]].limit_per_customer is not None]
             if per_customer:
-                uses = await service.customer_uses(ctx, ctx.customer.id, [r.id for r in per_customer])
+                uses = await offers.customer_uses(ctx, ctx.customer.id, [r.id for r in per_customer])
                 for rule in per_customer:
                     had = uses.get(rule.id, (0, 0))[1]
                     want = sum(li.qty for li in lines if li.sku == rule.sku)
@@ -186,7 +190,7 @@ class PromotionsPlugin(RoutedPlugin):
         merged = _merged(cart.info.get("promotions") or {})
         if not merged:
             return []
-        refusals = await service.record(ctx, order, list(merged.values()))
+        refusals = await redemptions.record(ctx, order, list(merged.values()))
         return [Violation(code, message) for code, message in refusals]
 
     @hookimpl
@@ -203,7 +207,7 @@ class PromotionsPlugin(RoutedPlugin):
         violations = await _edit_limits(ctx, order, cart, merged)
         if violations:
             return violations
-        refusals = await service.resync(ctx, order, list(merged.values()))
+        refusals = await redemptions.resync(ctx, order, list(merged.values()))
         return [Violation(code, message) for code, message in refusals]
 
     @hookimpl
@@ -213,7 +217,7 @@ class PromotionsPlugin(RoutedPlugin):
     @hookimpl
     async def qudao_order_status_changed(self, ctx: Any, order: Any, old: str, new: str, note: str) -> None:
         if new in RELEASING and old not in RELEASING:
-            await service.release(ctx, order)
+            await redemptions.release(ctx, order)
 
 
 async def _edit_limits(ctx: Any, order: Any, cart: Any, merged: dict[int, dict[str, Any]]) -> list[Any]:
@@ -221,7 +225,7 @@ async def _edit_limits(ctx: Any, order: Any, cart: Any, merged: dict[int, dict[s
     ids = [pid for pid, e in merged.items() if e["kind"] in LIMITED_KINDS]
     if not ids:
         return []
-    promos = await service.by_ids(ctx, ids)
+    promos = await views.by_ids(ctx, ids)
     lines = [R.Line(li.sku, li.qty, li.unit_price) for li in cart.lines if not li.gift]
     language = T.lang(ctx)
     out: list[Any] = []
@@ -230,7 +234,7 @@ async def _edit_limits(ctx: Any, order: Any, cart: Any, merged: dict[int, dict[s
         promo = promos.get(pid)
         if promo is None:
             continue
-        rule = service.to_rule(promo)
+        rule = offers.to_rule(promo)
         have = R.over_limit(rule, lines)
         if have is not None:
             out.append(Violation("purchase_limit", T.text(
@@ -238,7 +242,7 @@ async def _edit_limits(ctx: Any, order: Any, cart: Any, merged: dict[int, dict[s
         if rule.limit_per_customer is not None and order.customer_id is not None:
             per_customer.append(rule)
     if per_customer:
-        uses = await service.customer_uses(ctx, order.customer_id, [r.id for r in per_customer],
+        uses = await offers.customer_uses(ctx, order.customer_id, [r.id for r in per_customer],
                                            exclude_order=order.id)
         for rule in per_customer:
             assert rule.limit_per_customer is not None
@@ -257,7 +261,7 @@ def _upsell_message(upsell: Any, currency: str, language: str) -> str:
     if rule.kind == R.KIND_THRESHOLD_AMOUNT and rule.amount is not None:
         return T.text(language, "upsell_amount", more=more, a=fmt(rule.amount, currency))
     if rule.kind == R.KIND_THRESHOLD_PERCENT and rule.percent is not None:
-        return T.text(language, "upsell_percent", more=more, p=service.pct_text(rule.percent))
+        return T.text(language, "upsell_percent", more=more, p=views.pct_text(rule.percent))
     return T.text(language, "upsell_gift", more=more, q=rule.gift_qty, sku=rule.gift_sku)
 
 

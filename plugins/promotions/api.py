@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request, Response, get, put
 
 from qudao.core.errors import NotFound
-from qudao.plugins.promotions import service
+from qudao.plugins.promotions import editing, views
 from qudao.web.api.common import json_body, upserted
 from qudao.web.context import RequestContext, require_staff
 
@@ -21,25 +21,25 @@ async def put_promotion(request: Request, ctx: RequestContext, code: str) -> Res
     201 when created, 200 when replaced; 422 with ``errors`` and nothing stored on bad input."""
     require_staff(ctx)
     data = await json_body(request)
-    promo, created = await service.upsert(ctx, code, data)
+    promo, created = await editing.upsert(ctx, code, data)
     await ctx.session.commit()
-    body = (await service.views(ctx, [promo]))[0]
+    body = (await views.views(ctx, [promo]))[0]
     return upserted(body, created)
 
 
 @get("/promotions", tags=["promotions"], summary="List promotions")
 async def list_promotions(ctx: RequestContext) -> list[dict[str, Any]]:
     require_staff(ctx)
-    return await service.views(ctx, await service.list_promotions(ctx))
+    return await views.views(ctx, await views.list_promotions(ctx))
 
 
 @get("/promotions/{code:str}", tags=["promotions"], summary="One promotion, with its use so far")
 async def get_promotion(ctx: RequestContext, code: str) -> dict[str, Any]:
     require_staff(ctx)
-    promo = await service.get_by_code(ctx, code)
+    promo = await views.get_by_code(ctx, code)
     if promo is None:
         raise NotFound(f"no promotion '{code}'")
-    return (await service.views(ctx, [promo]))[0]
+    return (await views.views(ctx, [promo]))[0]
 
 
 HANDLERS = [put_promotion, list_promotions, get_promotion]

@@ -1,7 +1,7 @@
 """Short promotion labels for the storefront's product cards and product page.
 
 Only what the current buyer would get in a cart now: the same rules as pricing a cart
-(``service.offer``: running in the tenant's time, not paused, not used up, targeted at
+(``offers.offer``: running in the tenant's time, not paused, not used up, targeted at
 this customer; guests get untargeted ones only; coupons stay private). Product-level
 promotions label the products they cover; threshold promotions read the whole subtotal,
 so they apply store-wide and label every product. A constant number of statements per
@@ -15,8 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from qudao.core.plugin_api import TenantContext
+from qudao.plugins.promotions import offers, views
 from qudao.plugins.promotions import rules as R
-from qudao.plugins.promotions import service
 from qudao.plugins.promotions import texts as T
 
 STORE_WIDE = (R.KIND_THRESHOLD_AMOUNT, R.KIND_THRESHOLD_PERCENT, R.KIND_THRESHOLD_GIFT)
@@ -54,7 +54,7 @@ def store_wide_label(rule: R.Rule, language: str) -> str:
         if threshold <= 0:
             return say("badge_flat_amount", a=a)
         return say("badge_amount_off_each" if rule.repeat else "badge_amount_off", t=t, a=a)
-    p = service.pct_text(rule.percent)
+    p = views.pct_text(rule.percent)
     return say("badge_flat_percent", p=p) if threshold <= 0 else say("badge_percent_off", t=t, p=p)
 
 
@@ -66,7 +66,7 @@ def _limit(rule: R.Rule) -> int | None:
 async def product_badges(ctx: TenantContext, products: list[Any]) -> dict[int, list[str]]:
     if not products or ctx.is_staff:
         return {}
-    offer = await service.offer(ctx, None)
+    offer = await offers.offer(ctx, None)
     if not offer.rules:
         return {}
     language, currency = page_language(), ctx.tenant.currency

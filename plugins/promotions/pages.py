@@ -1,6 +1,6 @@
 """Promotions pages: admin list/report, create/edit/pause, a price simulator; the buyer's list.
 
-Forms go through the same validation as the API (``service.upsert``), which checks
+Forms go through the same validation as the API (``editing.upsert``), which checks
 everything before it writes, so an error re-renders the form in the same session.
 """
 
@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from qudao.core.customers.models import Customer
 from qudao.core.errors import InputError, NotFound
+from qudao.plugins.promotions import editing, offers, views
 from qudao.plugins.promotions import rules as R
-from qudao.plugins.promotions import service
 from qudao.web.context import RequestContext
 from qudao.web.pages.common import buyer_or_login, render, staff_or_login
 
@@ -97,7 +97,7 @@ def _admin_url(ctx: RequestContext, path: str = "") -> str:
 async def promotions_list(ctx: RequestContext, done: str | None = None) -> Response[Any]:
     if (redirect := staff_or_login(ctx)) is not None:
         return redirect
-    rows = await service.views(ctx, await service.list_promotions(ctx))
+    rows = await views.views(ctx, await views.list_promotions(ctx))
     return render(ctx, "promotions/list.html", rows=rows, flash=FLASHES.get(done or ""), flash_kind="ok")
 
 
@@ -121,11 +121,11 @@ async def promotion_create(ctx: RequestContext, request: Request) -> Response[An
     form = await _form(request)
     code = (form.get("code") or "").strip()
     values = _checked(form)
-    if await service.get_by_code(ctx, code) is not None:
+    if await views.get_by_code(ctx, code) is not None:
         return await _edit_page(ctx, code=None, values=values, status_code=422,
                                 errors=[{"field": "code", "message": f"promotion '{code}' already exists"}])
     try:
-        await service.upsert(ctx, code, form_to_body(form))
+        await editing.upsert(ctx, code, form_to_body(form))
     except InputError as exc:
         return await _edit_page(ctx, code=None, values=values, errors=exc.errors, status_code=422)
     await ctx.session.commit()
@@ -183,10 +183,10 @@ async def simulate(ctx: RequestContext, request: Request) -> Response[Any]:
 async def promotion_edit(ctx: RequestContext, code: str) -> Response[Any]:
     if (redirect := staff_or_login(ctx)) is not None:
         return redirect
-    promo = await service.get_by_code(ctx, code)
+    promo = await views.get_by_code(ctx, code)
     if promo is None:
         raise NotFound(f"no promotion '{code}'")
-    view = (await service.views(ctx, [promo]))[0]
+    view = (await views.views(ctx, [promo]))[0]
     return await _edit_page(ctx, code=code, values=body_to_form(view, ctx))
 
 
@@ -194,11 +194,11 @@ async def promotion_edit(ctx: RequestContext, code: str) -> Response[Any]:
 async def promotion_save(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
     if (redirect := staff_or_login(ctx)) is not None:
         return redirect
-    if await service.get_by_code(ctx, code) is None:
+    if await views.get_by_code(ctx, code) is None:
         raise NotFound(f"no promotion '{code}'")
     form = await _form(request)
     try:
-        await service.upsert(ctx, code, form_to_body(form))
+        await editing.upsert(ctx, code, form_to_body(form))
     except InputError as exc:
         values = _checked(form)
         return await _edit_page(ctx, code=code, values=values, errors=exc.errors, status_code=422)
@@ -211,10 +211,10 @@ async def promotion_toggle(ctx: RequestContext, code: str) -> Response[Any]:
     """Pause or resume."""
     if (redirect := staff_or_login(ctx)) is not None:
         return redirect
-    promo = await service.get_by_code(ctx, code)
+    promo = await views.get_by_code(ctx, code)
     if promo is None:
         raise NotFound(f"no promotion '{code}'")
-    await service.set_active(ctx, promo, not promo.active)
+    await editing.set_active(ctx, promo, not promo.active)
     done = "resumed" if promo.active else "paused"
     await ctx.session.commit()
     return Redirect(_admin_url(ctx, f"?done={done}#promo-{quote(code, safe='')}"))
@@ -229,8 +229,8 @@ async def store_promotions(ctx: RequestContext) -> Response[Any]:
     """The buyer's running promotions (coupons stay private until entered)."""
     if (redirect := buyer_or_login(ctx)) is not None:
         return redirect
-    promos = [p for p in await service.eligible(ctx, ctx.customer) if p.coupon_key is None]
-    rows = await service.views(ctx, promos)
+    promos = [p for p in await offers.eligible(ctx, ctx.customer) if p.coupon_key is None]
+    rows = await views.views(ctx, promos)
     return render(ctx, "promotions/store.html", rows=rows)
 
 

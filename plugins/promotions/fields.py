@@ -1,0 +1,181 @@
+"""Reading a promotion's fields from API or form input: the field lists, one parser per field type
+(each adds to a shared error list instead of raising), and times in the tenant's zone."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from qudao.core.money import parse_money
+from qudao.core.plugin_api import TenantContext
+from qudao.plugins.promotions import rules as R
+
+CODE_RE = re.compile(r"^[\w.\-]{1,64}$")
+
+
+FIELDS = (
+    "kind", "name", "threshold", "amount", "percent", "sku", "price", "gift_sku", "gift_qty", "buy_qty",
+    "repeat", "items", "coupon", "uses_limit", "uses_per_customer", "limit_per_order",
+    "limit_per_customer", "group", "priority", "tiers", "customers", "customer_types", "regions",
+    "groups", "starts_at", "ends_at", "active", "lock_qty",
+)
+
+
+READ_ONLY = ("code", "label", "used", "orders", "discount_given", "status", "created_at", "updated_at")
+
+
+# which fields each kind uses (anything else is validated, then ignored)
+KIND_FIELDS: dict[str, set[str]] = {
+    R.KIND_THRESHOLD_AMOUNT: {"threshold", "amount", "repeat"},
+    R.KIND_THRESHOLD_PERCENT: {"threshold", "percent"},
+    R.KIND_THRESHOLD_GIFT: {"threshold", "gift_sku", "gift_qty", "repeat"},
+    R.KIND_SPECIAL_PRICE: {"sku", "price", "limit_per_order", "limit_per_customer"},
+    R.KIND_COUPON: {"threshold", "amount", "percent", "repeat"},
+    R.KIND_BUY_X_GET_Y: {"sku", "buy_qty", "gift_sku", "gift_qty", "repeat", "limit_per_order",
+                         "limit_per_customer"},
+    R.KIND_BUNDLE: {"items", "price"},
+}
+
+
+MAX_LIST = 500
+
+
+def tenant_tz(ctx: TenantContext) -> ZoneInfo:
+    try:
+        return ZoneInfo(ctx.tenant.timezone or "Asia/Shanghai")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Asia/Shanghai")
+
+
+def parse_when(value: Any, tz: ZoneInfo, *, end: bool) -> datetime:
+    """ISO datetime (naive = tenant time) or a date (a whole day in tenant time; an end is exclusive)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be an ISO 8601 date or date-time")
+    text = value.strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise ValueError("is not a valid date") from None
+        if end:
+            day += timedelta(days=1)
+        return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date or date-time") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=tz)
+    return when.astimezone(UTC)
+
+
+def show_when(value: datetime | None, tz: ZoneInfo) -> str | None:
+    return value.astimezone(tz).isoformat() if value is not None else None
+
+
+class Errors:
+    def __init__(self) -> None:
+        self.items: list[dict[str, str]] = []
+
+    def add(self, field: str, message: str) -> None:
+        self.items.append({"field": field, "message": message})
+
+
+def money_field(errors: Errors, data: dict[str, Any], name: str, currency: str) -> Decimal | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    try:
+        return parse_money(value, currency)
+    except ValueError as exc:
+        errors.add(name, str(exc))
+        return None
+
+
+def percent_field(errors: Errors, data: dict[str, Any]) -> Decimal | None:
+    value = data.get("percent")
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        errors.add("percent", "must be a number between 0 and 100")
+        return None
+    try:
+        pct = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        errors.add("percent", "must be a number between 0 and 100")
+        return None
+    if not pct.is_finite() or pct < 0 or pct > 100:
+        errors.add("percent", "must be between 0 and 100")
+        return None
+    if pct.as_tuple().exponent < -4:  # type: ignore[operator]
+        errors.add("percent", "has more than 4 decimal places")
+        return None
+    return pct
+
+
+def int_field(errors: Errors, data: dict[str, Any], name: str, minimum: int = 0) -> int | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        errors.add(name, "must be a whole number")
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        errors.add(name, "must be a whole number")
+        return None
+    if number < minimum:
+        errors.add(name, f"must be at least {minimum}")
+        return None
+    if number > 1_000_000_000:
+        errors.add(name, "is too large")
+        return None
+    return number
+
+
+def bool_field(errors: Errors, data: dict[str, Any], name: str, default: bool) -> bool:
+    value = data.get(name)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in ("true", "1", "on", "yes"):
+        return True
+    if str(value).lower() in ("false", "0", "off", "no"):
+        return False
+    errors.add(name, "must be true or false")
+    return default
+
+
+def text_field(errors: Errors, data: dict[str, Any], name: str, max_len: int = 64) -> str | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors.add(name, "must be text")
+        return None
+    value = value.strip()
+    if len(value) > max_len:
+        errors.add(name, f"must be at most {max_len} characters")
+        return None
+    return value or None
+
+
+def str_list_field(errors: Errors, data: dict[str, Any], name: str) -> list[str]:
+    value = data.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        errors.add(name, "must be a list of codes")
+        return []
+    if len(value) > MAX_LIST:
+        errors.add(name, f"must have at most {MAX_LIST} entries")
+        return []
+    if any(len(v) > 200 for v in value):
+        errors.add(name, "has an entry longer than 200 characters")
+        return []
+    return list(dict.fromkeys(v.strip() for v in value))
