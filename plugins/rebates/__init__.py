@@ -1,0 +1,62 @@
+"""Rebates (返利): programs, accrual at receipt, period settlement, approval, and deduction.
+
+Works only through hooks:
+
+* accrual in ``qudao_order_status_changed`` when an order becomes ``received`` (and a
+  reversal if a received order ever ends), see ``accrual.py``;
+* the deduction at checkout in ``qudao_order_deductions`` (after promotions, so the cap reads
+  the subtotal after them), refused in ``qudao_validate_cart`` when asked for more than allowed,
+  taken with a conditional UPDATE in ``qudao_order_placed``, given back on reject/cancel in
+  ``qudao_order_status_changed``, re-checked in ``qudao_order_edited``, see ``checkout.py``;
+* progress panels on the storefront home and the admin dashboard (``qudao_*_panels``);
+* settlement (close a period → pending entries → approve/reject → account credit) in
+  ``settlement.py``, run from the admin, the API and the ``rebates.close_period`` job.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from qudao.core.plugin_api import PluginMeta, RoutedPlugin, Setting, hookimpl
+from qudao.plugins.rebates import models  # noqa: F401 - registers the rebates_* tables
+
+PLUGIN = "rebates"
+
+
+class RebatesPlugin(RoutedPlugin):
+    meta = PluginMeta(
+        name=PLUGIN,
+        title="Rebates 返利",
+        version="0.1.0",
+        description="Rebate programs (tiered or per unit), accrual at receipt, settlement with approval, "
+                    "and rebate deductions at checkout.",
+        package_dir=Path(__file__).parent,
+        settings=(
+            Setting("auto_close", "bool", label="Close ended periods automatically (daily job)", default=True,
+                    help="The rebates.close_due job closes every program's periods that ended; entries still "
+                         "wait for approval."),
+        ),
+        actors=("rebates.close_period", "rebates.close_due"),
+    )
+
+    @hookimpl
+    def qudao_admin_menu(self, ctx: Any) -> list[tuple[str, str]]:
+        return [("Rebates", "/rebates")]
+
+    @hookimpl
+    def qudao_storefront_menu(self, ctx: Any) -> list[tuple[str, str]]:
+        return [("My rebates", "/rebates")] if getattr(ctx, "customer", None) is not None else []
+
+    @hookimpl
+    async def qudao_order_status_changed(self, ctx: Any, order: Any, old: str, new: str, note: str) -> None:
+        from qudao.plugins.rebates import accrual
+
+        if new == "received":
+            await accrual.accrue(ctx, order)
+        elif new in accrual.ENDING:
+            if old == "received":
+                await accrual.reverse(ctx, order)
+
+
+plugin = RebatesPlugin()
