@@ -1,3 +1,4 @@
+# ruff: noqa: F811
 """Accrual: only received orders count, net of discounts, into the period of receipt."""
 
 from __future__ import annotations
