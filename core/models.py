@@ -2,6 +2,7 @@
 
 from qudao.core.auth.models import ApiToken, LoginAttempt, User, WebSession
 from qudao.core.catalog.models import Brand, Category, Product
+from qudao.core.channels.models import FloorAttempt, ResellerPrice
 from qudao.core.customers.models import Customer, Tier
 from qudao.core.db.base import Base
 from qudao.core.inventory.models import Stock, StockMove, Warehouse
@@ -12,8 +13,8 @@ from qudao.core.pricing.models import CustomerPrice, PriceChange, TierPrice
 from qudao.tenants.models import PlatformOperator, Tenant
 
 __all__ = [
-    "ApiToken", "Base", "Brand", "Category", "Customer", "CustomerPrice", "LoginAttempt", "Order",
+    "ApiToken", "Base", "Brand", "Category", "Customer", "CustomerPrice", "FloorAttempt", "LoginAttempt", "Order",
     "OrderAdjustment", "OrderCounter", "OrderEvent", "OrderLine", "PlatformOperator", "PluginState",
-    "PriceChange", "Product", "SavedCart", "SavedCartItem", "Stock", "StockMove", "Tenant", "Tier", "TierPrice",
+    "PriceChange", "Product", "ResellerPrice", "SavedCart", "SavedCartItem", "Stock", "StockMove", "Tenant", "Tier", "TierPrice",
     "User", "WebSession", "Warehouse",
 ]

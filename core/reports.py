@@ -53,7 +53,8 @@ async def sales_report(session: AsyncSession, tz: str, days: int = 30, top: int 
                        today: date | None = None, currency: str = "CNY") -> SalesReport:
     zone = ZoneInfo(tz)
     start_day, end_day, start, end = window(tz, days, today)
-    in_window = (Order.created_at >= start, Order.created_at < end, Order.status.not_in(NOT_SALES))
+    in_window = (Order.created_at >= start, Order.created_at < end, Order.status.not_in(NOT_SALES),
+                 Order.seller_customer_id.is_(None))  # the brand's own sales; resellers': sell-through
     buckets: dict[date, list[Any]] = {start_day + timedelta(days=i): [Decimal("0"), 0] for i in range(days)}
     rows = await session.execute(select(Order.created_at, Order.total).where(*in_window))
     for created_at, total in rows.all():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qudao.core.db.base import Base, TenantOwned, tenant_fk, utcnow
@@ -43,3 +43,7 @@ class Customer(TenantOwned, Base):
     addresses: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(20), default="active")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Channel levels (core/channels): the brand lets this customer sell to the stores under it,
+    # and lets a store under a distributor order from the brand directly.
+    can_resell: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    direct_from_brand: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

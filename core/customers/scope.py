@@ -27,8 +27,17 @@ def customer_criteria(ctx: TenantContext) -> list[Any]:
 
 
 def order_customer_criteria(ctx: TenantContext, customer_id_column: Any) -> list[Any]:
-    """Criteria on an order's customer id column for the current staff user."""
+    """Criteria on an order's customer id column for the current staff user.
+
+    On ``Order.customer_id`` the brand's staff also see only the brand's own sales: a
+    distributor's orders to its stores are its own (core/channels) and reach the brand as
+    sell-through reports."""
+    from qudao.core.orders.models import Order
+
+    out: list[Any] = []
+    if ctx.is_staff and customer_id_column is Order.customer_id:
+        out.append(Order.seller_customer_id.is_(None))
     if is_sales_rep(ctx):
         assert ctx.user is not None
-        return [customer_id_column.in_(select(Customer.id).where(Customer.sales_rep_id == ctx.user.id))]
-    return []
+        out.append(customer_id_column.in_(select(Customer.id).where(Customer.sales_rep_id == ctx.user.id)))
+    return out

@@ -40,6 +40,8 @@ async def upsert_customer(session: AsyncSession, code: str, data: dict[str, Any]
     warehouse_code = f.text("warehouse", max_len=64)
     rep_email = f.text("sales_rep", max_len=254)
     addresses = _address_list(f, data.get("addresses"))
+    can_resell = f.boolean("can_resell")  # channel levels (core/channels)
+    direct_from_brand = f.boolean("direct_from_brand")
     groups = data.get("groups")
     if groups is not None and (not isinstance(groups, list) or not all(isinstance(g, str) and len(g) <= 64
                                                                          for g in groups)):
@@ -96,6 +98,10 @@ async def upsert_customer(session: AsyncSession, code: str, data: dict[str, Any]
         customer.sales_rep_id = rep.id if rep else None
     if addresses is not None:
         customer.addresses = addresses
+    if can_resell is not None:
+        customer.can_resell = can_resell
+    if direct_from_brand is not None:
+        customer.direct_from_brand = direct_from_brand
     if groups is not None:
         customer.groups = groups
     await session.flush()

@@ -16,6 +16,9 @@ class Warehouse(TenantOwned, Base):
 
     code: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
+    # None: the brand's; else the reseller customer whose stock it holds (core/channels). No
+    # foreign key: customers already point at warehouses, and a cycle breaks table ordering.
+    owner_customer_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Stock(TenantOwned, Base):

@@ -46,15 +46,20 @@ async def upsert_warehouse(session: AsyncSession, code: str, data: dict[str, Any
 
 
 async def warehouse_by_code(session: AsyncSession, code: str) -> Warehouse:
-    wh = await session.scalar(select(Warehouse).where(Warehouse.code == code))
+    wh = await session.scalar(select(Warehouse).where(Warehouse.code == code, brand_owned()))
     if wh is None:
         raise NotFound(f"no warehouse with code '{code}'")
     return wh
 
 
+def brand_owned() -> Any:
+    """The brand's own warehouses: a reseller's (``owner_customer_id``) are its own business."""
+    return Warehouse.owner_customer_id.is_(None)
+
+
 async def default_warehouse_id(session: AsyncSession) -> int | None:
     """Customers without an assigned warehouse order from the first one the brand created."""
-    return await session.scalar(select(Warehouse.id).order_by(Warehouse.id).limit(1))
+    return await session.scalar(select(Warehouse.id).where(brand_owned()).order_by(Warehouse.id).limit(1))
 
 
 async def warehouse_for(session: AsyncSession, customer: Customer | None) -> int | None:
@@ -102,7 +107,9 @@ async def total_availability(session: AsyncSession, product_ids: Iterable[int],
         return {}
     rows = await session.execute(
         select(Stock.product_id, func.sum(available_expr(count_in_transit)))
-        .where(Stock.product_id.in_(ids)).group_by(Stock.product_id))
+        .where(Stock.product_id.in_(ids),
+               Stock.warehouse_id.not_in(select(Warehouse.id).where(Warehouse.owner_customer_id.is_not(None))))
+        .group_by(Stock.product_id))
     return {pid: max(0, int(avail or 0)) for pid, avail in rows.all()}
 
 
@@ -186,7 +193,7 @@ async def stock_rows(session: AsyncSession, product_id: int, count_in_transit: b
     rows = await session.execute(
         select(Warehouse.code, Stock.on_hand, Stock.reserved, Stock.in_transit)
         .join(Warehouse, (Warehouse.id == Stock.warehouse_id) & (Warehouse.tenant_id == Stock.tenant_id))
-        .where(Stock.product_id == product_id).order_by(Warehouse.code))
+        .where(Stock.product_id == product_id, brand_owned()).order_by(Warehouse.code))
     out = []
     for code, on_hand, reserved, in_transit in rows.all():
         available = on_hand - reserved + (in_transit if count_in_transit else 0)

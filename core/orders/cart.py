@@ -93,7 +93,9 @@ class Cart:
         return sum(line.qty for line in self.bought_lines)
 
     def as_quote(self) -> dict[str, Any]:
+        seller = self.info.get("seller")  # core/channels: who sells (the brand or the distributor)
         return {
+            **({"seller": seller.as_dict()} if hasattr(seller, "as_dict") else {}),
             "lines": [line.as_dict() for line in self.lines],
             "adjustments": [a.as_dict() for a in self.adjustments],
             "subtotal": str(self.subtotal),

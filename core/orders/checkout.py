@@ -15,15 +15,16 @@ from typing import Any
 from sqlalchemy import select
 
 from qudao.core.catalog.models import Product
+from qudao.core.channels import prices as channel_prices
+from qudao.core.channels.sellers import as_seller_ctx, cart_warehouse, seller_for_cart
 from qudao.core.db.base import utcnow
 from qudao.core.errors import InputError
-from qudao.core.inventory.service import availability, counts_in_transit, warehouse_for
+from qudao.core.inventory.service import availability, counts_in_transit
 from qudao.core.money import quantize
 from qudao.core.orders.cart import Adjustment, Cart, CartLine, GiftLine, Violation
 from qudao.core.orders.rules import check_rules
 from qudao.core.plugins.context import TenantContext
 from qudao.core.plugins.host import gather_hook
-from qudao.core.pricing.engine import resolve_prices
 
 MAX_LINES = 500
 MAX_QTY = 100_000
@@ -85,7 +86,8 @@ async def build_cart(ctx: TenantContext, body: dict[str, Any], *, placing: bool 
     share = body.get("share")
     if isinstance(share, str) and 0 < len(share) <= 64:
         cart.info["share"] = share  # a share-link code, for plugins that attribute orders
-    products = await visible_products(ctx, [sku for sku, _ in requested])
+    await seller_for_cart(ctx, cart, body)  # the brand, or the buyer's distributor (core/channels)
+    products = await visible_products(as_seller_ctx(ctx, cart), [sku for sku, _ in requested])
     await price_cart(ctx, cart, requested, products)
     await validate_cart(ctx, cart, placing=placing)
     return cart
@@ -109,8 +111,7 @@ async def price_cart(ctx: TenantContext, cart: Cart, requested: list[tuple[str, 
     """
     currency = cart.currency
     quantities = {products[sku].id: qty for sku, qty in requested if sku in products}
-    prices = await resolve_prices(ctx.session, list(products.values()), customer=ctx.customer,
-                                  guest=ctx.guest is not None, currency=currency, quantities=quantities)
+    prices = await channel_prices.resolve_for_cart(ctx, cart, list(products.values()), quantities)
     for sku, qty in requested:
         product = products.get(sku)
         resolved = prices.get(product.id) if product else None
@@ -153,7 +154,7 @@ async def price_cart(ctx: TenantContext, cart: Cart, requested: list[tuple[str, 
 async def validate_cart(ctx: TenantContext, cart: Cart, *, placing: bool) -> None:
     """Core order rules, stock at the buyer's warehouse, then the plugins' checks (credit, …)."""
     cart.violations.extend(check_rules(ctx.tenant, cart, utcnow()))
-    cart.warehouse_id = await warehouse_for(ctx.session, ctx.customer)
+    cart.warehouse_id = await cart_warehouse(ctx, cart)
     await _check_stock(ctx, cart)
     for found in await gather_hook(ctx.hooks.qudao_validate_cart, ctx=ctx, cart=cart, placing=placing):
         cart.violations.extend(found or [])

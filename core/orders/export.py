@@ -58,7 +58,8 @@ async def order_rows(session: AsyncSession, tz: str, status: str | None, start: 
     zone = ZoneInfo(tz)
     stmt = (select(Order, Customer.code, Customer.name, Warehouse.code)
             .outerjoin(Customer, (Customer.id == Order.customer_id) & (Customer.tenant_id == Order.tenant_id))
-            .outerjoin(Warehouse, (Warehouse.id == Order.warehouse_id) & (Warehouse.tenant_id == Order.tenant_id)))
+            .outerjoin(Warehouse, (Warehouse.id == Order.warehouse_id) & (Warehouse.tenant_id == Order.tenant_id))
+            .where(Order.seller_customer_id.is_(None)))  # the brand's own sales only (core/channels)
     if status:
         stmt = stmt.where(Order.status == status)
     if start:

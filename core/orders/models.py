@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qudao.core.db.base import Base, TenantOwned, tenant_fk, utcnow
@@ -19,6 +19,8 @@ class Order(TenantOwned, Base):
         UniqueConstraint("tenant_id", "idempotency_scope", "idempotency_key"),
         tenant_fk("customer_id", "customers"),
         tenant_fk("warehouse_id", "warehouses"),
+        tenant_fk("seller_customer_id", "customers"),
+        Index("ix_orders_seller", "tenant_id", "seller_customer_id", "created_at"),
     )
 
     number: Mapped[str] = mapped_column(String(40))
@@ -41,6 +43,8 @@ class Order(TenantOwned, Base):
     tracking_number: Mapped[str | None] = mapped_column(String(100))
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # None: the brand sells; else the reseller customer selling to its store (core/channels).
+    seller_customer_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class OrderLine(TenantOwned, Base):

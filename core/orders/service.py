@@ -12,6 +12,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from qudao.core.channels.sellers import cart_seller_id
+from qudao.core.channels.stock import receive_brand_order
 from qudao.core.customers.models import Customer
 from qudao.core.customers.scope import order_customer_criteria
 from qudao.core.db.base import utcnow
@@ -129,7 +131,7 @@ async def place_order(ctx: TenantContext, body: dict[str, Any], idempotency_key:
         total=cart.total, warehouse_id=cart.warehouse_id, idempotency_scope=idempotency_scope(ctx),
         idempotency_key=idempotency_key, delivery_date=delivery, delivery_address=address, note=note,
         placed_by=ctx.user.id if ctx.user else None,
-        extra={"coupon": cart.coupon} if cart.coupon else {},
+        extra={"coupon": cart.coupon} if cart.coupon else {}, seller_customer_id=cart_seller_id(cart),
     )
     session.add(order)
     await session.flush()
@@ -179,16 +181,24 @@ async def order_for(ctx: TenantContext, number: str) -> Order:
 
 
 async def change_status(ctx: TenantContext, order: Order, new: str, note: str = "", *,
-                        lock: bool = True) -> Order:
+                        lock: bool = True, as_seller: Customer | None = None) -> Order:
+    """``as_seller``: the reseller that sold the order acts as its staff (core/channels); the
+    brand's staff do not move a reseller's orders."""
     if new not in STATUSES:
         raise InputError(f"must be one of {', '.join(STATUSES)}", field="status")
     user = ctx.user
     is_staff = user is not None and user.kind == "staff"
+    if as_seller is not None:
+        if order.seller_customer_id != as_seller.id:
+            raise NotFound(f"no order '{order.number}'")
+        is_staff = True
+    elif is_staff and order.seller_customer_id is not None:
+        raise Forbidden("this order is sold by a distributor; its back office moves it")
     if not is_staff and (order.status, new) not in BUYER_TRANSITIONS:
         if allowed(order.status, new):
             raise Forbidden("only the brand's staff can make this change")
         raise Conflict(f"an order that is {order.status} cannot become {new}")
-    if is_staff:
+    if is_staff and as_seller is None:
         roles = STAFF_ROLES_FOR.get(new, ())
         if user.role not in ("owner", "admin", *roles):  # type: ignore[union-attr]
             raise Forbidden(f"needs one of the roles: {', '.join(roles)}")
@@ -212,6 +222,8 @@ async def change_status(ctx: TenantContext, order: Order, new: str, note: str = 
     if new == "shipped" and order.warehouse_id is not None:
         for pid, qty in sorted(_qty_by_product(lines).items()):
             await stock.ship(ctx.session, order.warehouse_id, pid, qty, order_number=order.number, user_id=user_id)
+    if new == "received":
+        await receive_brand_order(ctx.session, order, lines, user_id=user_id)  # into a reseller's stock
     ctx.session.add(OrderEvent(order_id=order.id, status=new, note=note, user_id=user_id))
     await gather_hook(ctx.hooks.qudao_order_status_changed, ctx=ctx, order=order, old=old, new=new, note=note)
     await ctx.session.commit()

@@ -48,7 +48,8 @@ async def customer_view(ctx: RequestContext, c: Customer) -> dict[str, Any]:
             "region": c.region, "parent": await code_of(Customer, c.parent_id),
             "warehouse": await code_of(Warehouse, c.warehouse_id), "status": c.status,
             "addresses": c.addresses or [], "groups": c.groups or [],
-            "sales_rep": await rep_email(c.sales_rep_id)}
+            "sales_rep": await rep_email(c.sales_rep_id), "can_resell": bool(c.can_resell),
+            "direct_from_brand": bool(c.direct_from_brand)}
 
 
 @put("/customers/{code:str}", tags=["customers"])

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from qudao.core.catalog.service import product_by_sku
 from qudao.core.inventory.models import Warehouse
 from qudao.core.inventory.service import (
+    brand_owned,
     counts_in_transit,
     report_low_stock,
     set_on_hand,
@@ -34,7 +35,7 @@ async def put_warehouse(request: Request, ctx: RequestContext, code: str) -> Res
 async def list_warehouses(ctx: RequestContext) -> list[dict[str, Any]]:
     require_staff(ctx)
     return [{"code": w.code, "name": w.name}
-            for w in (await ctx.session.scalars(select(Warehouse).order_by(Warehouse.code)))]
+            for w in (await ctx.session.scalars(select(Warehouse).where(brand_owned()).order_by(Warehouse.code)))]
 
 
 @put("/warehouses/{code:str}/stock/{sku:str}", tags=["inventory"])
