@@ -5,6 +5,7 @@
 
 from qudao.core.db.base import Base, TenantOwned, new_id, tenant_fk, utcnow
 from qudao.core.db.session import enqueue_after_commit
+from qudao.core.jobs import job
 from qudao.core.money import fmt, parse_money, quantize
 from qudao.core.orders.cart import Adjustment, Cart, CartLine, GiftLine, Violation
 from qudao.core.plugins.base import RoutedPlugin
@@ -15,7 +16,8 @@ from qudao.core.plugins.meta import PluginMeta, Setting
 from qudao.core.plugins.panels import Panel
 
 __all__ = [
-    "API_VERSION", "Adjustment", "Base", "Cart", "CartLine", "GiftLine", "Panel", "PluginMeta", "RoutedPlugin", "Setting",
-    "TenantContext", "TenantOwned", "Violation", "enqueue_after_commit", "fmt", "gather_hook", "hookimpl", "new_id",
+    "API_VERSION", "Adjustment", "Base", "Cart", "CartLine", "GiftLine", "Panel", "PluginMeta", "RoutedPlugin",
+    "Setting", "TenantContext", "TenantOwned", "Violation", "enqueue_after_commit", "fmt", "gather_hook", "hookimpl",
+    "job", "new_id",
     "parse_money", "quantize", "tenant_fk", "utcnow",
 ]

@@ -34,7 +34,7 @@ _counter = itertools.count()
 def builtin_host() -> PluginHost:
     host = PluginHost()
     only = set(os.environ["QUDAO_TEST_PLUGINS"].split(",")) if os.environ.get("QUDAO_TEST_PLUGINS") else None
-    host.load_entry_points(only=(only or BUILTIN_PLUGINS) & BUILTIN_PLUGINS)
+    host.load_entry_points(only=(only or BUILTIN_PLUGINS) & BUILTIN_PLUGINS, strict=True)
     return host
 
 

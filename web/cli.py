@@ -26,6 +26,7 @@ def serve(host: str, port: int, no_migrate: bool, demo: bool) -> None:
     import uvicorn
 
     settings = get_settings()
+    report_refused()
     if not no_migrate:
         from qudao.core.db.migrate import upgrade_all
 
@@ -63,6 +64,7 @@ def db_upgrade() -> None:
     from qudao.core.db.migrate import upgrade_all
 
     settings = get_settings()
+    report_refused()
     done = upgrade_all(settings.database_url, settings.db_app_role)
     click.echo(f"upgraded: {', '.join(done)}")
 
@@ -100,6 +102,16 @@ def plugins() -> None:
     for name in host.names:
         m = host.metas[name]
         click.echo(f"  {name:<18} {m.version:<8} api {m.api:<12} {m.title}")
+    for line in host.refused.values():
+        click.echo(f"  refused: {line}")
+
+
+def report_refused() -> None:
+    """One line on stderr per installed plugin that was not loaded (the others run)."""
+    from qudao.core.plugins.host import get_host
+
+    for line in get_host().refused.values():
+        click.echo(f"qudao: refused {line}", err=True)
 
 
 @main.group()

@@ -23,6 +23,17 @@ API_VERSION = "1.0"
 hookspec = pluggy.HookspecMarker("qudao")
 hookimpl = pluggy.HookimplMarker("qudao")
 
+# How the host calls each hook (docs/plugin-api.md is generated from these and the specs below).
+# Hooks not listed in SYNC_HOOKS may be ``async def``. A veto hook's results refuse the operation;
+# when one of its implementations raises, the host refuses too (fail closed), see plugins/isolation.py.
+SYNC_HOOKS = frozenset({
+    "qudao_api_routes", "qudao_page_routes", "qudao_platform_routes", "qudao_admin_menu",
+    "qudao_storefront_menu", "qudao_guest_checkout_allowed",
+})
+VETO_HOOKS = frozenset({"qudao_validate_cart", "qudao_order_placed", "qudao_order_edited"})
+# Hooks that narrow what a buyer may see: a raising implementation hides everything (never leaks).
+RESTRICTING_HOOKS = frozenset({"qudao_product_criteria"})
+
 
 @hookspec
 def qudao_api_routes() -> list[Any]:

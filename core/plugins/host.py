@@ -12,11 +12,16 @@ from importlib.metadata import entry_points
 from typing import Any
 
 import pluggy
+import structlog
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from qudao.core.plugins import hookspecs
+from qudao.core.plugins.isolation import SafeCaller, gather_hook
 from qudao.core.plugins.meta import PluginMeta
+
+log = structlog.get_logger("qudao.plugins")
+__all__ = ["PluginError", "PluginHost", "TenantHooks", "gather_hook", "get_host", "set_host"]
 
 
 class PluginError(RuntimeError):
@@ -28,6 +33,7 @@ class PluginHost:
         self.pm = pluggy.PluginManager("qudao")
         self.pm.add_hookspecs(hookspecs)
         self.metas: dict[str, PluginMeta] = {}
+        self.refused: dict[str, str] = {}  # entry-point name -> why it was not loaded
 
     def register(self, plugin: Any) -> None:
         meta: PluginMeta | None = getattr(plugin, "meta", None)
@@ -44,26 +50,53 @@ class PluginHost:
             )
         if meta.name in self.metas:
             raise PluginError(f"two plugins are named '{meta.name}'")
-        self.pm.register(plugin, name=meta.name)
+        _check_hooks(plugin, meta)
+        try:
+            self.pm.register(plugin, name=meta.name)
+        except pluggy.PluginValidationError as exc:
+            detail = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+            raise PluginError(f"plugin '{meta.name}' {meta.version}: {detail}") from None
         self.metas[meta.name] = meta
         self.hooks_for.cache_clear()
 
-    def load_entry_points(self, group: str = "qudao.plugins", *, only: set[str] | None = None) -> None:
+    def load_entry_points(self, group: str = "qudao.plugins", *, only: set[str] | None = None,
+                          strict: bool = False) -> None:
+        """Load every installed plugin. One that cannot load (an API range that excludes this host,
+        an import error, bad metadata, a missing required plugin) is refused with one clear line,
+        logged and kept in ``refused``, and the others load; ``strict`` raises instead (tests)."""
         for ep in sorted(entry_points(group=group), key=lambda e: e.name):
             if only is not None and ep.name not in only:
                 continue
             try:
-                plugin = ep.load()
+                self.register(ep.load())
             except Exception as exc:  # noqa: BLE001 - report which plugin broke the start
-                raise PluginError(f"plugin entry point '{ep.name}' failed to load: {exc}") from exc
-            self.register(plugin)
-        self.check_requirements()
+                error = exc if isinstance(exc, PluginError) else PluginError(
+                    f"plugin entry point '{ep.name}' failed to load: {type(exc).__name__}: {exc}")
+                if strict:
+                    raise error from exc
+                self._refuse(ep.name, str(error))
+        self.check_requirements(strict=strict)
 
-    def check_requirements(self) -> None:
-        for meta in self.metas.values():
-            missing = [r for r in meta.requires if r not in self.metas]
-            if missing:
-                raise PluginError(f"plugin '{meta.name}' requires plugins not installed: {', '.join(missing)}")
+    def _refuse(self, name: str, line: str) -> None:
+        self.refused[name] = line
+        log.warning("plugin_refused", plugin=name, reason=line)
+        if name in self.metas:
+            self.pm.unregister(name=name)
+            del self.metas[name]
+            self.hooks_for.cache_clear()
+
+    def check_requirements(self, strict: bool = True) -> None:
+        changed = True
+        while changed:  # refusing one plugin may leave another without its requirement
+            changed = False
+            for meta in list(self.metas.values()):
+                missing = [r for r in meta.requires if r not in self.metas]
+                if missing:
+                    line = f"plugin '{meta.name}' requires plugins not installed: {', '.join(missing)}"
+                    if strict:
+                        raise PluginError(line)
+                    self._refuse(meta.name, line)
+                    changed = True
 
     @property
     def names(self) -> list[str]:
@@ -94,7 +127,7 @@ class TenantHooks:
             raise AttributeError(name)
         caller = self._callers.get(name)
         if caller is None:
-            caller = self._host.pm.subset_hook_caller(name, remove_plugins=self._remove)
+            caller = SafeCaller(self._host.pm.subset_hook_caller(name, remove_plugins=self._remove))
             self._callers[name] = caller
         return caller
 
@@ -117,14 +150,17 @@ def set_host(host: PluginHost | None) -> None:
     _host = host
 
 
-async def gather_hook(caller: Any, **kwargs: Any) -> list[Any]:
-    """Call a hook whose implementations may be ``async def``; await each result in order.
-
-    Implementations run one after another on the same session (never concurrently).
-    """
-    results = []
-    for result in caller(**kwargs):
-        if inspect.isawaitable(result):
-            result = await result
-        results.append(result)
-    return results
+def _check_hooks(plugin: Any, meta: PluginMeta) -> None:
+    """Refuse, with one line, a hook the host does not define or an ``async def`` where it cannot await."""
+    for attr in dir(plugin):
+        if not attr.startswith("qudao_"):
+            continue
+        fn = getattr(plugin, attr, None)
+        if not callable(fn) or not hasattr(fn, "qudao_impl"):
+            continue
+        if not hasattr(hookspecs, attr):
+            raise PluginError(f"plugin '{meta.name}' {meta.version} implements '{attr}', which plugin API "
+                              f"{hookspecs.API_VERSION} does not define (a typo, or a newer API?)")
+        if attr in hookspecs.SYNC_HOOKS and inspect.iscoroutinefunction(fn):
+            raise PluginError(f"plugin '{meta.name}' {meta.version}: '{attr}' must be a plain function, "
+                              "not async def")

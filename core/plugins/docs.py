@@ -1,0 +1,150 @@
+"""Generates ``docs/plugin-api.md``, the plugin API reference, from the hookspecs themselves.
+
+    python -m qudao.core.plugins.docs            # rewrite docs/plugin-api.md
+    python -m qudao.core.plugins.docs --check    # exit 1 when the page is stale
+
+``tests/test_plugin_api_docs.py`` fails when the committed page differs from what this renders,
+so a hook that is added, changed (signature, docstring) or left undocumented fails the suite.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from qudao.core import plugin_api
+from qudao.core.plugins import hookspecs
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = ROOT / "docs" / "plugin-api.md"
+
+INTRO = """\
+# Qudao plugin API {version}
+
+Generated from `core/plugins/hookspecs.py` by `python -m qudao.core.plugins.docs`; do not edit by
+hand (`tests/test_plugin_api_docs.py` fails when this page is stale). The guide with an example is
+README.md, "Writing a plugin"; `qudao plugin new NAME` writes a ready package.
+
+A plugin is a pip package with an entry point in the `qudao.plugins` group whose object carries a
+`PluginMeta` (its `api` range must include {version}, or the plugin is refused at start with one
+line naming it, its range and this version) and implements some of the hooks below with
+`@hookimpl`. Hooks are called only for the plugins enabled for the current tenant. `ctx` is a
+`TenantContext`.
+
+**When a plugin raises** in a hook, the failure is logged (`plugin_hook_failed`, with the plugin's
+name and the hook) and the request goes on without that plugin's result; a veto hook fails closed
+(a `plugin_failed` violation refuses the order), a restricting hook hides everything it would have
+filtered, and a database error (which breaks the transaction) answers 503 with nothing changed.
+"""
+
+
+def hook_functions(module: ModuleType = hookspecs) -> list[tuple[str, object]]:
+    return [(name, fn) for name, fn in inspect.getmembers(module, inspect.isfunction)
+            if name.startswith("qudao_") and fn.__module__ == module.__name__]
+
+
+def _signature(name: str, fn: object) -> str:
+    try:
+        sig = inspect.signature(fn, eval_str=True)  # type: ignore[arg-type]
+    except NameError:
+        sig = inspect.signature(fn)  # type: ignore[arg-type]
+    return f"{name}{sig}".replace("typing.", "")
+
+
+def _hook(module: ModuleType, name: str, fn: object) -> tuple[list[str], list[str]]:
+    doc = inspect.cleandoc(fn.__doc__ or "")  # type: ignore[attr-defined]
+    if not doc:
+        raise ValueError(f"hookspec {name} has no docstring: say when it is called and what it returns")
+    sync, veto = getattr(module, "SYNC_HOOKS", frozenset()), getattr(module, "VETO_HOOKS", frozenset())
+    restricting = getattr(module, "RESTRICTING_HOOKS", frozenset())
+    opts = getattr(fn, "qudao_spec", {}) or {}
+    may_async = "no (a plain function)" if name in sync else "yes"
+    may_veto = "yes: its violations refuse the operation" if name in veto else "no"
+    on_error = ("refused with a `plugin_failed` violation" if name in veto
+                else "the buyer sees nothing it would have filtered" if name in restricting
+                else "its result is skipped, the request goes on")
+    summary = " ".join(doc.split("\n\n", 1)[0].split())
+    row = f"| `{name}` | {'yes' if name in veto else 'no'} | {'no' if name in sync else 'yes'} | {summary} |"
+    section = [f"### `{name}`", "", "```python", _signature(name, fn), "```", "",
+               doc, "",
+               f"- may veto: {may_veto}",
+               f"- may be `async def`: {may_async}",
+               f"- results: {'the first non-None result wins' if opts.get('firstresult') else 'a list, one per plugin'}",
+               f"- when it raises: {on_error}", ""]
+    return [row], section
+
+
+HELPERS = {
+    "API_VERSION": "the host's plugin API version (a string such as `\"1.0\"`)",
+    "Adjustment": "an order-level change a plugin returns from `qudao_order_adjustments` "
+                  "(`source`, `label`, negative `amount`)",
+    "Base": "the SQLAlchemy declarative base; a plugin's models use it so `qudao db upgrade` migrates them",
+    "Cart": "the quote/order as it flows through checkout: `lines`, `subtotal`, `discount`, `total`, "
+            "`violations`, `info`",
+    "CartLine": "one line of a `Cart`: `product`, `qty`, `unit_price`, `source`, `source_label`, `gift`",
+    "GiftLine": "a gift a plugin returns from `qudao_order_adjustments` (`source`, `sku`, `qty`, `label`)",
+    "PluginMeta": "what the plugin is: `name`, `title`, `version`, `api` range, `requires`, `settings`, "
+                  "`package_dir` (finds migrations/, templates/, static/, locales/)",
+    "RoutedPlugin": "a base class serving the `HANDLERS` of the plugin package's `api` and `pages` modules",
+    "Setting": "one field of the plugin's settings schema (rendered as a form, validated on save)",
+    "TenantContext": "what a hook gets as `ctx`: `tenant`, `session`, `user`, `customer`, `guest`, "
+                     "`settings(name)`, `is_enabled(name)`",
+    "TenantOwned": "a mixin for tenant-owned tables: the session filters and stamps `tenant_id`; "
+                   "row-level security covers the table",
+    "Violation": "a refusal (`code`, `message`) returned by veto hooks",
+    "enqueue_after_commit": "queue a job to be sent only when the current transaction commits",
+    "fmt": "format money as the contract's decimal string",
+    "gather_hook": "call another hook (e.g. one your plugin defines for others) with async implementations "
+                   "awaited and failures isolated",
+    "hookimpl": "the decorator that marks a hook implementation",
+    "job": "declare a background job `@job(\"<plugin>.<job>\", plugin=\"<plugin>\")` on "
+           "`async def f(ctx, **ids)`",
+    "new_id": "a new time-ordered 64-bit id (primary keys of plugin tables)",
+    "parse_money": "parse client-supplied money (floats refused) to `Decimal`",
+    "quantize": "round a `Decimal` to a currency's minor unit, half up",
+    "tenant_fk": "a foreign key to another tenant-owned table, always including `tenant_id`",
+    "utcnow": "the current time in UTC (timezone-aware)",
+}
+
+
+def _helpers() -> list[str]:
+    lines = ["## Stable helpers", "",
+             "Import these, and only these, from `qudao.core.plugin_api`; they keep working within the",
+             "API's major version. Anything else in `qudao.*` is private and may change without notice.", "",
+             "| name | what it is |", "|---|---|"]
+    for name in sorted(plugin_api.__all__, key=str.lower):
+        if name not in HELPERS:
+            raise ValueError(f"describe qudao.core.plugin_api.{name} in HELPERS ({__file__})")
+        lines.append(f"| `{name}` | {HELPERS[name]} |")
+    return [*lines, ""]
+
+
+def render(module: ModuleType = hookspecs) -> str:
+    rows, sections = [], []
+    for name, fn in hook_functions(module):
+        row, section = _hook(module, name, fn)
+        rows += row
+        sections += section
+    out = [INTRO.format(version=module.API_VERSION), "## Hooks", "",
+           "| hook | may veto | may be async | what |", "|---|---|---|---|", *rows, "", *sections,
+           *_helpers()]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main(argv: list[str]) -> int:
+    text = render()
+    if "--check" in argv:
+        if not PAGE.exists() or PAGE.read_text(encoding="utf-8") != text:
+            print(f"{PAGE} is stale: run python -m qudao.core.plugins.docs", file=sys.stderr)
+            return 1
+        return 0
+    PAGE.parent.mkdir(parents=True, exist_ok=True)
+    PAGE.write_text(text, encoding="utf-8")
+    print(f"wrote {PAGE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
