@@ -85,6 +85,8 @@ HELPERS = {
             "`violations`, `info`",
     "CartLine": "one line of a `Cart`: `product`, `qty`, `unit_price`, `source`, `source_label`, `gift`",
     "GiftLine": "a gift a plugin returns from `qudao_order_adjustments` (`source`, `sku`, `qty`, `label`)",
+    "Panel": "a panel a plugin returns from `qudao_dashboard_panels` / `qudao_storefront_panels` (`title`, "
+             "`template`, `context`, `order`, `url`)",
     "PluginMeta": "what the plugin is: `name`, `title`, `version`, `api` range, `requires`, `settings`, "
                   "`package_dir` (finds migrations/, templates/, static/, locales/)",
     "RoutedPlugin": "a base class serving the `HANDLERS` of the plugin package's `api` and `pages` modules",
