@@ -77,7 +77,11 @@ class WebSession(Base):
 
 
 class LoginAttempt(Base):
-    """Failed logins, for throttling per account and per IP (shared by all web pods)."""
+    """Every sign-in attempt (the log the throttle counts; shared by all web pods).
+
+    ``outcome`` is ``ok``, ``failed`` or ``throttled``; ``device`` the known-device id
+    the browser proved, if any.
+    """
 
     __tablename__ = "login_attempts"
 
@@ -85,3 +89,5 @@ class LoginAttempt(Base):
     account_key: Mapped[str] = mapped_column(String(300), index=True)
     ip: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    outcome: Mapped[str] = mapped_column(String(16), default="failed", server_default="failed")
+    device: Mapped[str | None] = mapped_column(String(32))

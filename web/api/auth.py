@@ -7,9 +7,9 @@ from typing import Any
 from litestar import Request, post
 from sqlalchemy import select
 
+from qudao.core.auth import devices, throttle
 from qudao.core.auth.models import User
 from qudao.core.auth.passwords import verify_password
-from qudao.core.auth.throttle import clear_failures, is_throttled, record_failure
 from qudao.core.auth.tokens import issue_token
 from qudao.core.errors import QudaoError, Unauthorized
 from qudao.web.api.common import json_body
@@ -21,38 +21,55 @@ class TooManyAttempts(QudaoError):
     title = "Too many attempts"
 
 
-async def check_login(ctx: RequestContext, email: object, password: object, ip: str) -> User:
-    """Same answer for an unknown email and a wrong password; throttled per account and IP."""
+def client_ip(request: Request) -> str:
+    """The client's address (behind a trusted proxy, the one it forwarded: web/security.py)."""
+    return request.client.host if request.client else "?"
+
+
+async def check_login(ctx: RequestContext, email: object, password: object, request: Request) -> User:
+    """Same answer for an unknown email and a wrong password; throttled by ``core.auth.throttle``
+    (per account+IP and per IP; a targeted account is slowed, its known devices still get in)."""
     if not isinstance(email, str) or not isinstance(password, str):
         raise Unauthorized("email or password is wrong")
     email = email.strip().lower()
     key = f"{ctx.tenant.id}:{email}"
-    if await is_throttled(ctx.session, key, ip):
+    secret = request.app.state.settings.secret_key
+    attempt = throttle.Attempt(key, client_ip(request),
+                               devices.known_device(secret, request.cookies.get(devices.COOKIE), key))
+    verdict = await throttle.verdict(ctx.session, attempt)
+    if verdict.refused:
+        throttle.record(ctx.session, attempt, "throttled")
+        await ctx.session.commit()
         raise TooManyAttempts("too many failed sign-ins; try again in 15 minutes")
+    await throttle.slow_down(verdict)
     user = await ctx.session.scalar(select(User).where(User.email == email))
     ok = verify_password(password, user.password_hash if user else None)
-    if not ok or user is None or not user.active:
-        await record_failure(ctx.session, key, ip)
-        await ctx.session.commit()
-        raise Unauthorized("email or password is wrong")
-    if user.kind == "customer":
+    if ok and user is not None and user.active and user.kind == "customer":
         from qudao.core.customers.models import Customer
 
         customer = await ctx.session.get(Customer, (ctx.tenant.id, user.customer_id))
-        if customer is None or customer.status != "active":
-            await record_failure(ctx.session, key, ip)
-            await ctx.session.commit()
-            raise Unauthorized("email or password is wrong")
-    await clear_failures(ctx.session, key)
+        ok = customer is not None and customer.status == "active"
+    if not ok or user is None or not user.active:
+        throttle.record(ctx.session, attempt, "failed")
+        await ctx.session.commit()
+        raise Unauthorized("email or password is wrong")
+    throttle.record(ctx.session, attempt, "ok")
+    await throttle.prune(ctx.session)
     return user
+
+
+def remember_device(request: Request, ctx: RequestContext, user: User) -> str:
+    """The device cookie's new value after ``user`` signed in from this browser."""
+    key = f"{ctx.tenant.id}:{user.email}"
+    return devices.remember_device(request.app.state.settings.secret_key, request.cookies.get(devices.COOKIE),
+                                   key)[1]
 
 
 @post("/auth/token", status_code=200, tags=["auth"])
 async def create_token(request: Request, ctx: RequestContext) -> dict[str, Any]:
     """Exchange email and password for a bearer token."""
     data = await json_body(request)
-    ip = request.client.host if request.client else "?"
-    user = await check_login(ctx, data.get("email"), data.get("password"), ip)
+    user = await check_login(ctx, data.get("email"), data.get("password"), request)
     token = await issue_token(ctx.session, user, name=str(data.get("name") or "api")[:100])
     await ctx.session.commit()
     return {"token": token, "kind": user.kind}

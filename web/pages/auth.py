@@ -8,12 +8,13 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Response, Template
 from sqlalchemy import delete, select
 
+from qudao.core.auth import devices
 from qudao.core.auth.models import ApiToken, User, WebSession
 from qudao.core.auth.tokens import hash_session_id, issue_token
 from qudao.core.db.base import utcnow
 from qudao.core.errors import QudaoError
 from qudao.web import i18n
-from qudao.web.api.auth import check_login
+from qudao.web.api.auth import check_login, remember_device
 from qudao.web.context import SESSION_COOKIE, RequestContext, start_web_session
 from qudao.web.pages.common import form_data, render
 from qudao.web.pages.platform import session_cookie
@@ -32,10 +33,9 @@ async def login_form(ctx: RequestContext, next: str | None = None) -> Template: 
 @post("/login")
 async def login(request: Request, ctx: RequestContext) -> Response[Any]:
     form = await form_data(request)
-    ip = request.client.host if request.client else "?"
     base = f"/t/{ctx.tenant.slug}"
     try:
-        user = await check_login(ctx, form.get("email"), form.get("password"), ip)
+        user = await check_login(ctx, form.get("email"), form.get("password"), request)
     except QudaoError as exc:
         i18n.set_locale(ctx.tenant.locale)
         message = (i18n.gettext_("Email or password is wrong.") if exc.status == 401
@@ -49,7 +49,11 @@ async def login(request: Request, ctx: RequestContext) -> Response[Any]:
     raw = await start_web_session(ctx.session, tenant_id=ctx.tenant.id, user_id=user.id)
     await ctx.session.commit()
     target = _safe_next(form.get("next"), base) or (f"{base}/admin" if user.kind == "staff" else f"{base}/")
-    return session_cookie(Redirect(target), raw)
+    resp = session_cookie(Redirect(target), raw)
+    # this browser is now a known device of the account: a later lockout attack does not refuse it
+    resp.set_cookie(devices.COOKIE, remember_device(request, ctx, user), max_age=devices.MAX_AGE, httponly=True,
+                    samesite="lax", path="/")
+    return resp
 
 
 @post("/logout")

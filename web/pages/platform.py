@@ -8,6 +8,7 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Response, Template
 from sqlalchemy import select
 
+from qudao.core.auth import throttle
 from qudao.core.auth.models import WebSession
 from qudao.core.auth.passwords import verify_password
 from qudao.core.auth.tokens import hash_session_id
@@ -88,11 +89,23 @@ async def platform_login(request: Request) -> Response[Any]:
     db: Database = request.app.state.db
     async with db.sessions() as session:
         email = str(form.get("email", "")).strip().lower()
+        attempt = throttle.Attempt(f"platform:{email}", request.client.host if request.client else "?")
+        verdict = await throttle.verdict(session, attempt)
+        if verdict.refused:
+            throttle.record(session, attempt, "throttled")
+            await session.commit()
+            return Template("auth/login.html", status_code=429, context={
+                "action": "/platform/login", "tenant": None, "email": email,
+                "error": i18n.gettext_("Too many failed sign-ins; try again in 15 minutes.")})
+        await throttle.slow_down(verdict)
         op = await session.scalar(select(PlatformOperator).where(PlatformOperator.email == email))
         if not verify_password(str(form.get("password", "")), op.password_hash if op else None) or op is None:
+            throttle.record(session, attempt, "failed")
+            await session.commit()
             return Template("auth/login.html", status_code=401, context={
                 "action": "/platform/login", "tenant": None, "email": email,
                 "error": i18n.gettext_("Email or password is wrong.")})
+        throttle.record(session, attempt, "ok")
         raw = await start_web_session(session, tenant_id=None, operator_id=op.id)
         await session.commit()
     return session_cookie(Redirect("/platform"), raw)
