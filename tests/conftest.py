@@ -26,7 +26,8 @@ from qudao.core.config import load_settings, reset_settings
 from qudao.core.db.migrate import upgrade_all
 from qudao.core.plugins.host import PluginHost, set_host
 
-BUILTIN_PLUGINS = {"promotions", "credit", "guest_checkout", "brand_isolation", "wechat", "payments", "rebates"}
+BUILTIN_PLUGINS = {"promotions", "credit", "guest_checkout", "brand_isolation", "wechat", "payments", "rebates",
+                   "sales_targets"}
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count()
 

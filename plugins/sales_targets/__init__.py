@@ -1,0 +1,35 @@
+"""Sales targets (销售计划): targets per month, quarter or year for all customers, a region, a
+customer type, a customer or a sales rep, optionally narrowed to a brand, a category (with its
+sub-categories) or a list of SKUs, in amount or quantity. Attainment is computed from orders
+by the target's counting rule (placed, approved or received orders); see ``attainment.py``.
+
+Shown on the admin dashboard and the storefront home (progress bars), on an admin grid (a sales
+rep sees only their own targets and their customers'), and in a ranking report with a chart
+and an Excel export. Targets are imported from Excel and copied to the next period with growth.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from qudao.core.plugin_api import PluginMeta, RoutedPlugin, hookimpl
+from qudao.plugins.sales_targets import models  # noqa: F401 - registers sales_targets_* tables
+
+
+class SalesTargetsPlugin(RoutedPlugin):
+    meta = PluginMeta(
+        name="sales_targets",
+        title="Sales targets 销售计划",
+        version="0.1.0",
+        description="Targets per period for regions, customer types, customers, reps and product groups, "
+                    "with attainment from orders.",
+        package_dir=Path(__file__).parent,
+    )
+
+    @hookimpl
+    def qudao_admin_menu(self, ctx: Any) -> list[tuple[str, str]]:
+        return [("Sales targets", "/sales-targets")]
+
+
+plugin = SalesTargetsPlugin()
