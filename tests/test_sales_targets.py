@@ -214,11 +214,27 @@ def test_ranking_report_page_and_export(tenant: TenantAPI, web: Any) -> None:
     page = web.get(f"/t/{tenant.slug}/admin/sales-targets/report?period={this_month()}")
     assert page.status_code == 200 and "ranking-chart" in page.text and "/static/vendor/chart.umd.min.js" in page.text
     assert web.get("/static/vendor/chart.umd.min.js").status_code == 200
+    assert web.get("/static/plugins/sales_targets/ranking.js").status_code == 200
     export = web.get(f"/t/{tenant.slug}/admin/sales-targets/report.xlsx?period={this_month()}&dimension=customer")
     ws = load_workbook(io.BytesIO(export.content)).active
     assert [row[2] for row in ws.iter_rows(min_row=2, values_only=True)] == ["B", "A"]
     grid = web.get(f"/t/{tenant.slug}/admin/sales-targets?period={this_month()}")
     assert grid.status_code == 200 and 'id="targets"' in grid.text
+    dashboard = web.get(f"/t/{tenant.slug}/admin")
+    assert 'data-panel="sales_targets/_panel.html"' in dashboard.text and "200.0%" in dashboard.text
+
+
+def test_buyer_sees_own_target_on_the_storefront_home(tenant: TenantAPI, web: Any) -> None:
+    buyers = shop(tenant)
+    history(tenant, buyers)
+    target(tenant, dimension="customer", key="A", target="110.00")
+    target(tenant, dimension="customer", key="B", target="999.00")
+    email = "a-home@buyer.test"
+    tenant.ok("put", f"/customers/A/users/{email}", {"password": PASSWORD})
+    web_login(web, tenant.slug, email)
+    home = web.get(f"/t/{tenant.slug}/")
+    assert 'data-panel="sales_targets/_panel.html"' in home.text
+    assert "55.00 / 110.00" in home.text and "999.00" not in home.text
 
 
 def test_off_means_404(tenant: TenantAPI) -> None:

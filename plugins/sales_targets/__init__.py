@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from qudao.core.plugin_api import PluginMeta, RoutedPlugin, hookimpl
+from qudao.core.plugin_api import Panel, PluginMeta, RoutedPlugin, hookimpl
 from qudao.plugins.sales_targets import models  # noqa: F401 - registers sales_targets_* tables
 
 
@@ -30,6 +30,30 @@ class SalesTargetsPlugin(RoutedPlugin):
     @hookimpl
     def qudao_admin_menu(self, ctx: Any) -> list[tuple[str, str]]:
         return [("Sales targets", "/sales-targets")]
+
+    @hookimpl
+    async def qudao_dashboard_panels(self, ctx: Any) -> list[Any]:
+        """This month's, quarter's and year's targets (a rep: theirs), at most eight bars."""
+        return await _panel(ctx, "Targets this period", "/admin/sales-targets", order=20, limit=8)
+
+    @hookimpl
+    async def qudao_storefront_panels(self, ctx: Any) -> list[Any]:
+        """The buyer's own customer targets that are running now."""
+        return await _panel(ctx, "My targets", None, order=30, limit=6)
+
+
+async def _panel(ctx: Any, title: str, url: str | None, *, order: int, limit: int) -> list[Any]:
+    from qudao.plugins.sales_targets import service
+    from qudao.plugins.sales_targets.periods import current, local_today
+    from qudao.plugins.sales_targets.texts import translate
+
+    today = local_today(ctx.tenant.timezone)
+    targets = await service.targets_for(ctx, [current(k, today) for k in ("month", "quarter", "year")])
+    if not targets:
+        return []
+    rows = await service.views(ctx, targets[:limit])
+    return [Panel(title=translate(ctx, title), template="sales_targets/_panel.html", context={"rows": rows},
+                  order=order, url=url)]
 
 
 plugin = SalesTargetsPlugin()

@@ -14,3 +14,13 @@ RULES = (N_("placed"), N_("approved"), N_("received"))
 FLASHES = (N_("Target added."), N_("Targets saved."), N_("Target deleted."), N_("Targets imported."),
            N_("Targets copied to the next period."))
 PANEL = (N_("My targets"), N_("Targets this period"), N_("All targets"))
+
+
+def translate(ctx: object, message: str) -> str:
+    """A message in the request's language (for strings the host prints as they are, panel titles)."""
+    from qudao.web import i18n
+    from qudao.web.pages.common import locale_for
+
+    request = getattr(ctx, "request", None)
+    locale = locale_for(request, ctx) if request is not None else i18n.get_locale()  # type: ignore[arg-type]
+    return i18n.translations(locale).gettext(message)
