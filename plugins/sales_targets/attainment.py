@@ -80,10 +80,9 @@ async def actuals(ctx: TenantContext, targets: list[SalesTarget]) -> dict[int, D
     if "received" in rules:
         stmt = stmt.outerjoin(received, and_(received.c.tenant_id == Order.tenant_id,
                                              received.c.order_id == Order.id))
-    where = [OrderLine.gift.is_(False), Order.customer_id.is_not(None), or_(*conds)]
-    seller = getattr(Order, "seller_id", None)
-    if seller is not None:  # multi-level channels: a reseller's own sales are not the brand's
-        where.append(seller.is_(None))
+    # multi-level channels: a reseller's sales to its stores are not the brand's
+    where = [OrderLine.gift.is_(False), Order.customer_id.is_not(None), Order.seller_customer_id.is_(None),
+             or_(*conds)]
     stmt = stmt.where(*where).group_by(Order.customer_id, OrderLine.product_id)
     grouped = (await ctx.session.execute(stmt)).all()
     rows = await _rows(ctx, grouped)
