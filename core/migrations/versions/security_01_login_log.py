@@ -1,7 +1,7 @@
 """login attempts: outcome and known device (every attempt is logged, not only failures)
 
 Revision ID: security_01
-Revises: 0001
+Revises: channels_01
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "security_01"
-down_revision: str | None = "0001"
+down_revision: str | None = "channels_01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
