@@ -20,7 +20,7 @@ from litestar.template.config import TemplateConfig
 from qudao.core.config import Settings, get_settings
 from qudao.core.db.session import Database
 from qudao.core.plugins.host import PluginHost, get_host
-from qudao.web import i18n
+from qudao.web import i18n, icons
 from qudao.web.context import provide_api_ctx, provide_page_ctx
 from qudao.web.middleware import RequestLogMiddleware, host_rewrite
 from qudao.web.problems import EXCEPTION_HANDLERS
@@ -57,6 +57,7 @@ def _template_engine(host: PluginHost) -> JinjaTemplateEngine:
         enable_async=False,
     )
     i18n.install(env)
+    icons.install(env)
     return JinjaTemplateEngine.from_environment(env)
 
 

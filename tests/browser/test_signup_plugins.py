@@ -19,7 +19,7 @@ def test_signup_login_toggle_plugin(page: Any, live_server: str) -> None:
     page.wait_for_url(f"{live_server}/t/{slug}/admin")
 
     # sign out and back in through the login page
-    page.click("header form button")
+    page.click("header form.signout button")
     page.wait_for_url(f"**/t/{slug}/login")
     page.fill("#email", f"owner@{slug}.test")
     page.fill("#password", PASSWORD)

@@ -124,7 +124,8 @@ async def set_language(ctx: RequestContext, request: Request) -> Response[Any]:
         if user is not None:
             user.locale = code
             await ctx.session.commit()
-    resp = Redirect(f"/t/{ctx.tenant.slug}/account")
+    base = f"/t/{ctx.tenant.slug}"
+    resp = Redirect(_safe_next(form.get("next"), base) or f"{base}/account")
     if code in i18n.SUPPORTED:
         resp.set_cookie("qd_lang", str(code), samesite="lax", max_age=365 * 86400)
     return resp

@@ -11,13 +11,7 @@ from litestar.response import Redirect, Template
 from qudao.core.errors import Forbidden
 from qudao.web import i18n
 from qudao.web.context import RequestContext
-
-ADMIN_MENU = [
-    ("Dashboard", ""), ("Orders", "/orders"), ("Products", "/products"), ("Customers", "/customers"),
-    ("Prices", "/prices"), ("Stock", "/stock"), ("Settings", "/settings"), ("Plugins", "/plugins"),
-    ("Account", "/account"),
-]
-STORE_MENU = [("Catalog", "/"), ("Cart", "/cart"), ("My orders", "/orders"), ("Account", "/account")]
+from qudao.web.pages.nav import admin_nav, store_tabs
 
 
 def locale_for(request: Request, ctx: RequestContext | None) -> str:
@@ -34,16 +28,15 @@ def render(ctx: RequestContext, template: str, status_code: int = 200, **context
     assert request is not None
     i18n.set_locale(locale_for(request, ctx))
     base = f"/t/{ctx.tenant.slug}"
-    admin_menu = [(label, f"{base}/admin{path}") for label, path in ADMIN_MENU]
-    store_menu = [(label, f"{base}{path}") for label, path in STORE_MENU]
-    if ctx.user is not None and ctx.user.kind == "staff":
-        for items in ctx.hooks.qudao_admin_menu(ctx=ctx):
-            admin_menu.extend((label, f"{base}/admin{path}") for label, path in items)
-    for items in ctx.hooks.qudao_storefront_menu(ctx=ctx):
-        store_menu.extend((label, f"{base}{path}") for label, path in items)
+    nav: dict[str, Any] = {}
+    if template.startswith("admin/") or (ctx.user is not None and ctx.user.kind == "staff"):
+        groups, active, group = admin_nav(ctx, base)
+        nav = {"admin_nav": groups, "nav_active": active, "nav_group": group}
+    tabs = store_tabs(ctx, base)
     return Template(template, status_code=status_code, context={
         "tenant": ctx.tenant, "user": ctx.user, "customer": ctx.customer, "base": base,
-        "admin_menu": admin_menu, "store_menu": store_menu, "ctx": ctx, **context,
+        "store_tabs": tabs, "store_menu": [(t.label, t.href) for t in tabs], "ctx": ctx,
+        "locales": i18n.SUPPORTED, **nav, **context,
     })
 
 

@@ -45,9 +45,28 @@ def page(ctx: RequestContext, template: str, status_code: int = 200, **context: 
     kind = context.pop("flash_kind", None) or ("error" if params.get("err") else "ok")
     context.setdefault("errors", [])
     context.setdefault("form", {})
-    return render(ctx, template, status_code=status_code, flash=flash, flash_kind=kind,
+    return render(ctx, template, status_code=status_code, flash=flash, flash_kind=kind, url_with=url_with(ctx),
                   local=local_time(ctx, ctx.tenant.timezone), admin=f"/t/{ctx.tenant.slug}/admin",
                   currency=ctx.tenant.currency, money=money_fmt(ctx.tenant.currency), field_errors=field_errors(context["errors"]), **context)
+
+
+def url_with(ctx: RequestContext) -> Any:
+    """``url_with(sort="-total", p=None)``: this page's URL with some query values changed or
+    dropped, so sorting and paging keep the filters (flash messages are left out)."""
+    request = ctx.request
+    assert request is not None
+    current = {k: v for k, v in request.query_params.items() if k not in ("msg", "err")}
+
+    def build(**changes: Any) -> str:
+        params = dict(current)
+        for key, value in changes.items():
+            if value is None or value == "":
+                params.pop(key, None)
+            else:
+                params[key] = str(value)
+        return request.url.path + (f"?{urlencode(params)}" if params else "")
+
+    return build
 
 
 def money_fmt(currency: str) -> Any:

@@ -17,8 +17,8 @@ from qudao.core.catalog.service import product_by_sku, search_filter, upsert_bra
 from qudao.core.errors import InputError, NotFound
 from qudao.core.inventory.service import counts_in_transit, total_availability
 from qudao.web.context import RequestContext
-from qudao.web.pages.admin.base import N_, back, money_fmt, nul_free, page, read_form, recover, say
-from qudao.web.pages.admin.crud import CodedRecords, paginate
+from qudao.web.pages.admin.base import N_, back, money_fmt, nul_free, page, read_form, recover, safe_back, say
+from qudao.web.pages.admin.crud import CodedRecords, paginate, sort_order
 from qudao.web.pages.common import staff_or_login
 
 UNITS = ("件", "瓶", "箱", "袋", "盒", "包", "罐", "kg", "pcs")
@@ -39,10 +39,12 @@ async def _brands(ctx: RequestContext) -> list[Brand]:
 
 @get("/admin/products")
 async def product_list(ctx: RequestContext, q: str | None = None, brand: str | None = None,
-                       category: str | None = None, tag: str | None = None, p: str | None = None) -> Response[Any]:
+                       category: str | None = None, tag: str | None = None, p: str | None = None,
+                       sort: str | None = None) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
         return r
     q, brand, category, tag, p = nul_free(q), nul_free(brand), nul_free(category), nul_free(tag), nul_free(p)
+    sort, order = sort_order(nul_free(sort), {"sku": Product.sku, "name": Product.name, "price": Product.price}, "sku")
     stmt = select(Product, Brand.code).outerjoin(
         Brand, (Brand.id == Product.brand_id) & (Brand.tenant_id == Product.tenant_id))
     if q and q.strip():
@@ -56,11 +58,30 @@ async def product_list(ctx: RequestContext, q: str | None = None, brand: str | N
         tags_text = cast(Product.tags, String)  # JSON text; stored escaped or not depending on the driver
         patterns = [_like_escape(json.dumps(tag.strip(), ensure_ascii=ascii_)) for ascii_ in (True, False)]
         stmt = stmt.where(or_(*(tags_text.like(f"%{pat}%", escape="~") for pat in patterns)))
-    rows, pg = await paginate(ctx, stmt, p, Product.sku)
+    rows, pg = await paginate(ctx, stmt, p, *order)
     avail = await total_availability(ctx.session, [pr.id for pr, _ in rows], counts_in_transit(ctx.tenant))
     categories = (await ctx.session.scalars(select(Category).order_by(Category.code))).all()
     return page(ctx, "admin/products.html", rows=rows, avail=avail, q=q or "", brand=brand or "", pg=pg,
-                brands=await _brands(ctx), categories=categories, category=category or "", tag=tag or "")
+                brands=await _brands(ctx), categories=categories, category=category or "", tag=tag or "",
+                sort=sort)
+
+
+@post("/admin/products/bulk")
+async def product_bulk(ctx: RequestContext, request: Request) -> Response[Any]:
+    """Activate or deactivate the ticked products at once; back to the same filtered list."""
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    form = await request.form()
+    action = str(form.get("action") or "")
+    skus = [str(v) for v in form.getall("sku")][:500] if "sku" in form else []
+    target = safe_back(ctx, str(form.get("back") or ""), "/products")
+    if action not in ("activate", "deactivate") or not skus:
+        return back(ctx, target, say(ctx, N_("Tick at least one product and choose what to do.")), error=True)
+    products = (await ctx.session.scalars(select(Product).where(Product.sku.in_(skus)))).all()
+    for product in products:
+        product.active = action == "activate"
+    await ctx.session.commit()
+    return back(ctx, target, say(ctx, N_("%(n)s product(s) updated"), n=len(products)))
 
 
 async def _form_page(ctx: RequestContext, product: Product | None, form: dict[str, Any], *,
@@ -179,5 +200,5 @@ async def brand_list(ctx: RequestContext) -> Response[Any]:
     return page(ctx, "admin/brands.html", brands=await _brands(ctx), counts=counts)
 
 
-HANDLERS = [product_list, product_new, product_edit, product_create, product_update, product_image_delete, media,
+HANDLERS = [product_list, product_bulk, product_new, product_edit, product_create, product_update, product_image_delete, media,
             brand_list, *BRANDS.handlers("/admin/brands")]

@@ -1,6 +1,7 @@
 """The shapes the admin pages repeat, written once.
 
-* ``paginate()``: count a filtered listing and fetch one page of it, in the order given.
+* ``paginate()``: count a filtered listing and fetch one page of it, in the order given;
+  ``sort_order()`` reads that order from the URL (``?sort=-total``) against allowed columns.
 * ``by_code()`` / ``code_taken()``: load a tenant's record by its code (404 in words) and
   the duplicate check a create form runs.
 * ``CodedRecords``: the new, edit, create and update pages of a small record known by a
@@ -30,6 +31,18 @@ async def paginate(ctx: RequestContext, stmt: Select[Any], p: str | None,
     pg = paging(total, page_number(p))
     rows = (await ctx.session.execute(stmt.order_by(*order_by).limit(pg["size"]).offset(pg["offset"]))).all()
     return list(rows), pg
+
+
+def sort_order(raw: str | None, columns: dict[str, Any], default: str) -> tuple[str, list[Any]]:
+    """``sort=name`` / ``sort=-name`` from the URL against the page's allowed columns (else the default);
+    the result is (the key as given, ORDER BY terms), with the first column as a tie-breaker."""
+    key = raw if raw and raw.lstrip("-") in columns else default
+    column = columns[key.lstrip("-")]
+    terms = [column.desc() if key.startswith("-") else column.asc()]
+    first = next(iter(columns.values()))
+    if first is not column:
+        terms.append(first.asc())
+    return key, terms
 
 
 async def by_code(ctx: RequestContext, model: Any, code: str, what: str) -> Any:

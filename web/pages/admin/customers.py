@@ -16,7 +16,7 @@ from qudao.core.errors import InputError, NotFound, QudaoError
 from qudao.core.inventory.models import Warehouse
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import N_, back, nul_free, page, read_form, recover, say
-from qudao.web.pages.admin.crud import CodedRecords, code_taken, paginate
+from qudao.web.pages.admin.crud import CodedRecords, code_taken, paginate, sort_order
 from qudao.web.pages.common import staff_or_login
 
 TIERS = CodedRecords(Tier, "tier", "admin/tier_form.html", "tier", "/tiers", N_("Saved tier %(code)s"), upsert_tier)
@@ -37,10 +37,13 @@ async def _options(ctx: RequestContext) -> dict[str, Any]:
 
 
 @get("/admin/customers")
-async def customer_list(ctx: RequestContext, q: str | None = None, p: str | None = None) -> Response[Any]:
+async def customer_list(ctx: RequestContext, q: str | None = None, p: str | None = None,
+                        sort: str | None = None, status: str | None = None) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
         return r
-    q, p = nul_free(q), nul_free(p)
+    q, p, status = nul_free(q), nul_free(p), nul_free(status)
+    sort, order = sort_order(nul_free(sort), {"code": Customer.code, "name": Customer.name,
+                                              "region": Customer.region, "type": Customer.type}, "code")
     parent = Customer.__table__.alias("parent")
     tier = Tier.__table__.alias("tier")
     stmt = (select(Customer, parent.c.code, tier.c.code)
@@ -53,8 +56,11 @@ async def customer_list(ctx: RequestContext, q: str | None = None, p: str | None
         needle = f"%{q.strip().lower()}%"
         stmt = stmt.where(or_(func.lower(Customer.code).like(needle), func.lower(Customer.name).like(needle),
                               func.lower(Customer.region).like(needle)))
-    rows, pg = await paginate(ctx, stmt, p, Customer.code)
-    return page(ctx, "admin/customers.html", rows=rows, q=q or "", pg=pg, types=TYPE_LABELS)
+    if status in ("active", "suspended"):
+        stmt = stmt.where(Customer.status == status)
+    rows, pg = await paginate(ctx, stmt, p, *order)
+    return page(ctx, "admin/customers.html", rows=rows, q=q or "", pg=pg, types=TYPE_LABELS, sort=sort,
+                status=status or "")
 
 
 @get("/admin/customers/tree")

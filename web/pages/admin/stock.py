@@ -26,7 +26,7 @@ from qudao.core.inventory.stocktake import (
 )
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import N_, back, checkbox, nul_free, page, read_form, recover, say
-from qudao.web.pages.admin.crud import CodedRecords, paginate
+from qudao.web.pages.admin.crud import CodedRecords, paginate, sort_order
 from qudao.web.pages.common import staff_or_login
 
 WAREHOUSE_ROLES = ("warehouse",)
@@ -42,11 +42,13 @@ async def _warehouses(ctx: RequestContext) -> list[Warehouse]:
 
 @get("/admin/stock")
 async def stock_list(ctx: RequestContext, q: str | None = None, warehouse: str | None = None,
-                     p: str | None = None) -> Response[Any]:
+                     p: str | None = None, sort: str | None = None) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
         return r
     q, warehouse, p = nul_free(q), nul_free(warehouse), nul_free(p)
     avail = available_expr(counts_in_transit(ctx.tenant))
+    sort, order = sort_order(nul_free(sort), {"sku": Product.sku, "name": Product.name, "on_hand": Stock.on_hand,
+                                              "available": avail}, "sku")
     stmt = (select(Product.sku, Product.name, Warehouse.code, Stock.on_hand, Stock.reserved, Stock.in_transit,
                    avail.label("available"), Stock.low_threshold)
             .join(Product, (Product.id == Stock.product_id) & (Product.tenant_id == Stock.tenant_id))
@@ -55,9 +57,9 @@ async def stock_list(ctx: RequestContext, q: str | None = None, warehouse: str |
         stmt = stmt.where(search_filter(q))
     if warehouse:
         stmt = stmt.where(Warehouse.code == warehouse)
-    rows, pg = await paginate(ctx, stmt, p, Product.sku, Warehouse.code)
+    rows, pg = await paginate(ctx, stmt, p, *order, Warehouse.code)
     return page(ctx, "admin/stock.html", rows=rows, pg=pg, q=q or "", warehouse=warehouse or "",
-                warehouses=await _warehouses(ctx), in_transit_counts=counts_in_transit(ctx.tenant))
+                warehouses=await _warehouses(ctx), in_transit_counts=counts_in_transit(ctx.tenant), sort=sort)
 
 
 async def _product_stock(ctx: RequestContext, product: Product) -> dict[str, Any]:
