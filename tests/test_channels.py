@@ -134,3 +134,60 @@ def test_another_distributor_sees_none_of_it(tenant: TenantAPI) -> None:
     assert q["seller"]["code"] == "DIST2" and q["lines"][0]["unit_price"] == "10.00"
     assert ch.store2.get(f"/orders/{number}").status_code == 404
     assert ch.dist.ok("get", f"/reseller/orders/{number}") == before
+
+
+def test_sell_through_shows_the_unit_at_the_right_store_and_region(tenant: TenantAPI) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    ch = build_channel(tenant)
+    stock_dist(ch, 20)
+    stock_dist(ch, 5, sku="RICE")
+    ch.dist.ok("put", "/reseller/prices/TEA", {"price": "12.00"})
+    tenant.buyer("FAR", parent="DIST", region="广东/深圳")  # out of DIST's region (串货)
+    far = tenant.buyer("FAR")
+    n1 = ch.store.ok("post", "/orders", {"lines": [{"sku": "TEA", "qty": 3}]})["number"]
+    n2 = far.ok("post", "/orders", {"lines": [{"sku": "TEA", "qty": 2}]})["number"]
+    n3 = ch.store.ok("post", "/orders", {"lines": [{"sku": "TEA", "qty": 4}]})["number"]  # not shipped: no flow
+    deliver(ch.dist, n1, "/reseller/orders")
+    deliver(ch.dist, n2, "/reseller/orders")
+    assert ch.dist.put("/reseller/prices/TEA", json={"price": "1.00"}).status_code == 422
+    data = tenant.ok("get", "/sell-through?group_by=product,distributor,store,region")
+    rows = {(r["sku"], r["distributor"], r["store"], r["region"]): (r["qty"], r["amount"], r["out_of_region_qty"])
+            for r in data["rows"]}
+    assert rows == {("TEA", "DIST", "STORE1", "浙江/杭州"): (3, "36.00", 0),
+                    ("TEA", "DIST", "FAR", "广东/深圳"): (2, "24.00", 2)}
+    assert data["total"] == {"qty": 5, "amount": "60.00", "out_of_region_qty": 2}
+    dist = {d["distributor"]: d for d in data["distributors"]}
+    assert dist["DIST"]["stock_units"] == 20 - 5 + 5  # TEA 15 + RICE 5
+    assert dist["DIST"]["sold_recent"] == 5 and dist["DIST"]["days_of_stock"] == 120.0  # 20 ÷ (5/30)
+    assert dist["DIST"]["floor_attempts"] == 1 and dist["DIST"]["out_of_region_qty"] == 2
+    assert dist["DIST"]["slow_moving"] == ["RICE"]  # on hand, never sold
+    assert dist["DIST2"]["stock_units"] == 0 and dist["DIST2"]["days_of_stock"] is None
+    by_region = tenant.ok("get", "/sell-through?group_by=region")["rows"]
+    assert sorted((r["region"], r["qty"]) for r in by_region) == [("广东/深圳", 2), ("浙江/杭州", 3)]
+    # the period is the shipment day; a period before it is empty
+    assert tenant.ok("get", "/sell-through?from=2020-01-01&to=2020-01-31")["rows"] == []
+    resp = tenant.get("/sell-through?group_by=product&format=xlsx")
+    assert resp.status_code == 200 and resp.headers["content-type"].startswith("application/vnd.openxml")
+    wb = load_workbook(io.BytesIO(resp.content))
+    assert [c.value for c in wb["sell-through"][1]] == ["sku", "name", "qty", "amount", "out_of_region_qty"]
+    assert [c.value for c in wb["sell-through"][2]] == ["TEA", "Green tea", 5, "60.00", 2]
+    assert wb["distributors"]["A2"].value == "DIST"
+    for bad in ("group_by=nope", "from=2026-13-01", "from=2026-02-01&to=2026-01-01", "format=pdf"):
+        assert tenant.get(f"/sell-through?{bad}").status_code == 422, bad
+    assert ch.dist.get("/sell-through").status_code == 403  # the brand's report, not a distributor's
+    assert n3
+
+
+def test_store_catalog_shows_its_distributors_price_and_stock(tenant: TenantAPI) -> None:
+    ch = build_channel(tenant)
+    stock_dist(ch, 7)
+    ch.dist.ok("put", "/reseller/prices/TEA", {"price": "13.00"})
+    items = {i["sku"]: i for i in ch.store.ok("get", "/products")["items"]}
+    assert (items["TEA"]["price"], items["TEA"]["available"]) == ("13.00", 7)
+    assert items["RICE"]["available"] == 0  # the distributor holds none
+    # the distributor itself still sees the brand's price and the brand's stock
+    mine = {i["sku"]: i for i in ch.dist.ok("get", "/products")["items"]}
+    assert (mine["TEA"]["price"], mine["TEA"]["available"]) == ("10.00", 93)

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from qudao.core.catalog.models import Product
-from qudao.core.inventory.service import availability, counts_in_transit, total_availability, warehouse_for
+from qudao.core.channels.prices import resolve_for
+from qudao.core.channels.sellers import seller_for
+from qudao.core.inventory.service import availability, counts_in_transit, total_availability
 from qudao.core.plugins.context import TenantContext
-from qudao.core.pricing.engine import resolve_prices
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,7 @@ async def offers(ctx: TenantContext, products: Sequence[Product]) -> dict[int, O
     if ctx.is_staff:
         avail = await total_availability(ctx.session, ids, cit)
         return {p.id: Offer(p.price, "base", "Base price", avail.get(p.id, 0)) for p in products}
-    wh = await warehouse_for(ctx.session, ctx.customer)
-    avail = await availability(ctx.session, wh, ids, cit)
-    resolved = await resolve_prices(ctx.session, products, customer=ctx.customer, guest=ctx.guest is not None,
-                                    currency=ctx.tenant.currency)
+    seller = await seller_for(ctx)  # a store under a distributor sees its distributor's prices and stock
+    avail = await availability(ctx.session, seller.warehouse_id, ids, cit)
+    resolved = await resolve_for(ctx, products, reseller=seller.customer)
     return {pid: Offer(r.price, r.source, r.label, avail.get(pid, 0)) for pid, r in resolved.items() if r is not None}
