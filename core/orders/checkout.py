@@ -146,9 +146,21 @@ async def price_cart(ctx: TenantContext, cart: Cart, requested: list[tuple[str, 
                 gifts.append(item)
     if gifts:
         await _add_gifts(ctx, cart, gifts)
+    _totals(cart)
+    # Deductions (rebates, stored value) pay part of what is left after every discount.
+    deductions = [item for items in await gather_hook(ctx.hooks.qudao_order_deductions, ctx=ctx, cart=cart)
+                  for item in items or [] if isinstance(item, Adjustment)]
+    for item in deductions:
+        amount = min(max(-quantize(item.amount, currency), Decimal("0")), cart.total)
+        cart.adjustments.append(Adjustment(item.source, item.label, -amount, item.kind))
+        _totals(cart)
+
+
+def _totals(cart: Cart) -> None:
+    """Discount = the adjustments, capped at the subtotal; total = subtotal - discount."""
     discount = -sum((a.amount for a in cart.adjustments), Decimal("0"))
-    cart.discount = quantize(min(max(discount, Decimal("0")), cart.subtotal), currency)
-    cart.total = quantize(cart.subtotal - cart.discount, currency)
+    cart.discount = quantize(min(max(discount, Decimal("0")), cart.subtotal), cart.currency)
+    cart.total = quantize(cart.subtotal - cart.discount, cart.currency)
 
 
 async def validate_cart(ctx: TenantContext, cart: Cart, *, placing: bool) -> None:

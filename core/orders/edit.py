@@ -135,6 +135,7 @@ async def _apply(ctx: TenantContext, order: Order, body: dict[str, Any]) -> None
                                 plugin_settings=ctx.plugin_settings, user=user, customer=customer,
                                 guest=order.guest if customer is None else None)
     cart = Cart(currency=order.currency, coupon=(order.extra or {}).get("coupon"))
+    cart.info["edited_order_id"] = order.id  # plugins re-check what they gave this order (a rebate used)
     await price_cart(as_customer, cart, requested, products, overrides)
     for line in cart.lines:
         old = bought.get(line.sku)

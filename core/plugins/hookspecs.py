@@ -5,7 +5,7 @@ hookspec is missing there. Hooks are called only for plugins enabled for the
 current tenant. ``ctx`` is a :class:`qudao.core.plugins.context.TenantContext`.
 
 Checkout and order hooks (``qudao_product_criteria``, ``qudao_adjust_lines``,
-``qudao_order_adjustments``, ``qudao_validate_cart``, ``qudao_order_placed``,
+``qudao_order_adjustments``, ``qudao_order_deductions``, ``qudao_validate_cart``, ``qudao_order_placed``,
 ``qudao_order_edited``, ``qudao_order_status_changed``, ``qudao_order_paid``,
 ``qudao_product_badges``, ``qudao_stock_low``, ``qudao_credit_alert``, ``qudao_customer_notice``,
 ``qudao_dashboard_panels``, ``qudao_storefront_panels``) may be ``async def``: the
@@ -101,6 +101,19 @@ def qudao_order_adjustments(ctx: Any, cart: Any) -> list[Any]:
 
     Read ``cart.subtotal`` (after line adjustments). The host caps the total discount at the
     subtotal, so a total never goes negative.
+    """
+
+
+@hookspec
+def qudao_order_deductions(ctx: Any, cart: Any) -> list[Any]:
+    """Return :class:`Adjustment` items (negative amounts) that pay part of the order from a balance
+    the plugin keeps (a rebate account, stored value).
+
+    Called after every ``qudao_order_adjustments``, so ``cart.subtotal``, ``cart.discount`` and
+    ``cart.total`` are the figures after promotions; read options the buyer sent from
+    ``cart.request`` (e.g. ``use_rebate``). The host adds each item to ``cart.adjustments``, capped at
+    what is left of the total. During a staff edit ``cart.info["edited_order_id"]`` is the order's id
+    and ``cart.request`` is empty. Take the balance for real in ``qudao_order_placed``.
     """
 
 

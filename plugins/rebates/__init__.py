@@ -19,7 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from qudao.core.plugin_api import PluginMeta, RoutedPlugin, Setting, hookimpl
-from qudao.plugins.rebates import models  # noqa: F401 - registers the rebates_* tables
+from qudao.plugins.rebates import (
+    accrual,
+    checkout,
+    jobs,  # noqa: F401 - registers the rebates.* jobs
+    models,  # noqa: F401 - registers the rebates_* tables
+)
 
 PLUGIN = "rebates"
 
@@ -48,13 +53,33 @@ class RebatesPlugin(RoutedPlugin):
     def qudao_storefront_menu(self, ctx: Any) -> list[tuple[str, str]]:
         return [("My rebates", "/rebates")] if getattr(ctx, "customer", None) is not None else []
 
+    # --- checkout: the deduction -------------------------------------------------
+
+    @hookimpl
+    async def qudao_order_deductions(self, ctx: Any, cart: Any) -> list[Any]:
+        return await checkout.deductions(ctx, cart)
+
+    @hookimpl
+    def qudao_validate_cart(self, ctx: Any, cart: Any, placing: bool) -> list[Any]:
+        return checkout.violations(cart)
+
+    @hookimpl
+    async def qudao_order_placed(self, ctx: Any, order: Any, cart: Any) -> list[Any]:
+        return await checkout.take(ctx, order, cart)
+
+    @hookimpl(tryfirst=True)  # before credit and payments read the order's new total
+    async def qudao_order_edited(self, ctx: Any, order: Any, cart: Any, old_total: Any) -> list[Any]:
+        return await checkout.edited(ctx, order, cart)
+
+    # --- order lifecycle: accrual and release ------------------------------------
+
     @hookimpl
     async def qudao_order_status_changed(self, ctx: Any, order: Any, old: str, new: str, note: str) -> None:
-        from qudao.plugins.rebates import accrual
-
         if new == "received":
             await accrual.accrue(ctx, order)
         elif new in accrual.ENDING:
+            if new in checkout.RELEASING:
+                await checkout.restore(ctx, order, new)
             if old == "received":
                 await accrual.reverse(ctx, order)
 

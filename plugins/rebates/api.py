@@ -23,7 +23,9 @@ from litestar import Request, Response, get, post, put
 
 from qudao.core.customers.models import Customer
 from qudao.core.errors import InputError, NotFound
-from qudao.plugins.rebates import programs
+from qudao.core.plugin_api import parse_money
+from qudao.plugins.rebates import ledger, programs, settlement
+from qudao.plugins.rebates.models import to_minor
 from qudao.plugins.rebates.progress import customer_progress
 from qudao.web.context import RequestContext, require_staff, require_user
 
@@ -127,4 +129,120 @@ async def get_progress(ctx: RequestContext, customer: str) -> dict[str, Any]:
     return {"customer": found.code, "programs": await customer_progress(ctx, found)}
 
 
-HANDLERS: list[Any] = [create_program, list_programs, get_program, put_program, get_progress]
+# --- settlement ------------------------------------------------------------------
+
+
+def _reason(data: dict[str, Any], required: bool = False) -> str:
+    reason = data.get("reason", "")
+    if reason is None:
+        reason = ""
+    if not isinstance(reason, str) or len(reason) > 500 or "\x00" in reason:
+        raise InputError("must be text of at most 500 characters", field="reason")
+    if required and not reason.strip():
+        raise InputError("is required", field="reason")
+    return reason.strip()
+
+
+@post("/rebates/periods/close", tags=["rebates"])
+async def close_period(ctx: RequestContext, request: Request) -> Response[Any]:
+    """Close a program's period: 201 with the new pending entries, 200 with the same ones when closed already."""
+    require_staff(ctx, FINANCE)
+    data = await body(request)
+    code = data.get("program")
+    if not isinstance(code, str) or not code.strip():
+        raise InputError("is required (a program code)", field="program")
+    program = await programs.by_code(ctx.session, code.strip())
+    period = settlement.period_of_text(program, data.get("period"))
+    entries, created = await settlement.close(ctx, program, period)
+    views = await settlement.entry_views(ctx, entries)
+    await ctx.session.commit()
+    return Response({"program": program.code, "period": period.key, "closed": True, "entries": views},
+                    status_code=201 if created else 200)
+
+
+@get("/rebates/entries", tags=["rebates"])
+async def list_entries(ctx: RequestContext, status: str | None = None, program: str | None = None,
+                       period: str | None = None, customer: str | None = None, limit: int = 200,
+                       offset: int = 0) -> list[dict[str, Any]]:
+    require_staff(ctx)
+    if not 1 <= limit <= 1000 or offset < 0:
+        raise InputError("limit must be 1-1000 and offset 0 or more", field="limit")
+    found = await settlement.list_entries(ctx, status=status, program=program, period=period, customer=customer,
+                                          limit=limit, offset=offset)
+    return await settlement.entry_views(ctx, found)
+
+
+@post("/rebates/entries/{entry_id:str}/approve", tags=["rebates"], status_code=200)
+async def approve_entry(ctx: RequestContext, request: Request, entry_id: str) -> dict[str, Any]:
+    require_staff(ctx, FINANCE)
+    raw = await request.body()
+    data = await body(request) if raw.strip() else {}
+    entry = await settlement.entry_by_id(ctx, entry_id)
+    await settlement.approve(ctx, entry, _reason(data))
+    view = (await settlement.entry_views(ctx, [entry]))[0]
+    await ctx.session.commit()
+    return view
+
+
+@post("/rebates/entries/{entry_id:str}/reject", tags=["rebates"], status_code=200)
+async def reject_entry(ctx: RequestContext, request: Request, entry_id: str) -> dict[str, Any]:
+    require_staff(ctx, FINANCE)
+    data = await body(request)
+    entry = await settlement.entry_by_id(ctx, entry_id)
+    await settlement.reject(ctx, entry, _reason(data, required=True))
+    view = (await settlement.entry_views(ctx, [entry]))[0]
+    await ctx.session.commit()
+    return view
+
+
+@post("/rebates/entries/approve", tags=["rebates"], status_code=200)
+async def approve_entries(ctx: RequestContext, request: Request) -> dict[str, Any]:
+    """Bulk approve ``{ids: [...]}``: all or nothing."""
+    require_staff(ctx, FINANCE)
+    data = await body(request)
+    entries = await settlement.approve_many(ctx, data.get("ids"))
+    views = await settlement.entry_views(ctx, entries)
+    await ctx.session.commit()
+    return {"approved": views}
+
+
+# --- accounts ------------------------------------------------------------------
+
+
+@get("/rebates/accounts/{customer:str}", tags=["rebates"])
+async def get_account(ctx: RequestContext, customer: str, limit: int = 200, offset: int = 0) -> dict[str, Any]:
+    found = await readable_customer(ctx, customer)
+    if not 1 <= limit <= 1000 or offset < 0:
+        raise InputError("limit must be 1-1000 and offset 0 or more", field="limit")
+    return await ledger.account_view(ctx, found, limit=limit, offset=offset)
+
+
+@post("/rebates/accounts/{customer:str}/adjustments", tags=["rebates"], status_code=201)
+async def post_adjustment(ctx: RequestContext, request: Request, customer: str) -> dict[str, Any]:
+    require_staff(ctx, FINANCE)
+    data = await body(request)
+    found = await customer_or_404(ctx, customer)
+    reason = _reason(data, required=True)
+    currency = ctx.tenant.currency or "CNY"
+    if data.get("amount") in (None, ""):
+        raise InputError("is required", field="amount")
+    if not isinstance(data["amount"], str):
+        raise InputError('must be a decimal string such as "-50.00"', field="amount")
+    try:
+        amount = parse_money(data["amount"], currency, allow_negative=True)
+    except ValueError as exc:
+        raise InputError(str(exc), field="amount") from None
+    if amount == 0:
+        raise InputError("must not be zero", field="amount")
+    try:
+        await ledger.adjust(ctx, found.id, to_minor(amount, currency), reason)
+    except ledger.RebateRefused as exc:
+        await ctx.session.rollback()
+        raise InputError(str(exc), field="amount") from None
+    view = await ledger.account_view(ctx, found)
+    await ctx.session.commit()
+    return view
+
+
+HANDLERS: list[Any] = [create_program, list_programs, get_program, put_program, get_progress, close_period,
+                       list_entries, approve_entry, reject_entry, approve_entries, get_account, post_adjustment]

@@ -91,3 +91,29 @@ def ledger_view(row: RebateLedger, currency: str) -> dict[str, Any]:
             "balance": money(row.balance_minor, currency), "order": row.order_number,
             "entry": str(row.entry_id) if row.entry_id else None, "note": row.note, "by": row.user_email,
             "at": row.at.isoformat()}
+
+
+class RebateRefused(Exception):
+    """A manual debit larger than the balance."""
+
+
+async def adjust(ctx: Any, customer_id: int, delta_minor: int, reason: str) -> RebateLedger:
+    """Finance's correction with a reason: + credits, - debits (never below zero)."""
+    from qudao.plugins.rebates.models import L_ADJUSTMENT
+
+    account = await open_account(ctx, customer_id)
+    row = await move(ctx, account, delta_minor, L_ADJUSTMENT, note=reason)
+    if row is None:
+        raise RebateRefused(f"is more than the balance of {money(account.balance_minor, account.currency)}")
+    return row
+
+
+async def account_view(ctx: Any, customer: Any, *, limit: int = 200, offset: int = 0) -> dict[str, Any]:
+    account = await account_for(ctx.session, customer.id)
+    currency = account.currency if account else (ctx.tenant.currency or "CNY")
+    rows = await entries(ctx.session, account, limit=limit, offset=offset) if account else []
+    return {"customer": customer.code, "currency": currency,
+            "balance": money(account.balance_minor if account else 0, currency),
+            "pending": money(await pending_minor(ctx.session, customer.id), currency),
+            "max_deduct_percent": f"{(account.cap_bp if account else 0) / 100:g}",
+            "ledger": [ledger_view(r, currency) for r in rows]}
