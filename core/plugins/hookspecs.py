@@ -8,7 +8,7 @@ Checkout and order hooks (``qudao_product_criteria``, ``qudao_adjust_lines``,
 ``qudao_order_adjustments``, ``qudao_order_deductions``, ``qudao_validate_cart``, ``qudao_order_placed``,
 ``qudao_order_edited``, ``qudao_order_status_changed``, ``qudao_order_paid``,
 ``qudao_product_badges``, ``qudao_stock_low``, ``qudao_credit_alert``, ``qudao_customer_notice``,
-``qudao_dashboard_panels``, ``qudao_storefront_panels``) may be ``async def``: the
+``qudao_dashboard_panels``, ``qudao_storefront_panels``, ``qudao_reported_stock``) may be ``async def``: the
 host awaits each implementation in turn, so they can query ``ctx.session``.
 Menu, route and ``qudao_guest_checkout_allowed`` hooks must be plain functions.
 """
@@ -205,4 +205,14 @@ def qudao_storefront_panels(ctx: Any) -> list[Any]:
     """Return :class:`Panel` items for a buyer's storefront home (rebate progress, open tasks, targets).
 
     Called once per storefront home render for a signed-in customer buyer (never for guests or staff).
+    """
+
+
+@hookspec
+def qudao_reported_stock(ctx: Any, customer_id: int, product_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Return the stock a customer reported for some of these products (e.g. counted in a task answer).
+
+    ``{product_id: {"qty": int, "at": datetime, "source": str}}``; products it knows nothing of are left
+    out. Read by plugins that plan for a customer (replenishment), so they need not import the plugin
+    that collects the counts. When several answer for a product, the reader takes the latest ``at``.
     """
