@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gettext
 from contextvars import ContextVar
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment
 
@@ -62,6 +64,31 @@ def ngettext_(singular: str, plural: str, n: int) -> str:
     return translations(_current.get()).ngettext(singular, plural, n)
 
 
+def format_money(amount: Any, currency: str = "CNY", locale: str | None = None) -> str:
+    """Money for people, per locale (Babel): ¥4,622.40 in zh_CN, CN¥4,622.40 in en; "" for None.
+
+    The amount is quantized to the currency first (Decimal, half-up), never through a float."""
+    from babel.numbers import format_currency
+
+    from qudao.core.money import quantize
+
+    if amount is None or amount == "":
+        return ""
+    try:
+        value = quantize(Decimal(str(amount)), currency)
+    except (InvalidOperation, ValueError):
+        return str(amount)
+    return format_currency(value, currency, locale=locale or get_locale())
+
+
+def format_number(value: Any, locale: str | None = None) -> str:
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, locale=locale or get_locale())
+
+
 def install(env: Environment) -> None:
     env.install_gettext_callables(gettext_, ngettext_, newstyle=True)  # type: ignore[attr-defined]
     env.globals["current_locale"] = get_locale
+    env.globals["format_money"] = format_money
+    env.filters["number"] = format_number

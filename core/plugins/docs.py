@@ -87,6 +87,9 @@ HELPERS = {
     "GiftLine": "a gift a plugin returns from `qudao_order_adjustments` (`source`, `sku`, `qty`, `label`)",
     "Panel": "a panel a plugin returns from `qudao_dashboard_panels` / `qudao_storefront_panels` (`title`, "
              "`template`, `context`, `order`, `url`)",
+    "OrderFact": "a fact about an order a plugin returns from `qudao_order_facts` (`label`, `value`, `tone`, `url`)",
+    "Todo": "a dashboard to-do count a plugin returns from `qudao_dashboard_todos` (`label`, `count`, `url`, "
+            "`icon`, `order`)",
     "PluginMeta": "what the plugin is: `name`, `title`, `version`, `api` range, `requires`, `settings`, "
                   "`package_dir` (finds migrations/, templates/, static/, locales/)",
     "RoutedPlugin": "a base class serving the `HANDLERS` of the plugin package's `api` and `pages` modules",

@@ -201,6 +201,27 @@ def qudao_dashboard_panels(ctx: Any) -> list[Any]:
 
 
 @hookspec
+def qudao_dashboard_todos(ctx: Any) -> list[Any]:
+    """Return :class:`Todo` counts for the dashboard's "what needs me now" row (overdue credit, tasks due, …).
+
+    Each ``Todo(label, count, url, icon)`` links to the filtered list that shows those items (``url``
+    relative to ``/t/{slug}``); ``label`` is a msgid the page translates (put it in the plugin's
+    catalog), ``icon`` a name from the vendored Lucide set. Called once per dashboard render: one count
+    query, no more.
+    """
+
+
+@hookspec
+def qudao_order_facts(ctx: Any, orders: list[Any]) -> dict[int, list[Any]]:
+    """Return ``{order_id: [OrderFact]}``: what staff should know deciding on these orders (credit headroom, …).
+
+    Called once for the approval queue's page of submitted orders and once for an admin order page, with
+    the ``Order`` rows; answer for all of them in a query or two. ``OrderFact(label, value, tone, url)``:
+    ``tone`` is ``""``, ``"ok"``, ``"warn"`` or ``"bad"``; ``url`` relative to ``/t/{slug}``.
+    """
+
+
+@hookspec
 def qudao_storefront_panels(ctx: Any) -> list[Any]:
     """Return :class:`Panel` items for a buyer's storefront home (rebate progress, open tasks, targets).
 

@@ -43,6 +43,18 @@ class CreditPlugin(RoutedPlugin):
         return [("My credit", "/credit")] if getattr(ctx, "customer", None) is not None else []
 
     @hookimpl
+    async def qudao_dashboard_todos(self, ctx: Any) -> list[Any]:
+        from qudao.plugins.credit.dashboard import overdue_todo
+
+        return await overdue_todo(ctx)
+
+    @hookimpl
+    async def qudao_order_facts(self, ctx: Any, orders: list[Any]) -> dict[int, list[Any]]:
+        from qudao.plugins.credit.dashboard import order_facts
+
+        return await order_facts(ctx, orders)
+
+    @hookimpl
     async def qudao_validate_cart(self, ctx: Any, cart: Any, placing: bool) -> list[Any]:
         from qudao.plugins.credit.service import check_amount
 

@@ -1,4 +1,4 @@
-"""Figures for the admin dashboard, the sales report page, its chart fragment and Excel export."""
+"""The sales report page, its chart fragment and Excel export."""
 
 from __future__ import annotations
 
@@ -6,27 +6,13 @@ from typing import Any
 
 from litestar import get
 from litestar.response import Response
-from sqlalchemy import func, select
 
-from qudao.core.catalog.models import Product
-from qudao.core.customers.models import Customer
-from qudao.core.orders.models import Order
 from qudao.core.reports import bar_chart, report_xlsx, sales_report
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import page
 from qudao.web.pages.common import staff_or_login
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-async def dashboard_stats(ctx: RequestContext) -> list[tuple[str, str]]:
-    s = ctx.session
-    products = await s.scalar(select(func.count()).select_from(Product))
-    customers = await s.scalar(select(func.count()).select_from(Customer))
-    orders = await s.scalar(select(func.count()).select_from(Order))
-    pending = await s.scalar(select(func.count()).select_from(Order).where(Order.status == "submitted"))
-    return [("Products", str(products)), ("Customers", str(customers)), ("Orders", str(orders)),
-            ("Awaiting approval", str(pending))]
 
 
 PERIODS = (7, 30, 90)
