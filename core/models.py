@@ -8,12 +8,13 @@ from qudao.core.db.base import Base
 from qudao.core.inventory.models import Stock, StockMove, Warehouse
 from qudao.core.orders.carts import SavedCart, SavedCartItem
 from qudao.core.orders.models import Order, OrderAdjustment, OrderCounter, OrderEvent, OrderLine
+from qudao.core.outbox import JobOutbox
 from qudao.core.plugins.models import PluginState
 from qudao.core.pricing.models import CustomerPrice, PriceChange, TierPrice
 from qudao.tenants.models import PlatformOperator, Tenant
 
 __all__ = [
-    "ApiToken", "Base", "Brand", "Category", "Customer", "CustomerPrice", "FloorAttempt", "LoginAttempt", "Order",
+    "ApiToken", "Base", "Brand", "Category", "Customer", "CustomerPrice", "FloorAttempt", "JobOutbox", "LoginAttempt", "Order",
     "OrderAdjustment", "OrderCounter", "OrderEvent", "OrderLine", "PlatformOperator", "PluginState",
     "PriceChange", "Product", "ResellerPrice", "SavedCart", "SavedCartItem", "Stock", "StockMove", "Tenant", "Tier", "TierPrice",
     "User", "WebSession", "Warehouse",

@@ -37,11 +37,14 @@ def _enqueue(settings: Any, slug: str, jobs: list[tuple[str, int | None]], *, co
                 await s.scalar(select(Tenant.id).limit(1))
                 for label, delay in jobs:
                     enqueue_after_commit(s, "core.test_delayed_probe", delay_ms=delay, label=label)
+                # the jobs are sent as the commit ends (then marked sent in the outbox, which
+                # takes a moment more): time it from just before
+                committed = time.monotonic()
                 if commit:
                     await s.commit()
                 else:
                     await s.rollback()
-                return int(tid), time.monotonic()
+                return int(tid), committed
         finally:
             await db.dispose()
 

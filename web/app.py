@@ -117,10 +117,21 @@ def create_app(settings: Settings | None = None, host: PluginHost | None = None,
 
         if manage_broker:
             app.state.broker = setup_broker(settings, start_worker=start_inprocess_worker)
+            if settings.redis_url is None and start_inprocess_worker:
+                # embedded mode: the outbox relay runs here (with Redis, `qudao worker` runs it)
+                import asyncio
+
+                from qudao.workers.outbox import relay_loop
+
+                app.state.outbox_stop = asyncio.Event()
+                app.state.outbox_task = asyncio.create_task(relay_loop(db, interval=5.0, stop=app.state.outbox_stop))
 
     async def on_shutdown(app: Litestar) -> None:
         from qudao.workers.broker import shutdown_broker
 
+        if getattr(app.state, "outbox_task", None) is not None:
+            app.state.outbox_stop.set()
+            await app.state.outbox_task
         if manage_broker:
             shutdown_broker()
         await db.dispose()

@@ -21,5 +21,7 @@ def run_worker(processes: int = 1, threads: int = 4) -> int:
         return 2
     setup_broker(settings, start_worker=False)
     assert dramatiq.get_broker() is not None
-    sys.argv = ["dramatiq", "qudao.workers.boot", "--processes", str(processes), "--threads", str(threads)]
+    # the outbox relay (workers/outbox.py) runs as a fork process next to the workers
+    sys.argv = ["dramatiq", "qudao.workers.boot", "--processes", str(processes), "--threads", str(threads),
+                "--fork-function", "qudao.workers.outbox:relay_forever"]
     return dramatiq_main()

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
-from qudao.core.db.base import TenantOwned
+from qudao.core.db.base import TenantOwned, new_id
 
 NO_TENANT = -1
 
@@ -128,15 +128,30 @@ def side_engine(engine: AsyncEngine) -> AsyncEngine:
     are held for one statement and never wait on anything else. One per event loop,
     because asyncpg connections belong to the loop that opened them.
     """
+    return _side_of(engine.sync_engine)
+
+
+def _side_of(sync_engine: Any) -> AsyncEngine:
     import asyncio
 
-    key = (engine.url.render_as_string(hide_password=False), id(asyncio.get_running_loop()))
+    key = (sync_engine.url.render_as_string(hide_password=False), id(asyncio.get_running_loop()))
     side = _side_engines.get(key)
     if side is None:
-        side = create_async_engine(engine.url, pool_size=2, max_overflow=6, pool_pre_ping=True)
-        side.sync_engine.qudao_app_role = getattr(engine.sync_engine, "qudao_app_role", None)  # type: ignore[attr-defined]
+        if sync_engine.dialect.name == "sqlite":  # a busy timeout and BEGIN IMMEDIATE like the main pool
+            side = create_async_engine(sync_engine.url, connect_args={"timeout": 30})
+            _sqlite_setup(side)
+        else:
+            side = create_async_engine(sync_engine.url, pool_size=2, max_overflow=6, pool_pre_ping=True)
+        side.sync_engine.qudao_app_role = getattr(sync_engine, "qudao_app_role", None)  # type: ignore[attr-defined]
         _side_engines[key] = side
     return side
+
+
+def side_engine_for(session: Session) -> AsyncEngine | None:
+    """The side pool next to the async engine behind a (sync) session; None for a sync engine."""
+    bind = session.get_bind()
+    engine = getattr(bind, "engine", bind)
+    return _side_of(engine) if engine.dialect.is_async else None
 
 
 # --- jobs sent after commit -------------------------------------------------
@@ -156,6 +171,14 @@ def set_job_sender(sender: JobSender | None) -> None:
         _job_sender.append(sender)
 
 
+def send_job(actor: str, kwargs: dict[str, Any], delay_ms: int | None = None) -> None:
+    """Hand one job to the installed sender now (the outbox relay's way out); raises if none."""
+    if not _job_sender:
+        raise RuntimeError("no job broker is set up in this process")
+    for send in _job_sender:
+        send(actor, kwargs, delay_ms)
+
+
 def enqueue_after_commit(session: AsyncSession | Session, actor: str, *, delay_ms: int | None = None,
                          **kwargs: Any) -> None:
     """Collect a job during the unit of work; it is sent only if the transaction commits.
@@ -168,7 +191,7 @@ def enqueue_after_commit(session: AsyncSession | Session, actor: str, *, delay_m
         raise ValueError(f"delay_ms must be a whole number of milliseconds, 0 to {MAX_DELAY_MS}")
     sync = sync_of(session)
     kwargs.setdefault("tenant_id", sync.info.get("tenant_id"))
-    transaction_note(sync, "pending_jobs", list).append((actor, kwargs, delay_ms))
+    transaction_note(sync, "pending_jobs", list).append((new_id(), actor, kwargs, delay_ms))
 
 
 _TRANSACTION_NOTES: set[str] = set()
@@ -181,19 +204,53 @@ def transaction_note(session: AsyncSession | Session, key: str, default: Callabl
     return sync_of(session).info.setdefault(key, default())
 
 
+@event.listens_for(Session, "before_commit")
+def _write_outbox(session: Session) -> None:
+    """The unit's jobs go into the outbox (core/outbox.py) in the same transaction: one INSERT."""
+    if not session.info.get("pending_jobs"):
+        return
+    session.flush()  # jobs enqueued by flush-time hooks belong to this unit too
+    jobs = session.info.get("pending_jobs", [])
+    written = session.info.setdefault("outbox_written", set())
+    new = [job for job in jobs if job[0] not in written]
+    if new:
+        from qudao.core import outbox
+
+        outbox.write(session, new)
+        written.update(job[0] for job in new)
+
+
 @event.listens_for(Session, "after_commit")
 def _send_jobs(session: Session) -> None:
+    """Fast path: send the committed unit's jobs now and mark them sent; what cannot be
+    sent (broker down) stays in the outbox for the relay."""
     jobs = session.info.pop("pending_jobs", [])
+    written = session.info.pop("outbox_written", set())
     for key in _TRANSACTION_NOTES:
         session.info.pop(key, None)
-    for actor, kwargs, delay_ms in jobs:
-        for send in _job_sender:
-            send(actor, kwargs, delay_ms)
+    sent: list[int] = []
+    for job_id, actor, kwargs, delay_ms in jobs:
+        try:
+            for send in _job_sender:
+                send(actor, kwargs, delay_ms)
+        except Exception as exc:  # noqa: BLE001 - the outbox row is kept; the relay sends it
+            import structlog
+
+            structlog.get_logger("qudao.outbox").warning("job_send_failed", actor=actor, error=repr(exc),
+                                                         kept=job_id in written)
+            continue
+        if _job_sender and job_id in written:
+            sent.append(job_id)
+    if sent:
+        from qudao.core import outbox
+
+        outbox.mark_sent(session, sent)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_notes(session: Session, previous_transaction: Any) -> None:
     if previous_transaction.parent is None:
+        session.info.pop("outbox_written", None)
         for key in _TRANSACTION_NOTES:
             session.info.pop(key, None)
 
