@@ -8,7 +8,8 @@ Checkout and order hooks (``qudao_product_criteria``, ``qudao_adjust_lines``,
 ``qudao_order_adjustments``, ``qudao_order_deductions``, ``qudao_validate_cart``, ``qudao_order_placed``,
 ``qudao_order_edited``, ``qudao_order_status_changed``, ``qudao_order_paid``,
 ``qudao_product_badges``, ``qudao_stock_low``, ``qudao_credit_alert``, ``qudao_customer_notice``,
-``qudao_dashboard_panels``, ``qudao_storefront_panels``, ``qudao_reported_stock``) may be ``async def``: the
+``qudao_dashboard_panels``, ``qudao_storefront_panels``, ``qudao_reported_stock``,
+``qudao_checkout_panels``) may be ``async def``: the
 host awaits each implementation in turn, so they can query ``ctx.session``.
 Menu, route and ``qudao_guest_checkout_allowed`` hooks must be plain functions.
 """
@@ -218,6 +219,17 @@ def qudao_order_facts(ctx: Any, orders: list[Any]) -> dict[int, list[Any]]:
     Called once for the approval queue's page of submitted orders and once for an admin order page, with
     the ``Order`` rows; answer for all of them in a query or two. ``OrderFact(label, value, tone, url)``:
     ``tone`` is ``""``, ``"ok"``, ``"warn"`` or ``"bad"``; ``url`` relative to ``/t/{slug}``.
+    """
+
+
+@hookspec
+def qudao_checkout_panels(ctx: Any, cart: Any) -> list[Any]:
+    """Return :class:`Panel` items for the buyer's checkout page, shown above the order form.
+
+    ``cart`` is the page's quote. A panel offers a checkout option (e.g. "use my rebate"): a GET form
+    to ``{base}/checkout`` with the option re-quotes the page with it, and an input placed with
+    ``form="checkout-form"`` posts it with the order. The page forwards the options it knows
+    (``use_rebate``) into the quote and order body, where plugins read them from ``cart.request``.
     """
 
 

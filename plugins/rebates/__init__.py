@@ -24,6 +24,7 @@ from qudao.plugins.rebates import (
     checkout,
     jobs,  # noqa: F401 - registers the rebates.* jobs
     models,  # noqa: F401 - registers the rebates_* tables
+    panels,
 )
 
 PLUGIN = "rebates"
@@ -52,6 +53,20 @@ class RebatesPlugin(RoutedPlugin):
     @hookimpl
     def qudao_storefront_menu(self, ctx: Any) -> list[tuple[str, str]]:
         return [("My rebates", "/rebates")] if getattr(ctx, "customer", None) is not None else []
+
+    # --- panels --------------------------------------------------------------------
+
+    @hookimpl
+    async def qudao_storefront_panels(self, ctx: Any) -> list[Any]:
+        return await panels.storefront(ctx)
+
+    @hookimpl
+    async def qudao_checkout_panels(self, ctx: Any, cart: Any) -> list[Any]:
+        return await panels.checkout_panel(ctx, cart)
+
+    @hookimpl
+    async def qudao_dashboard_panels(self, ctx: Any) -> list[Any]:
+        return await panels.dashboard(ctx)
 
     # --- checkout: the deduction -------------------------------------------------
 

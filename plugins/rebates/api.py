@@ -244,5 +244,23 @@ async def post_adjustment(ctx: RequestContext, request: Request, customer: str) 
     return view
 
 
-HANDLERS: list[Any] = [create_program, list_programs, get_program, put_program, get_progress, close_period,
+# --- reports ---------------------------------------------------------------------
+
+
+@get("/rebates/reports", tags=["rebates"])
+async def get_reports(ctx: RequestContext, by: str = "program", format: str = "json") -> Any:  # noqa: A002
+    """Accrued / pending / approved / used / outstanding rebate by program, customer or period;
+    ``format=xlsx`` answers an Excel workbook."""
+    from qudao.plugins.rebates import reports
+
+    require_staff(ctx)
+    if by not in reports.DIMENSIONS:
+        raise InputError(f"must be one of {', '.join(reports.DIMENSIONS)}", field="by")
+    if format not in ("json", "xlsx"):
+        raise InputError("must be json or xlsx", field="format")
+    data = await reports.rows(ctx, by)
+    return reports.xlsx_response(by, data) if format == "xlsx" else {"by": by, "rows": data}
+
+
+HANDLERS: list[Any] = [get_reports, create_program, list_programs, get_program, put_program, get_progress, close_period,
                        list_entries, approve_entry, reject_entry, approve_entries, get_account, post_adjustment]

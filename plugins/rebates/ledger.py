@@ -112,8 +112,13 @@ async def account_view(ctx: Any, customer: Any, *, limit: int = 200, offset: int
     account = await account_for(ctx.session, customer.id)
     currency = account.currency if account else (ctx.tenant.currency or "CNY")
     rows = await entries(ctx.session, account, limit=limit, offset=offset) if account else []
+    from qudao.plugins.rebates.progress import display
+
+    balance = account.balance_minor if account else 0
+    pending = await pending_minor(ctx.session, customer.id)
     return {"customer": customer.code, "currency": currency,
-            "balance": money(account.balance_minor if account else 0, currency),
-            "pending": money(await pending_minor(ctx.session, customer.id), currency),
+            "balance": money(balance, currency), "pending": money(pending, currency),
+            "balance_text": display(from_minor(balance, currency), currency),
+            "pending_text": display(from_minor(pending, currency), currency),
             "max_deduct_percent": f"{(account.cap_bp if account else 0) / 100:g}",
             "ledger": [ledger_view(r, currency) for r in rows]}

@@ -18,9 +18,21 @@ from qudao.plugins.rebates import calc, clock
 from qudao.plugins.rebates.accrual import period_of
 from qudao.plugins.rebates.models import PER_UNIT, QUANTITY, RebateAccrual, RebateProgram, from_minor
 from qudao.plugins.rebates.programs import buyer_matches, tier_objects, valid_on
-from qudao.plugins.rebates.texts import t
+from qudao.plugins.rebates.texts import N_, _
 
-PERIOD_WORDS = {"month": "this month", "quarter": "this quarter", "year": "this year", "custom": "in this program"}
+PERIOD_WORDS = {"month": N_("this month"), "quarter": N_("this quarter"), "year": N_("this year"),
+                "custom": N_("in this program")}
+
+
+SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "JPY": "¥", "HKD": "HK$"}
+
+
+def display(amount: Decimal | str, currency: str) -> str:
+    """For people: ``¥312,400.00`` (the API keeps plain decimal strings)."""
+    value = Decimal(str(amount))
+    places_ = places(currency)
+    sign = "-" if value < 0 else ""
+    return f"{sign}{SYMBOLS.get(currency, currency + ' ')}{abs(value):,.{places_}f}"
 
 
 def estimate(program: RebateProgram, amount: Decimal, qty: int, currency: str) -> Decimal:
@@ -74,17 +86,18 @@ def progress_row(ctx: Any, p: RebateProgram, period: Any, amount: Decimal, qty: 
         "amount": fmt(amount, currency), "qty": qty,
         "estimated_rebate": fmt(estimate(p, amount, qty, currency), currency),
         "rate": None, "next_tier": None, "next_percent": None, "to_next_tier": None,
+        "have_text": str(qty) if quantity else display(amount, currency),
+        "rebate_text": display(estimate(p, amount, qty, currency), currency),
+        "goal_text": None, "left_text": None,
     }
 
     def show(value: Decimal) -> str:
-        if quantity:
-            return str(int(value))
-        return f"¥{value:,.2f}" if currency == "CNY" else fmt(value, currency)
+        return str(int(value)) if quantity else display(value, currency)
 
-    when = t(ctx, PERIOD_WORDS.get(p.period, "this period"))
+    when = _(PERIOD_WORDS.get(p.period, "this period"))
     if p.method == PER_UNIT:
         row["rate"] = p.per_unit
-        row["message"] = t(ctx, "{qty} units {when}, {amount} per unit: {rebate} so far").format(
+        row["message"] = _("{qty} units {when}, {amount} per unit: {rebate} so far").format(
             qty=qty, when=when, amount=p.per_unit, rebate=row["estimated_rebate"])
         return row
     prog = calc.progress(tier_objects(p.tiers or []), measure)
@@ -94,10 +107,11 @@ def progress_row(ctx: Any, p: RebateProgram, period: Any, amount: Decimal, qty: 
         row["next_tier"] = str(int(prog.next_threshold)) if quantity else fmt(prog.next_threshold, currency)
         row["next_percent"] = f"{prog.next_percent.normalize():f}"
         row["to_next_tier"] = str(int(prog.to_next)) if quantity else fmt(prog.to_next, currency)
-        row["message"] = t(ctx, "{have} of {goal} {when}, {left} to the {pct} % tier").format(
+        row["goal_text"], row["left_text"] = show(prog.next_threshold), show(prog.to_next)
+        row["message"] = _("{have} of {goal} {when}, {left} to the {pct} % tier").format(
             have=show(measure), goal=show(prog.next_threshold), when=when, left=show(prog.to_next),
             pct=row["next_percent"])
     else:
-        row["message"] = t(ctx, "{have} {when}: the top tier ({pct} %) is reached").format(
+        row["message"] = _("{have} {when}: the top tier ({pct} %) is reached").format(
             have=show(measure), when=when, pct=row["rate"])
     return row

@@ -43,8 +43,10 @@ MAX_UPLOAD = 2 * 1024 * 1024
 SPLIT = re.compile(r"[\t,，;；\s]+")
 
 
-async def quote_cart(ctx: RequestContext) -> dict[str, Any]:
-    """The saved cart, priced by the checkout pipeline, ready for the cart and checkout pages."""
+async def quote_cart(ctx: RequestContext, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The saved cart, priced by the checkout pipeline, ready for the cart and checkout pages.
+
+    ``options`` are extra body fields of the quote (the checkout page's ``use_rebate``)."""
     assert ctx.user is not None
     items = await carts.cart_items(ctx.session, ctx.user.id)
     coupon = await carts.get_coupon(ctx.session, ctx.user.id)
@@ -52,7 +54,8 @@ async def quote_cart(ctx: RequestContext) -> dict[str, Any]:
     problems: list[str] = []
     if items:
         try:
-            quote = await build_cart(ctx, {"lines": [{"sku": p.sku, "qty": i.qty} for i, p in items],
+            quote = await build_cart(ctx, {**(options or {}),
+                                           "lines": [{"sku": p.sku, "qty": i.qty} for i, p in items],
                                            "coupon": coupon})
         except InputError as exc:
             problems = input_messages(exc.errors)

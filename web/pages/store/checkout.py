@@ -19,6 +19,8 @@ from litestar.response import Redirect, Response
 from qudao.core.errors import InputError, Refused
 from qudao.core.orders import carts
 from qudao.core.orders.service import place_order
+from qudao.core.plugins.host import gather_hook
+from qudao.core.plugins.panels import Panel
 from qudao.web.context import RequestContext
 from qudao.web.pages.store.base import (
     _,
@@ -54,24 +56,40 @@ def _today(ctx: RequestContext) -> date:
     return datetime.now(ZoneInfo(ctx.tenant.timezone)).date()
 
 
+# Quote/order options a plugin's checkout panel may set (query on GET, form field on POST).
+CHECKOUT_OPTIONS = ("use_rebate",)
+
+
+def checkout_options(source: Any) -> dict[str, Any]:
+    """``use_rebate=1`` (ticked) → ``{"use_rebate": True}``; anything else is left out."""
+    return {name: True for name in CHECKOUT_OPTIONS if str(source.get(name) or "") in ("1", "on", "true")}
+
+
 async def _checkout_page(ctx: RequestContext, *, form: dict[str, Any] | None = None, errors: list[str] | None = None,
-                         status_code: int = 200, key: str | None = None) -> Response[Any]:
-    data = await quote_cart(ctx)
+                         status_code: int = 200, key: str | None = None,
+                         options: dict[str, Any] | None = None) -> Response[Any]:
+    options = options if options is not None else checkout_options(form or {})
+    data = await quote_cart(ctx, options)
     if data["empty"]:
         return Redirect(f"/t/{ctx.tenant.slug}/cart")
     addresses = _addresses(ctx)
     form = form or {"address_choice": "0" if addresses else "new"}
     today = _today(ctx)
+    panels = []
+    if data["quote"] is not None:
+        for items in await gather_hook(ctx.hooks.qudao_checkout_panels, ctx=ctx, cart=data["quote"]):
+            panels.extend(p for p in items or [] if isinstance(p, Panel))
     return await page(ctx, "store/checkout.html", status_code=status_code, form=form, errors=errors or [],
                       addresses=addresses, key=key or secrets.token_urlsafe(24), today=today.isoformat(),
-                      max_date=(today + timedelta(days=365)).isoformat(), **data)
+                      max_date=(today + timedelta(days=365)).isoformat(), checkout_panels=panels,
+                      options=options, **data)
 
 
 @get("/checkout")
-async def checkout_form(ctx: RequestContext) -> Response[Any]:
+async def checkout_form(ctx: RequestContext, use_rebate: str | None = None) -> Response[Any]:
     if (redirect := buyer_required(ctx)) is not None:
         return redirect
-    return await _checkout_page(ctx)
+    return await _checkout_page(ctx, options=checkout_options({"use_rebate": use_rebate}))
 
 
 def _read_form(ctx: RequestContext, form: dict[str, Any], addresses: list[str]) -> tuple[dict[str, Any], list[str]]:
@@ -131,6 +149,7 @@ async def checkout(ctx: RequestContext, request: Request) -> Response[Any]:
         return Redirect(f"/t/{ctx.tenant.slug}/cart", status_code=303)
     body["lines"] = lines
     body["coupon"] = await carts.get_coupon(ctx.session, ctx.user.id)
+    body.update(checkout_options(form))
     # empty the saved cart in the order's transaction: committed only with the order
     await carts.clear(ctx.session, ctx.user.id)
     try:
