@@ -108,10 +108,10 @@ def progress_row(ctx: Any, p: RebateProgram, period: Any, amount: Decimal, qty: 
         row["next_percent"] = f"{prog.next_percent.normalize():f}"
         row["to_next_tier"] = str(int(prog.to_next)) if quantity else fmt(prog.to_next, currency)
         row["goal_text"], row["left_text"] = show(prog.next_threshold), show(prog.to_next)
-        row["message"] = _("{have} of {goal} {when}, {left} to the {pct} % tier").format(
+        row["message"] = _("{have} of {goal} {when}, {left} to the {pct} tier").format(
             have=show(measure), goal=show(prog.next_threshold), when=when, left=show(prog.to_next),
-            pct=row["next_percent"])
+            pct=row["next_percent"] + " %")
     else:
-        row["message"] = _("{have} {when}: the top tier ({pct} %) is reached").format(
-            have=show(measure), when=when, pct=row["rate"])
+        row["message"] = _("{have} {when}: the top tier ({pct}) is reached").format(
+            have=show(measure), when=when, pct=row["rate"] + " %")
     return row
