@@ -27,5 +27,5 @@ DYNAMIC = (
     N_("basis"), N_("accrued"), N_("used"), N_("balance"), N_("outstanding"),
     N_("program"), N_("customer"), N_("period"), N_("by program"), N_("by customer"), N_("by period"),
     N_("Program saved."), N_("Period closed."), N_("Approved."), N_("Rejected."), N_("Adjustment recorded."),
-    N_("Rebates"), N_("My rebates"),
+    N_("Rebates"), N_("My rebates"), N_("rebates"),
 )
