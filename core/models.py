@@ -1,5 +1,6 @@
 """Imports every core model so ``Base.metadata`` is complete (Alembic, tests)."""
 
+from qudao.core.audit.models import AuditEntry
 from qudao.core.auth.models import ApiToken, LoginAttempt, User, WebSession
 from qudao.core.catalog.models import Brand, Category, Product
 from qudao.core.channels.models import FloorAttempt, ResellerPrice
@@ -14,7 +15,7 @@ from qudao.core.pricing.models import CustomerPrice, PriceChange, TierPrice
 from qudao.tenants.models import PlatformOperator, Tenant
 
 __all__ = [
-    "ApiToken", "Base", "Brand", "Category", "Customer", "CustomerPrice", "FloorAttempt", "JobOutbox", "LoginAttempt", "Order",
+    "ApiToken", "AuditEntry", "Base", "Brand", "Category", "Customer", "CustomerPrice", "FloorAttempt", "JobOutbox", "LoginAttempt", "Order",
     "OrderAdjustment", "OrderCounter", "OrderEvent", "OrderLine", "PlatformOperator", "PluginState",
     "PriceChange", "Product", "ResellerPrice", "SavedCart", "SavedCartItem", "Stock", "StockMove", "Tenant", "Tier", "TierPrice",
     "User", "WebSession", "Warehouse",

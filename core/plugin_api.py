@@ -3,6 +3,7 @@
     from qudao.core.plugin_api import hookimpl, PluginMeta, Setting, Violation, ...
 """
 
+from qudao.core.audit import record as audit
 from qudao.core.db.base import Base, TenantOwned, new_id, tenant_fk, utcnow
 from qudao.core.db.session import enqueue_after_commit
 from qudao.core.jobs import job
@@ -17,6 +18,6 @@ from qudao.core.plugins.panels import OrderFact, Panel, Todo
 
 __all__ = [
     "API_VERSION", "Adjustment", "Base", "Cart", "CartLine", "GiftLine", "OrderFact", "Panel", "PluginMeta",
-    "RoutedPlugin", "Setting", "TenantContext", "TenantOwned", "Todo", "Violation", "enqueue_after_commit", "fmt",
+    "RoutedPlugin", "Setting", "TenantContext", "TenantOwned", "Todo", "Violation", "audit", "enqueue_after_commit", "fmt",
     "gather_hook", "hookimpl", "job", "new_id", "parse_money", "quantize", "tenant_fk", "utcnow",
 ]

@@ -82,11 +82,24 @@ async def set_on_hand(session: AsyncSession, warehouse: Warehouse, product_id: i
         await session.execute(update(Stock).where(Stock.id == row.id).values(on_hand=Stock.on_hand + delta))
         session.add(StockMove(warehouse_id=warehouse.id, product_id=product_id, kind=kind, on_hand_delta=delta,
                               user_id=user_id, note=note))
+        if user_id is not None:  # a person set it (not a receipt or a system move)
+            await _audit_stock(session, warehouse, product_id, on_hand - delta, on_hand, user_id, kind)
         if delta < 0:
             note_drop(session, warehouse.id, {product_id: -delta})
     await session.flush()
     await session.refresh(row)
     return row, created
+
+
+async def _audit_stock(session: AsyncSession, warehouse: Warehouse, product_id: int, before: int, after: int,
+                       user_id: int, kind: str) -> None:
+    from qudao.core.audit import record
+    from qudao.core.catalog.models import Product
+
+    product = await session.get(Product, (warehouse.tenant_id, product_id))  # usually loaded already
+    sku = product.sku if product is not None else str(product_id)
+    record(session, "stock.on_hand", f"{warehouse.code}/{sku}", {"on_hand": before, "kind": kind},
+           {"on_hand": after, "kind": kind}, user_id=user_id)
 
 
 async def availability(session: AsyncSession, warehouse_id: int | None, product_ids: Iterable[int],

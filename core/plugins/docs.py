@@ -99,6 +99,8 @@ HELPERS = {
     "TenantOwned": "a mixin for tenant-owned tables: the session filters and stamps `tenant_id`; "
                    "row-level security covers the table",
     "Violation": "a refusal (`code`, `message`) returned by veto hooks",
+    "audit": "`audit(session, action, target, before, after, user_id=, user_email=)`: write a staff change "
+             "(money, prices, credit, stock, permissions) to the tenant's audit log in the current transaction",
     "enqueue_after_commit": "queue a job to be sent only when the current transaction commits",
     "fmt": "format money as the contract's decimal string",
     "gather_hook": "call another hook (e.g. one your plugin defines for others) with async implementations "

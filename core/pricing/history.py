@@ -76,6 +76,10 @@ async def record_price_change(session: AsyncSession, scope: str, scope_key: str 
                               detail: dict[str, Any] | None = None) -> None:
     session.add(PriceChange(scope=scope, scope_key=scope_key, sku=sku, old_price=old, new_price=new,
                             changed_by=user_id, detail=detail))
+    from qudao.core.audit import record
+
+    target = sku if scope_key is None else (scope_key if sku == "*" else f"{scope_key}/{sku}")
+    record(session, f"price.{scope}", target, {"price": old}, {"price": new}, user_id=user_id)
 
 
 def break_key(min_qty: int, tier_code: str | None) -> str:

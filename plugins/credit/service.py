@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from qudao.core.customers.models import Customer
-from qudao.core.plugin_api import Violation, fmt, gather_hook, utcnow
+from qudao.core.plugin_api import Violation, audit, fmt, gather_hook, utcnow
 from qudao.plugins.credit.models import (
     ADJUSTMENT,
     CHARGE,
@@ -266,6 +266,12 @@ async def _entry(ctx: Any, account: CreditAccount, kind: str, amount_minor: int,
                         order_id=getattr(order, "id", None), order_number=getattr(order, "number", None),
                         note=note[:500], reference=reference[:100], user_id=uid, user_email=email or "")
     ctx.session.add(entry)
+    if uid is not None and kind in (REPAYMENT, ADJUSTMENT):  # finance moved money: audited
+        customer = await ctx.session.get(Customer, (ctx.tenant.id, account.customer_id))
+        audit(ctx.session, f"credit.{kind}", customer.code if customer else str(account.customer_id),
+              {"used": money(account.used_minor - amount_minor, account.currency)},
+              {"used": money(account.used_minor, account.currency), "change": money(amount_minor, account.currency),
+               "note": note[:200]}, user_id=uid, user_email=email or "")
     return entry
 
 
@@ -451,12 +457,17 @@ async def set_line(ctx: Any, customer: Customer, limit: Decimal, fields: dict[st
         account = CreditAccount(customer_id=customer.id, currency=currency, limit_minor=0, used_minor=0)
         ctx.session.add(account)
         await ctx.session.flush()
-    before = account.limit_minor
+    before, terms_before = account.limit_minor, account.terms_days
     account.limit_minor = to_minor(limit, account.currency)
     for key in ("terms_days", "valid_from", "valid_until", "block_when_overdue", "note"):
         if key in fields:
             setattr(account, key, fields[key])
     account.updated_at = utcnow()
+    uid, email = who(ctx)
+    audit(ctx.session, "credit.limit", customer.code,
+          None if created else {"limit": money(before, account.currency), "terms_days": terms_before},
+          {"limit": money(account.limit_minor, account.currency), "terms_days": account.terms_days},
+          user_id=uid, user_email=email)
     if created or before != account.limit_minor:
         old = "none" if created else money(before, account.currency)
         await _entry(ctx, account, LIMIT, 0, note=f"credit limit {old} → {money(account.limit_minor, account.currency)}")

@@ -25,6 +25,25 @@ def plugin_view(host: PluginHost, name: str, enabled: bool, settings: dict[str, 
     return out
 
 
+def _audit_plugin(ctx: TenantContext, meta: Any, state: PluginState | None, enabled: bool | None,
+                  clean: dict[str, Any]) -> None:
+    """Switching a plugin and its settings (secrets shown only as changed) are audited."""
+    from qudao.core import audit
+
+    was = {"enabled": bool(state.enabled) if state else False, **((state.settings or {}) if state else {})}
+    now = {"enabled": was["enabled"] if enabled is None else bool(enabled), **clean}
+    secrets = {s.name for s in meta.settings if s.kind == "secret"}
+    before, after = {}, {}
+    for key in sorted(set(was) | set(now)):
+        if was.get(key) != now.get(key):
+            before[key] = "********" if key in secrets and was.get(key) else was.get(key)
+            after[key] = "********" if key in secrets and now.get(key) else now.get(key)
+    if before != after:
+        user = ctx.user
+        audit.record(ctx.session, "plugin.settings", meta.name, before, after, user_id=user.id if user else None,
+                     user_email=user.email if user else "")
+
+
 async def set_plugin(ctx: TenantContext, host: PluginHost, name: str, enabled: bool | None,
                      settings: Any = None) -> PluginState:
     """Enable/disable and/or change settings; validates settings and required plugins."""
@@ -48,6 +67,7 @@ async def set_plugin(ctx: TenantContext, host: PluginHost, name: str, enabled: b
         for req in meta.requires:
             if req not in ctx.enabled:
                 raise InputError(f"needs the plugin '{req}' switched on first", field="enabled")
+    _audit_plugin(ctx, meta, state, enabled, clean)
     if state is None:
         state = PluginState(name=name, enabled=bool(enabled), settings=clean)
         ctx.session.add(state)

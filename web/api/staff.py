@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Response, get, put
 from sqlalchemy import select
 
+from qudao.core import audit
 from qudao.core.auth.models import STAFF_ROLES, User
 from qudao.core.auth.passwords import hash_password, password_problem
 from qudao.core.errors import Conflict, InputError
@@ -41,6 +42,7 @@ async def put_staff(request: Request, ctx: RequestContext, email: str) -> Respon
     if user is not None and (user.kind != "staff" or user.role == "owner"):
         raise Conflict(f"'{email}' is a buyer login or the owner and cannot be changed here")
     created = user is None
+    before = None if user is None else {"role": user.role, "active": user.active}
     if user is None:
         user = User(email=email, kind="staff", password_hash=hash_password(password), name=email.split("@")[0])
         ctx.session.add(user)
@@ -50,6 +52,11 @@ async def put_staff(request: Request, ctx: RequestContext, email: str) -> Respon
     user.active = active
     if isinstance(data.get("name"), str):
         user.name = data["name"][:200]
+    audit.record(ctx.session, "staff.role", email, before, {"role": role, "active": active},
+                 user_id=ctx.user.id if ctx.user else None, user_email=ctx.user.email if ctx.user else "")
+    if password is not None and before is not None:
+        audit.record(ctx.session, "staff.password", email, None, {"password": "changed"},
+                     user_id=ctx.user.id if ctx.user else None, user_email=ctx.user.email if ctx.user else "")
     await ctx.session.commit()
     return upserted({"email": user.email, "role": user.role, "active": user.active}, created)
 

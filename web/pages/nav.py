@@ -41,6 +41,7 @@ ADMIN_SECTIONS: list[tuple[str, list[tuple[str, str, str]]]] = [
     (N_("Insights"), [(N_("Reports"), "/reports", "chart-column"), (N_("Imports & exports"), "/imports", "upload"),
                       (N_("Order export"), "/orders/export", "download")]),
     (N_("Settings"), [(N_("Settings"), "/settings", "settings"), (N_("Plugins"), "/plugins", "puzzle"),
+                      (N_("Audit log"), "/audit", "history"),
                       (N_("Account"), "~/account", "user")]),
 ]
 PLUGIN_ICONS = (("credit", "wallet"), ("payment", "credit-card"), ("promotion", "badge-percent"),
