@@ -199,6 +199,8 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = free_port()  # kept across restarts, so API objects stay valid
         self.starts = 0
+        self.pythonpath: str | None = None  # a folder with another tree's ``qudao`` package (bench/orders.py)
+        self.workers = 1
 
     @property
     def base(self) -> str:
@@ -210,7 +212,8 @@ class Server:
         env.update({"QUDAO_DATABASE_URL": self.url, "QUDAO_SECRET_KEY": self.secret, "QUDAO_COUNT_SQL": "1",
                     "QUDAO_VAR_DIR": str(self.workdir / "var"), "QUDAO_LOG_JSON": "1",
                     "QUDAO_LOG_LEVEL": "WARNING", "QUDAO_DB_APP_ROLE": APP_ROLE,
-                    "PYTHONPATH": os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])})
+                    "PYTHONPATH": os.pathsep.join([*([self.pythonpath] if self.pythonpath else []), str(ROOT),
+                                                   env.get("PYTHONPATH", "")])})
         if self.plugins is not None:
             env["QUDAO_BENCH_PLUGINS"] = self.plugins
         if self.redis_url:
@@ -218,7 +221,8 @@ class Server:
         self.starts += 1
         self.log = (self.workdir / f"server-{self.starts}.log").open("wb")
         began = time.perf_counter()
-        self.proc = subprocess.Popen([sys.executable, str(HERE / "server.py"), "--port", str(self.port)],
+        self.proc = subprocess.Popen([sys.executable, str(HERE / "server.py"), "--port", str(self.port),
+                                      "--workers", str(self.workers)],
                                      cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         deadline = time.monotonic() + 120

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, String
+from sqlalchemy import JSON, BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qudao.core.db.base import Base, new_id, utcnow
@@ -28,6 +28,9 @@ class Tenant(Base):
     status: Mapped[str] = mapped_column(String(20), default="active")
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=lambda: dict(DEFAULT_SETTINGS))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Bumped by every change to this row or to the tenant's plugin states (tenants/cache.py), so
+    # each web process can keep them cached and check them in the transaction's first statement.
+    config_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     def setting(self, *path: str, default: Any = None) -> Any:
         node: Any = self.settings or {}

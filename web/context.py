@@ -16,14 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qudao.core.auth.models import User, WebSession
-from qudao.core.auth.tokens import hash_session_id, parse_token, user_for_token
+from qudao.core.auth.tokens import hash_session_id, login_for_token, parse_token
 from qudao.core.customers.models import Customer
 from qudao.core.db.base import utcnow
-from qudao.core.db.session import Database, bind_tenant
+from qudao.core.db.session import Database
 from qudao.core.errors import Forbidden, NotFound, Unauthorized
 from qudao.core.plugins.context import TenantContext
 from qudao.core.plugins.host import PluginHost
 from qudao.core.plugins.models import PluginState
+from qudao.tenants import cache as tenant_cache
 from qudao.tenants.models import Tenant
 
 SESSION_COOKIE = "qd_session"
@@ -49,24 +50,24 @@ async def load_plugin_states(session: AsyncSession, host: PluginHost) -> tuple[f
 
 async def build_context(request: Request, session: AsyncSession, slug: str, *, api: bool) -> RequestContext:
     state = request.app.state
-    tenant = await session.scalar(select(Tenant).where(Tenant.slug == slug))
+    host: PluginHost = state.host
+    tenant, enabled, plugin_settings = await tenant_cache.resolve(session, slug, host)
     if tenant is None or tenant.status != "active":
         raise NotFound(f"no brand '{slug}'")
-    await bind_tenant(session, tenant.id)
-    host: PluginHost = state.host
-    enabled, plugin_settings = await load_plugin_states(session, host)
     plugin = request.route_handler.opt.get("plugin")
     if plugin and plugin not in enabled:
         raise NotFound("not found")
     ctx = RequestContext(tenant=tenant, session=session, hooks=host.hooks_for(enabled),
                          plugin_settings=plugin_settings)
     ctx.request = request
-    user = await _authenticate(request, session, tenant, api=api)
-    if user is not None:
+    found = await _authenticate(request, session, tenant, api=api)
+    if found is not None:
+        user, customer, looked_up = found
         ctx.via_token = api
         ctx.user = user
         if user.kind == "customer" and user.customer_id is not None:
-            ctx.customer = await session.get(Customer, (tenant.id, user.customer_id))
+            # the token's query brings the customer along; a cookie login reads it here
+            ctx.customer = customer if looked_up else await session.get(Customer, (tenant.id, user.customer_id))
             if ctx.customer is None or ctx.customer.status != "active":
                 ctx.user = None
                 ctx.customer = None
@@ -75,7 +76,9 @@ async def build_context(request: Request, session: AsyncSession, slug: str, *, a
     return ctx
 
 
-async def _authenticate(request: Request, session: AsyncSession, tenant: Tenant, *, api: bool) -> User | None:
+async def _authenticate(request: Request, session: AsyncSession, tenant: Tenant, *, api: bool
+                        ) -> tuple[User, Customer | None, bool] | None:
+    """The signed-in user, its customer and whether that was looked up (a token's query does)."""
     header = request.headers.get("authorization", "")
     if header:
         if not header.lower().startswith("bearer "):
@@ -86,13 +89,14 @@ async def _authenticate(request: Request, session: AsyncSession, tenant: Tenant,
         token_tenant, secret = parsed
         if token_tenant != tenant.id:
             raise NotFound("not found")
-        user = await user_for_token(session, secret)
-        if user is None:
+        found = await login_for_token(session, secret)
+        if found is None:
             raise Unauthorized("invalid or revoked token")
-        return user
+        return found[0], found[1], True
     if api:
         return None
-    return await user_for_cookie(request, session, tenant.id)
+    user = await user_for_cookie(request, session, tenant.id)
+    return None if user is None else (user, None, False)
 
 
 async def user_for_cookie(request: Request, session: AsyncSession, tenant_id: int) -> User | None:

@@ -4,8 +4,11 @@ The request's tenant is bound once on the session (``bind_tenant``). From then
 on the ORM adds ``tenant_id = :bound`` to every SELECT/UPDATE/DELETE of a
 ``TenantOwned`` model and stamps/validates it on INSERT; with no tenant bound,
 tenant-owned rows match nothing (fail closed). On PostgreSQL every transaction
-also runs ``set_config('app.tenant_id', …, true)`` and ``SET LOCAL ROLE`` to the
-non-owner app role, so row-level security catches anything the ORM missed.
+starts with one statement that switches to the non-owner app role and sets the tenant for
+row-level security, both local to the transaction (``set_config('role', …, true)``,
+``set_config('app.tenant_id', …, true)``), so RLS catches anything the ORM missed; the
+same statement reads the tenant's ``config_version`` (``session.info["tenant_version"]``),
+which lets a per-process cache of tenant settings and plugin states check itself for free.
 Jobs collected during a unit of work are sent only after it commits.
 """
 
@@ -59,9 +62,10 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
 
 async def bind_tenant(session: AsyncSession, tenant_id: int | None) -> None:
     """Bind the tenant for the rest of this session (and the current transaction)."""
-    session.sync_session.info["tenant_id"] = tenant_id
+    info = session.sync_session.info
+    info["tenant_id"] = tenant_id
     if session.in_transaction():
-        await session.run_sync(lambda sync: apply_db_tenant(sync.connection(), tenant_id))
+        info["tenant_version"] = await session.run_sync(lambda sync: apply_db_tenant(sync.connection(), tenant_id))
 
 
 def sync_of(session: AsyncSession | Session) -> Session:
@@ -73,19 +77,34 @@ def current_tenant(session: AsyncSession | Session) -> int | None:
     return sync_of(session).info.get("tenant_id")
 
 
-def apply_db_tenant(conn: Connection, tenant_id: int | None) -> None:
-    if conn.dialect.name != "postgresql":
-        return
-    role = getattr(conn.engine, "qudao_app_role", None)
-    if role:
-        conn.exec_driver_sql(f'SET LOCAL ROLE "{role}"')
+def binding_sql(role: str | None, tenant_id: int | None) -> str:
+    """The one statement that binds a PostgreSQL transaction: app role, tenant, tenant's version.
+
+    ``set_config(…, true)`` is ``SET LOCAL``: it ends with the transaction, so nothing leaks
+    into the next user of a pooled connection.
+    """
     value = NO_TENANT if tenant_id is None else int(tenant_id)  # int(): never interpolate text
-    conn.exec_driver_sql(f"SELECT set_config('app.tenant_id', '{value}', true)")
+    parts = []
+    if role:
+        parts.append("set_config('role', '{}', true)".format(role.replace("'", "''")))
+    parts.append(f"set_config('app.tenant_id', '{value}', true)")
+    if tenant_id is not None:
+        parts.append(f"(SELECT config_version FROM tenants WHERE id = {value})")  # noqa: S608 - an int
+    return "SELECT " + ", ".join(parts)
+
+
+def apply_db_tenant(conn: Connection, tenant_id: int | None) -> int | None:
+    """Bind ``conn``'s transaction; returns the tenant's config version (None: no such tenant,
+    no tenant, or not PostgreSQL)."""
+    if conn.dialect.name != "postgresql":
+        return None
+    row = conn.exec_driver_sql(binding_sql(getattr(conn.engine, "qudao_app_role", None), tenant_id)).first()
+    return row[-1] if tenant_id is not None and row is not None else None
 
 
 @event.listens_for(Session, "after_begin")
 def _after_begin(session: Session, _transaction: Any, connection: Connection) -> None:
-    apply_db_tenant(connection, session.info.get("tenant_id"))
+    session.info["tenant_version"] = apply_db_tenant(connection, session.info.get("tenant_id"))
 
 
 @event.listens_for(Session, "do_orm_execute")

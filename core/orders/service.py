@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from qudao.core.channels.sellers import cart_seller_id
 from qudao.core.channels.stock import receive_brand_order
 from qudao.core.customers.models import Customer
 from qudao.core.customers.scope import order_customer_criteria
-from qudao.core.db.base import utcnow
+from qudao.core.db.base import new_id, utcnow
 from qudao.core.db.session import apply_db_tenant, side_engine
 from qudao.core.errors import Conflict, Forbidden, InputError, NotFound, Refused
 from qudao.core.inventory import service as stock
@@ -28,31 +29,58 @@ from qudao.core.orders.models import Order, OrderAdjustment, OrderCounter, Order
 from qudao.core.plugins.context import TenantContext
 from qudao.core.plugins.host import gather_hook
 
+NUMBER_BLOCK = 20  # order numbers a web process takes from the counter at a time (PostgreSQL)
+_blocks: dict[tuple[int, str], list[int]] = {}  # (tenant, day) -> [next, last] of this process's block
+_blocks_lock = threading.Lock()
+
 
 async def next_order_number(session: AsyncSession, tenant_id: int, tz: str) -> str:
     """SO{day}-{seq}: a per-tenant daily counter.
 
-    On PostgreSQL the counter is bumped in its own short transaction, so concurrent
-    orders of one tenant do not queue behind the counter row until commit; a refused
-    order then leaves a gap in the numbers (like any database sequence). On SQLite,
-    where writers are serialized anyway, it runs in the order's own transaction.
+    On PostgreSQL each web process takes a block of ``NUMBER_BLOCK`` numbers from the counter
+    in a short transaction of its own (so concurrent orders do not queue behind the counter row
+    until they commit) and hands them out from memory: one counter statement per
+    ``NUMBER_BLOCK`` orders instead of a transaction per order. Numbers stay unique per tenant
+    and day; like any database sequence with a cache they may have gaps (a refused order, a
+    process's unused numbers when it stops) and, with several processes, are not in placement
+    order across processes (``created_at`` is). On SQLite, where writers are serialized
+    anyway, the counter is bumped by one in the order's own transaction.
     """
     day = utcnow().astimezone(ZoneInfo(tz)).strftime("%Y%m%d")
     engine = session.bind
     dialect = engine.dialect.name if engine is not None else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = OrderCounter.__table__
-    stmt = (insert(table).values(tenant_id=tenant_id, id=_counter_id(day), day=day, last=1)
-            .on_conflict_do_update(index_elements=["tenant_id", "id"], set_={"last": table.c.last + 1})
-            .returning(table.c.last))
     if dialect == "postgresql" and isinstance(engine, AsyncEngine):
-        async with side_engine(engine).connect() as conn:
-            async with conn.begin():
-                await conn.run_sync(lambda sync_conn: apply_db_tenant(sync_conn, tenant_id))
-                seq = (await conn.execute(stmt)).scalar_one()
+        seq = _take_number(tenant_id, day)
+        if seq is None:
+            stmt = _counter_upsert(pg_insert, tenant_id, day, NUMBER_BLOCK)
+            async with side_engine(engine).connect() as conn:
+                async with conn.begin():
+                    await conn.run_sync(lambda sync_conn: apply_db_tenant(sync_conn, tenant_id))
+                    last = (await conn.execute(stmt)).scalar_one()
+            with _blocks_lock:
+                for key in [k for k in _blocks if k[1] != day]:
+                    del _blocks[key]
+                _blocks[(tenant_id, day)] = [last - NUMBER_BLOCK + 2, last]
+            seq = last - NUMBER_BLOCK + 1
     else:
-        seq = (await session.execute(stmt)).scalar_one()
+        seq = (await session.execute(_counter_upsert(sqlite_insert, tenant_id, day, 1))).scalar_one()
     return f"SO{day}-{seq:04d}"
+
+
+def _take_number(tenant_id: int, day: str) -> int | None:
+    with _blocks_lock:
+        block = _blocks.get((tenant_id, day))
+        if block is None or block[0] > block[1]:
+            return None
+        block[0] += 1
+        return block[0] - 1
+
+
+def _counter_upsert(insert: Any, tenant_id: int, day: str, step: int) -> Any:
+    table = OrderCounter.__table__
+    return (insert(table).values(tenant_id=tenant_id, id=_counter_id(day), day=day, last=step)
+            .on_conflict_do_update(index_elements=["tenant_id", "id"], set_={"last": table.c.last + step})
+            .returning(table.c.last))
 
 
 def _counter_id(day: str) -> int:
@@ -98,21 +126,30 @@ async def find_idempotent(ctx: TenantContext, key: str | None, scope: str | None
 async def place_order(ctx: TenantContext, body: dict[str, Any], idempotency_key: str | None) -> tuple[Order, bool]:
     """Quote, refuse on violations, reserve stock, write the order, run plugin effects; commit.
 
-    Returns (order, created). The same Idempotency-Key again returns the first order.
+    Returns (order, created). The same Idempotency-Key again returns the first order. That is
+    checked only when this attempt cannot go through (a refusal, or the key's unique index
+    refusing the second order row), not before every order: a replay may be refused for what
+    the first order changed (its credit, its stock), so a refusal looks for the key first.
     """
     if idempotency_key is not None and (len(idempotency_key) > 200 or not idempotency_key.strip()):
         raise InputError("must be 1-200 characters", field="Idempotency-Key")
     scope = idempotency_scope(ctx)  # read now: a rollback below expires ctx.user
-    existing = await find_idempotent(ctx, idempotency_key, scope)
-    if existing is not None:
-        return existing, False
     delivery, note, address = _parse_delivery(body)
     session = ctx.session
+
+    async def refuse(violations: list[dict[str, str]]) -> tuple[Order, bool]:
+        if session.in_transaction():
+            await session.rollback()
+        existing = await find_idempotent(ctx, idempotency_key, scope)
+        if existing is not None:
+            return existing, False
+        raise Refused(violations)
+
     cart = await build_cart(ctx, body, placing=True)
     if cart.violations:
-        raise Refused([v.as_dict() for v in cart.violations])
+        return await refuse([v.as_dict() for v in cart.violations])
     if cart.warehouse_id is None:
-        raise Refused([{"code": "insufficient_stock", "message": "No warehouse to ship from."}])
+        return await refuse([{"code": "insufficient_stock", "message": "No warehouse to ship from."}])
     count_in_transit = stock.counts_in_transit(ctx.tenant)
     need = needed_stock(cart)
     skus = {line.product.id: line.sku for line in cart.lines}
@@ -120,32 +157,30 @@ async def place_order(ctx: TenantContext, body: dict[str, Any], idempotency_key:
     short = await stock.reserve_many(session, cart.warehouse_id, need, count_in_transit=count_in_transit,
                                      order_number=number)
     if short:
-        await session.rollback()
-        raise Refused([{"code": "insufficient_stock",
-                        "message": f"'{skus[pid]}' sold out while you were ordering; please check quantities."}
-                       for pid in short])
+        return await refuse([{"code": "insufficient_stock",
+                              "message": f"'{skus[pid]}' sold out while you were ordering; please check quantities."}
+                             for pid in short])
     await stock.report_low_stock(ctx)  # qudao_stock_low for thresholds this reservation crossed
     order = Order(
         number=number, customer_id=ctx.customer.id if ctx.customer else None, guest=ctx.guest,
         status="submitted", currency=cart.currency, subtotal=cart.subtotal, discount=cart.discount,
-        total=cart.total, warehouse_id=cart.warehouse_id, idempotency_scope=idempotency_scope(ctx),
+        total=cart.total, warehouse_id=cart.warehouse_id, idempotency_scope=scope,
         idempotency_key=idempotency_key, delivery_date=delivery, delivery_address=address, note=note,
         placed_by=ctx.user.id if ctx.user else None,
         extra={"coupon": cart.coupon} if cart.coupon else {}, seller_customer_id=cart_seller_id(cart),
     )
     session.add(order)
-    await session.flush()
-    write_lines(session, order, cart)
-    session.add(OrderEvent(order_id=order.id, status="submitted", note=note or "",
-                           user_id=ctx.user.id if ctx.user else None))
-    await session.flush()
-    refusals = []
-    for found in await gather_hook(ctx.hooks.qudao_order_placed, ctx=ctx, order=order, cart=cart):
-        refusals.extend(found or [])
-    if refusals:
-        await session.rollback()
-        raise Refused([v.as_dict() for v in refusals])
+    lines, adjustments = write_lines(session, order, cart)
+    event = OrderEvent(order_id=order.id, status="submitted", note=note or "",
+                       user_id=ctx.user.id if ctx.user else None)
+    session.add(event)
     try:
+        await session.flush()  # the order row first: a replayed key stops here, before plugins act
+        refusals = []
+        for found in await gather_hook(ctx.hooks.qudao_order_placed, ctx=ctx, order=order, cart=cart):
+            refusals.extend(found or [])
+        if refusals:
+            return await refuse([v.as_dict() for v in refusals])
         await session.commit()
     except IntegrityError:
         await session.rollback()
@@ -153,18 +188,24 @@ async def place_order(ctx: TenantContext, body: dict[str, Any], idempotency_key:
         if again is not None:
             return again, False
         raise
+    order.written = (lines, adjustments, [event])  # type: ignore[attr-defined] - order_view needs no reload
     return order, True
 
 
-def write_lines(session: AsyncSession, order: Order, cart: Cart) -> None:
-    for no, line in enumerate(cart.lines, start=1):
-        session.add(OrderLine(order_id=order.id, line_no=no, product_id=line.product.id, sku=line.sku,
-                              name=line.product.name, qty=line.qty, unit_price=line.unit_price,
-                              line_total=line.line_total, gift=line.gift,
-                              price_source=(line.gift_source if line.gift else line.source) or "base",
-                              locked_by=line.locked_by))
-    for adj in cart.adjustments:
-        session.add(OrderAdjustment(order_id=order.id, source=adj.source, label=adj.label, amount=adj.amount))
+def write_lines(session: AsyncSession, order: Order, cart: Cart) -> tuple[list[OrderLine], list[OrderAdjustment]]:
+    """Add the order's lines and adjustments (flushed as one multi-row INSERT each)."""
+    if order.id is None:
+        order.id = new_id()
+    lines = [OrderLine(order_id=order.id, line_no=no, product_id=line.product.id, sku=line.sku,
+                       name=line.product.name, qty=line.qty, unit_price=line.unit_price,
+                       line_total=line.line_total, gift=line.gift,
+                       price_source=(line.gift_source if line.gift else line.source) or "base",
+                       locked_by=line.locked_by)
+             for no, line in enumerate(cart.lines, start=1)]
+    adjustments = [OrderAdjustment(order_id=order.id, source=adj.source, label=adj.label, amount=adj.amount)
+                   for adj in cart.adjustments]
+    session.add_all([*lines, *adjustments])
+    return lines, adjustments
 
 
 async def order_for(ctx: TenantContext, number: str) -> Order:
@@ -238,12 +279,16 @@ def _qty_by_product(lines: Any) -> dict[int, int]:
 
 
 async def order_view(session: AsyncSession, order: Order) -> dict[str, Any]:
-    lines = (await session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)
-                                   .order_by(OrderLine.line_no))).all()
-    adjustments = (await session.scalars(select(OrderAdjustment).where(OrderAdjustment.order_id == order.id)
-                                         .order_by(OrderAdjustment.id))).all()
-    events = (await session.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id)
-                                    .order_by(OrderEvent.at, OrderEvent.id))).all()
+    written = getattr(order, "written", None)  # just placed: the rows are in memory, as written
+    if written is not None:
+        lines, adjustments, events = written
+    else:
+        lines = (await session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)
+                                       .order_by(OrderLine.line_no))).all()
+        adjustments = (await session.scalars(select(OrderAdjustment).where(OrderAdjustment.order_id == order.id)
+                                             .order_by(OrderAdjustment.id))).all()
+        events = (await session.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id)
+                                        .order_by(OrderEvent.at, OrderEvent.id))).all()
     customer = (await session.get(Customer, (order.tenant_id, order.customer_id))
                 if order.customer_id is not None else None)
     return {
