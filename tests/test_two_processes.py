@@ -52,7 +52,7 @@ class Server:
         self.log = logdir / f"server-{name}.log"
         self._out = self.log.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", BOOT, "serve", "--no-migrate", "--no-demo", "--host", "127.0.0.1",
+            [sys.executable, "-c", BOOT, "serve", "--no-migrate", "--no-demo", "--workers", "1", "--host", "127.0.0.1",
              "--port", str(self.port)],
             cwd=ROOT, env=env, stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True)
 

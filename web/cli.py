@@ -21,7 +21,9 @@ def main() -> None:
 @click.option("--no-migrate", is_flag=True, help="Do not apply migrations at start.")
 @click.option("--demo/--no-demo", default=True, show_default=True,
               help="On the embedded default, create the demo brand if no brand exists yet.")
-def serve(host: str, port: int, no_migrate: bool, demo: bool) -> None:
+@click.option("--workers", type=int, default=None, envvar="QUDAO_WEB_WORKERS",
+              help="Web processes [default: the CPUs this process may use on PostgreSQL, 1 on SQLite].")
+def serve(host: str, port: int, no_migrate: bool, demo: bool, workers: int | None) -> None:
     """Serve the web app, API and (without Redis) the in-process worker."""
     import uvicorn
 
@@ -37,10 +39,24 @@ def serve(host: str, port: int, no_migrate: bool, demo: bool) -> None:
         logins = asyncio.run(ensure_demo(settings, only_if_empty=True))
         if logins:
             _print_logins(logins, host, port)
+    workers = default_workers(settings.is_sqlite) if workers is None else max(1, workers)
+    if workers > 1:  # each process builds its own app (and engine) from the environment
+        uvicorn.run("qudao.web.app:create_app", factory=True, workers=workers, host=host, port=port,
+                    log_level="info", proxy_headers=False, log_config=None)
+        return
     from qudao.web.app import create_app
 
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False,
                 log_config=None)  # trusted proxies are handled in-app (web/security.py)
+
+
+def default_workers(sqlite: bool) -> int:
+    """One process per CPU this process may run on (one event loop each); SQLite has one writer."""
+    if sqlite:
+        return 1
+    import os
+
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
 @main.command()

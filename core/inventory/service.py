@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from qudao.core.customers.models import Customer
+from qudao.core.db.rows import add_rows
 from qudao.core.db.session import sync_of, transaction_note
 from qudao.core.errors import Conflict, NotFound
 from qudao.core.inventory.models import Stock, StockMove, Warehouse
@@ -171,9 +172,10 @@ async def reserve_many(session: AsyncSession, warehouse_id: int, need: dict[int,
     short = [pid for pid in need if pid not in done]
     if short:
         return short
-    for pid, qty in sorted(need.items()):
-        session.add(StockMove(warehouse_id=warehouse_id, product_id=pid, kind="reservation",
-                              reserved_delta=qty, order_number=order_number))
+    # ledger rows written with the order's own rows (one statement on PostgreSQL, core/db/rows.py)
+    add_rows(session, StockMove, [dict(warehouse_id=warehouse_id, product_id=pid, kind="reservation",
+                                       reserved_delta=qty, order_number=order_number)
+                                  for pid, qty in sorted(need.items())])
     note_drop(session, warehouse_id, need)
     return None
 

@@ -164,10 +164,15 @@ def _totals(cart: Cart) -> None:
 
 
 async def validate_cart(ctx: TenantContext, cart: Cart, *, placing: bool) -> None:
-    """Core order rules, stock at the buyer's warehouse, then the plugins' checks (credit, …)."""
+    """Core order rules, stock at the buyer's warehouse, then the plugins' checks (credit, …).
+
+    When placing, stock is not read here: the reservation's conditional UPDATE is the check that
+    counts, and the caller reads stock (``check_stock``) only for a refusal's messages.
+    """
     cart.violations.extend(check_rules(ctx.tenant, cart, utcnow()))
     cart.warehouse_id = await cart_warehouse(ctx, cart)
-    await _check_stock(ctx, cart)
+    if not placing:
+        await check_stock(ctx, cart)
     for found in await gather_hook(ctx.hooks.qudao_validate_cart, ctx=ctx, cart=cart, placing=placing):
         cart.violations.extend(found or [])
 
@@ -193,7 +198,8 @@ def needed_stock(cart: Cart) -> dict[int, int]:
     return need
 
 
-async def _check_stock(ctx: TenantContext, cart: Cart) -> None:
+async def check_stock(ctx: TenantContext, cart: Cart) -> None:
+    """``insufficient_stock`` violations for lines the cart's warehouse cannot fill now."""
     need = needed_stock(cart)
     avail = await availability(ctx.session, cart.warehouse_id, need, counts_in_transit(ctx.tenant))
     by_id = {line.product.id: line.product for line in cart.lines}

@@ -12,18 +12,20 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from qudao.core.channels.sellers import cart_seller_id
 from qudao.core.channels.stock import receive_brand_order
 from qudao.core.customers.models import Customer
 from qudao.core.customers.scope import order_customer_criteria
-from qudao.core.db.base import new_id, utcnow
+from qudao.core.db.base import utcnow
+from qudao.core.db.rows import add_rows, write_rows
 from qudao.core.db.session import apply_db_tenant, side_engine
 from qudao.core.errors import Conflict, Forbidden, InputError, NotFound, Refused
 from qudao.core.inventory import service as stock
 from qudao.core.money import fmt
 from qudao.core.orders.cart import Cart
-from qudao.core.orders.checkout import build_cart, needed_stock
+from qudao.core.orders.checkout import build_cart, check_stock, needed_stock
 from qudao.core.orders.flow import BUYER_TRANSITIONS, RELEASES_STOCK, STAFF_ROLES_FOR, STATUSES, allowed
 from qudao.core.orders.models import Order, OrderAdjustment, OrderCounter, OrderEvent, OrderLine
 from qudao.core.plugins.context import TenantContext
@@ -146,10 +148,10 @@ async def place_order(ctx: TenantContext, body: dict[str, Any], idempotency_key:
         raise Refused(violations)
 
     cart = await build_cart(ctx, body, placing=True)
-    if cart.violations:
-        return await refuse([v.as_dict() for v in cart.violations])
-    if cart.warehouse_id is None:
-        return await refuse([{"code": "insufficient_stock", "message": "No warehouse to ship from."}])
+    if cart.violations or cart.warehouse_id is None:
+        await check_stock(ctx, cart)  # a refusal lists every problem, stock included
+        return await refuse([v.as_dict() for v in cart.violations]
+                            or [{"code": "insufficient_stock", "message": "No warehouse to ship from."}])
     count_in_transit = stock.counts_in_transit(ctx.tenant)
     need = needed_stock(cart)
     skus = {line.product.id: line.sku for line in cart.lines}
@@ -157,25 +159,29 @@ async def place_order(ctx: TenantContext, body: dict[str, Any], idempotency_key:
     short = await stock.reserve_many(session, cart.warehouse_id, need, count_in_transit=count_in_transit,
                                      order_number=number)
     if short:
-        return await refuse([{"code": "insufficient_stock",
-                              "message": f"'{skus[pid]}' sold out while you were ordering; please check quantities."}
-                             for pid in short])
+        await check_stock(ctx, cart)  # how much is left, for the message
+        found = [v.as_dict() for v in cart.violations if v.code == "insufficient_stock"]
+        return await refuse(found or [{"code": "insufficient_stock", "message":
+                                       f"'{skus[pid]}' sold out while you were ordering; please check quantities."}
+                                      for pid in short])
     await stock.report_low_stock(ctx)  # qudao_stock_low for thresholds this reservation crossed
-    order = Order(
+    order = written(session, Order, dict(
         number=number, customer_id=ctx.customer.id if ctx.customer else None, guest=ctx.guest,
         status="submitted", currency=cart.currency, subtotal=cart.subtotal, discount=cart.discount,
         total=cart.total, warehouse_id=cart.warehouse_id, idempotency_scope=scope,
         idempotency_key=idempotency_key, delivery_date=delivery, delivery_address=address, note=note,
         placed_by=ctx.user.id if ctx.user else None,
         extra={"coupon": cart.coupon} if cart.coupon else {}, seller_customer_id=cart_seller_id(cart),
-    )
-    session.add(order)
-    lines, adjustments = write_lines(session, order, cart)
-    event = OrderEvent(order_id=order.id, status="submitted", note=note or "",
-                       user_id=ctx.user.id if ctx.user else None)
-    session.add(event)
+    ), persistent=True)
+    lines = [written(session, OrderLine, row) for row in line_rows(order, cart)]
+    adjustments = [written(session, OrderAdjustment, dict(order_id=order.id, source=a.source, label=a.label,
+                                                          amount=a.amount)) for a in cart.adjustments]
+    event = written(session, OrderEvent, dict(order_id=order.id, status="submitted", note=note or "",
+                                              user_id=ctx.user.id if ctx.user else None))
     try:
-        await session.flush()  # the order row first: a replayed key stops here, before plugins act
+        # stock moves, the order, its lines, adjustments and event: one statement on PostgreSQL;
+        # a replayed key stops here (the key's unique index), before plugins act
+        await write_rows(session)
         refusals = []
         for found in await gather_hook(ctx.hooks.qudao_order_placed, ctx=ctx, order=order, cart=cart):
             refusals.extend(found or [])
@@ -192,20 +198,29 @@ async def place_order(ctx: TenantContext, body: dict[str, Any], idempotency_key:
     return order, True
 
 
-def write_lines(session: AsyncSession, order: Order, cart: Cart) -> tuple[list[OrderLine], list[OrderAdjustment]]:
-    """Add the order's lines and adjustments (flushed as one multi-row INSERT each)."""
-    if order.id is None:
-        order.id = new_id()
-    lines = [OrderLine(order_id=order.id, line_no=no, product_id=line.product.id, sku=line.sku,
-                       name=line.product.name, qty=line.qty, unit_price=line.unit_price,
-                       line_total=line.line_total, gift=line.gift,
-                       price_source=(line.gift_source if line.gift else line.source) or "base",
-                       locked_by=line.locked_by)
-             for no, line in enumerate(cart.lines, start=1)]
-    adjustments = [OrderAdjustment(order_id=order.id, source=adj.source, label=adj.label, amount=adj.amount)
-                   for adj in cart.adjustments]
-    session.add_all([*lines, *adjustments])
-    return lines, adjustments
+def written(session: AsyncSession, model: Any, row: dict[str, Any], *, persistent: bool = False) -> Any:
+    """Queue ``row`` (core/db/rows.py) and return it as a ``model`` instance for the answer; with
+    ``persistent`` the instance joins the session as the stored row (plugins may change it)."""
+    [done] = add_rows(session, model, [row])
+    obj = model(**{c.key: done.get(c.key) for c in model.__table__.columns})  # all loaded: none expire
+    if persistent:
+        make_transient_to_detached(obj)
+        session.add(obj)
+    return obj
+
+
+def line_rows(order: Order, cart: Cart) -> list[dict[str, Any]]:
+    return [dict(order_id=order.id, line_no=no, product_id=line.product.id, sku=line.sku, name=line.product.name,
+                 qty=line.qty, unit_price=line.unit_price, line_total=line.line_total, gift=line.gift,
+                 price_source=(line.gift_source if line.gift else line.source) or "base", locked_by=line.locked_by)
+            for no, line in enumerate(cart.lines, start=1)]
+
+
+def write_lines(session: AsyncSession, order: Order, cart: Cart) -> None:
+    """Add the order's lines and adjustments to the session (an edited order's new set)."""
+    session.add_all([OrderLine(**row) for row in line_rows(order, cart)])
+    session.add_all([OrderAdjustment(order_id=order.id, source=adj.source, label=adj.label, amount=adj.amount)
+                     for adj in cart.adjustments])
 
 
 async def order_for(ctx: TenantContext, number: str) -> Order:
