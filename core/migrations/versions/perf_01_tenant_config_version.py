@@ -1,7 +1,7 @@
 """tenants.config_version: lets every web process cache a tenant's settings and plugin states
 
 Revision ID: perf_01
-Revises: security_02
+Revises: security_03
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "perf_01"
-down_revision: str | None = "security_02"
+down_revision: str | None = "security_03"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
