@@ -27,7 +27,7 @@ from qudao.core.db.migrate import upgrade_all
 from qudao.core.plugins.host import PluginHost, set_host
 
 BUILTIN_PLUGINS = {"promotions", "credit", "guest_checkout", "brand_isolation", "wechat", "payments", "rebates",
-                   "sales_targets", "channel_tasks"}
+                   "sales_targets", "channel_tasks", "replenishment"}
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count()
 

@@ -240,3 +240,37 @@ def test_buyer_sees_own_target_on_the_storefront_home(tenant: TenantAPI, web: An
 def test_off_means_404(tenant: TenantAPI) -> None:
     assert tenant.get("/sales-targets").status_code == 404
     assert tenant.client.get(f"/t/{tenant.slug}/admin/sales-targets", headers=tenant.headers).status_code == 404
+
+
+def test_admin_grid_adds_changes_and_deletes_with_form_errors(tenant: TenantAPI, web: Any) -> None:
+    shop(tenant)
+    web_login(web, tenant.slug, f"owner@{tenant.slug}.test")
+    csrf = web.cookies.get("qd_csrf")
+    base = f"/t/{tenant.slug}/admin/sales-targets"
+    bad = web.post(base, data={"_csrf_token": csrf, "period": "2030-05", "dimension": "sales_rep", "key": "x@x.test",
+                               "measure": "amount", "rule": "placed", "target": "-1"})
+    assert bad.status_code == 422 and "no sales rep" in bad.text and "must not be negative" in bad.text
+    ok = web.post(base, data={"_csrf_token": csrf, "period": "2030-05", "dimension": "region", "key": "华东",
+                              "scope": "all", "measure": "amount", "rule": "placed", "target": "500"},
+                  follow_redirects=False)
+    assert ok.status_code in (302, 303)
+    dup = web.post(base, data={"_csrf_token": csrf, "period": "2030-05", "dimension": "region", "key": "华东",
+                               "scope": "all", "measure": "amount", "rule": "approved", "target": "9"})
+    assert dup.status_code == 409 and "already exists" in dup.text
+    row = tenant.ok("get", "/sales-targets?period=2030-05")["items"][0]
+    refused = web.post(f"{base}/grid", data={"_csrf_token": csrf, "period": "2030-05", f"target_{row['id']}": "abc"})
+    assert refused.status_code == 422
+    saved = web.post(f"{base}/grid", data={"_csrf_token": csrf, "period": "2030-05", f"target_{row['id']}": "650.5",
+                                           f"rule_{row['id']}": "received"}, follow_redirects=False)
+    assert saved.status_code in (302, 303)
+    again = tenant.ok("get", f"/sales-targets/{row['id']}")
+    assert (again["target"], again["rule"]) == ("650.50", "received")
+    copied = web.post(f"{base}/copy", data={"_csrf_token": csrf, "period": "2030-05", "growth_percent": "x"})
+    assert copied.status_code == 422
+    web.post(f"{base}/{row['id']}/delete", data={"_csrf_token": csrf})
+    assert tenant.ok("get", "/sales-targets?period=2030-05")["items"] == []
+    rep_email = "rep1@x.test"
+    web.cookies.clear()
+    web_login(web, tenant.slug, rep_email)
+    assert web.post(base, data={"_csrf_token": web.cookies.get("qd_csrf"), "period": "2030-05",
+                                "target": "1"}).status_code == 403
