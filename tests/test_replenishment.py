@@ -125,3 +125,20 @@ def test_one_click_puts_the_suggestion_in_the_cart(tenant: TenantAPI, web: Any) 
 def test_off_means_404(tenant: TenantAPI) -> None:
     tenant.ok("put", "/customers/C1", {"name": "C1"})
     assert tenant.get("/replenishment/C1").status_code == 404
+
+
+def test_a_distributor_is_planned_from_its_sell_through_and_own_stock(tenant: TenantAPI) -> None:
+    from tests.channels_support import build_channel, deliver, stock_dist
+
+    ch = build_channel(tenant)
+    tenant.ok("put", "/plugins/replenishment", {"enabled": True})
+    stock_dist(ch, 20)  # the distributor bought 20 from the brand and received them
+    number = ch.store.ok("post", "/orders", {"lines": [{"sku": "TEA", "qty": 14}]}, status=201)["number"]
+    deliver(ch.dist, number, "/reseller/orders")  # shipped to its store: 14 of sell-through
+    tea = lines(tenant, "DIST")["TEA"]
+    # 14 sold in 28 days = 0.5/day (not the 20 it bought); 6 left in its own warehouse = 12 days
+    assert (tea["demand_source"], tea["daily"], tea["stock_source"], tea["stock"], tea["cover_days"]) == (
+        "sell-through", "0.5", "warehouse", 6, "12.0")
+    assert (tea["need"], tea["suggested_qty"]) == ("2.5", 3)  # 0.5 × 17 − 6 = 2.5 → 3
+    store = lines(tenant, "STORE1")["TEA"]  # the store: its own purchases, stock unknown
+    assert (store["demand_source"], store["daily"], store["stock_source"]) == ("purchases", "0.5", "unknown")
