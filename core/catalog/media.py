@@ -6,12 +6,19 @@ up, so a stored name can be served back safely (``safe_name``).
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import secrets
 from pathlib import Path
 
+import structlog
+
 from qudao.core.config import get_settings
 from qudao.core.errors import InputError
+
+log = structlog.get_logger("qudao.media")
+STORAGE_ERROR = "the image could not be stored (the media folder is full or read-only); nothing was changed"
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 NAME_RE = re.compile(r"^[0-9a-f]{32}\.(jpg|png|gif|webp)$")
@@ -47,10 +54,31 @@ def save_image(tenant_id: int, data: bytes, field: str = "image") -> str:
     if ext is None:
         raise InputError("must be a JPEG, PNG, GIF or WebP image", field=field)
     folder = tenant_media_dir(tenant_id)
-    folder.mkdir(parents=True, exist_ok=True)
     name = f"{secrets.token_hex(16)}.{ext}"
-    (folder / name).write_bytes(data)
+    partial = folder / f".{name}.part"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # written aside and renamed into place: a reader never sees half a file, and a
+        # full disk or a read-only folder leaves nothing behind
+        with open(partial, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, folder / name)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        log.error("media_write_failed", folder=str(folder), error=repr(exc))
+        raise InputError(STORAGE_ERROR, field=field) from None
     return name
+
+
+def discard_images(tenant_id: int, names: list[str]) -> None:
+    """Remove images stored for a change that was then refused (nothing left half-done)."""
+    for name in names:
+        if safe_name(name):
+            with contextlib.suppress(OSError):
+                (tenant_media_dir(tenant_id) / name).unlink()
 
 
 def safe_name(name: str) -> bool:

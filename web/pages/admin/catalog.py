@@ -11,7 +11,7 @@ from litestar.response import File, Response
 from sqlalchemy import String, cast, func, or_, select
 
 from qudao.core.catalog.forms import save_product_form
-from qudao.core.catalog.media import content_type, image_path, safe_name, save_image
+from qudao.core.catalog.media import content_type, discard_images, image_path, safe_name, save_image
 from qudao.core.catalog.models import Brand, Category, Product
 from qudao.core.catalog.service import product_by_sku, search_filter, upsert_brand
 from qudao.core.errors import InputError, NotFound
@@ -131,10 +131,10 @@ async def _save(ctx: RequestContext, request: Request, sku: str, creating: bool)
     assert ctx.user is not None
     form, files = await _read_form(request)
     existing = None if creating else await product_by_sku(ctx.session, sku)
+    names: list[str] = []
     try:
         product, _ = await save_product_form(ctx.session, sku, form, currency=ctx.tenant.currency,
                                              user_id=ctx.user.id, creating=creating)
-        names = []
         for upload in files:
             data = await upload.read()
             if not data and not upload.filename:
@@ -145,6 +145,7 @@ async def _save(ctx: RequestContext, request: Request, sku: str, creating: bool)
         await ctx.session.commit()
     except InputError as exc:
         await recover(ctx)
+        discard_images(ctx.tenant.id, names)  # images stored before the refusal go too
         if existing is not None:
             existing = await product_by_sku(ctx.session, sku)
         form = {**form, "active": form.get("active") == "true", "featured": form.get("featured") == "true"}
