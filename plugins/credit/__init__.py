@@ -56,7 +56,7 @@ class CreditPlugin(RoutedPlugin):
 
     @hookimpl
     async def qudao_validate_cart(self, ctx: Any, cart: Any, placing: bool) -> list[Any]:
-        from qudao.plugins.credit.service import check_amount
+        from qudao.plugins.credit.holds import check_amount
 
         customer = getattr(ctx, "customer", None)
         if customer is None:
@@ -65,26 +65,26 @@ class CreditPlugin(RoutedPlugin):
 
     @hookimpl
     async def qudao_order_placed(self, ctx: Any, order: Any, cart: Any) -> list[Any]:
-        from qudao.plugins.credit.service import take_for_order
+        from qudao.plugins.credit.holds import take_for_order
 
         return await take_for_order(ctx, order)
 
     @hookimpl
     async def qudao_order_edited(self, ctx: Any, order: Any, cart: Any, old_total: Any) -> list[Any]:
-        from qudao.plugins.credit.service import order_edited
+        from qudao.plugins.credit.holds import order_edited
 
         return await order_edited(ctx, order)
 
     @hookimpl
     async def qudao_order_status_changed(self, ctx: Any, order: Any, old: str, new: str, note: str) -> None:
         if new in ORDER_RELEASE_STATUSES:
-            from qudao.plugins.credit.service import close_order
+            from qudao.plugins.credit.holds import close_order
 
             await close_order(ctx, order, paid=False, note=f"order {new}" + (f": {note}" if note else ""))
 
     @hookimpl
     async def qudao_order_paid(self, ctx: Any, order: Any) -> None:
-        from qudao.plugins.credit.service import close_order
+        from qudao.plugins.credit.holds import close_order
 
         await close_order(ctx, order, paid=True, note="order paid")
 

@@ -21,7 +21,7 @@ from litestar import Request, Response, get, post, put
 from qudao.core.customers.models import Customer
 from qudao.core.errors import InputError, NotFound
 from qudao.core.plugin_api import parse_money
-from qudao.plugins.credit import service
+from qudao.plugins.credit import accounts, receivables
 from qudao.plugins.credit.models import CreditAccount, to_minor
 from qudao.web.api.common import json_body, upserted
 from qudao.web.context import RequestContext, require_staff, require_user
@@ -110,7 +110,7 @@ def parse_amount(data: dict[str, Any], currency: str, *, signed: bool = False) -
 
 
 async def customer_or_404(ctx: RequestContext, code: str) -> Customer:
-    customer = await service.customer_by_code(ctx.session, code)
+    customer = await accounts.customer_by_code(ctx.session, code)
     if customer is None:
         raise NotFound(f"no customer '{code}'")
     return customer
@@ -118,7 +118,7 @@ async def customer_or_404(ctx: RequestContext, code: str) -> Customer:
 
 async def line_of(ctx: RequestContext, code: str) -> tuple[Customer, CreditAccount]:
     customer = await customer_or_404(ctx, code)
-    account = await service.account_for(ctx.session, customer.id)
+    account = await accounts.account_for(ctx.session, customer.id)
     if account is None:
         raise NotFound(f"customer '{code}' has no credit line; set one with PUT /credit/{code}")
     return customer, account
@@ -143,7 +143,7 @@ async def account_for_staff(ctx: RequestContext, code: str) -> tuple[Customer, C
 @get("/credit", tags=["credit"])
 async def list_credit(ctx: RequestContext) -> list[dict[str, Any]]:
     require_staff(ctx)
-    return [st.view(customer) for customer, st in await service.all_lines(ctx)]
+    return [st.view(customer) for customer, st in await accounts.all_lines(ctx)]
 
 
 @put("/credit/{customer:str}", tags=["credit"])
@@ -152,15 +152,15 @@ async def put_credit(ctx: RequestContext, request: Request, customer: str) -> Re
     data = await json_body(request)
     found = await customer_or_404(ctx, customer)
     limit, fields = parse_line(data, ctx.tenant.currency or "CNY")
-    account, created = await service.set_line(ctx, found, limit, fields)
+    account, created = await receivables.set_line(ctx, found, limit, fields)
     await ctx.session.commit()
-    return upserted((await service.standing(ctx, account)).view(found), created)
+    return upserted((await accounts.standing(ctx, account)).view(found), created)
 
 
 @get("/credit/{customer:str}", tags=["credit"])
 async def get_credit(ctx: RequestContext, customer: str) -> dict[str, Any]:
     found, account = await readable_account(ctx, customer)
-    return (await service.standing(ctx, account)).view(found)
+    return (await accounts.standing(ctx, account)).view(found)
 
 
 @get("/credit/{customer:str}/ledger", tags=["credit"])
@@ -168,12 +168,12 @@ async def get_ledger(ctx: RequestContext, customer: str, limit: int = 100, offse
     found, account = await readable_account(ctx, customer)
     if not 1 <= limit <= 500 or offset < 0:
         raise InputError("limit must be 1-500 and offset 0 or more", field="limit")
-    entries = await service.ledger(ctx.session, account, limit=limit, offset=offset)
-    items = await service.open_items(ctx.session, account)
+    entries = await receivables.ledger(ctx.session, account, limit=limit, offset=offset)
+    items = await receivables.open_items(ctx.session, account)
     return {
-        **(await service.standing(ctx, account)).view(found),
-        "items": [service.item_view(i, account.currency) for i in items],
-        "entries": [service.entry_view(e, account.currency) for e in entries],
+        **(await accounts.standing(ctx, account)).view(found),
+        "items": [receivables.item_view(i, account.currency) for i in items],
+        "entries": [receivables.entry_view(e, account.currency) for e in entries],
     }
 
 
@@ -188,12 +188,12 @@ async def post_payment(ctx: RequestContext, request: Request, customer: str) -> 
         raise InputError(errors)
     amount = parse_amount(data, account.currency)
     try:
-        entry = await service.repay(ctx, account, to_minor(amount, account.currency), note=note,
+        entry = await receivables.repay(ctx, account, to_minor(amount, account.currency), note=note,
                                     reference=reference)
-    except service.CreditRefused as exc:  # nothing was written
+    except accounts.CreditRefused as exc:  # nothing was written
         raise InputError(str(exc), field="amount") from None
     await ctx.session.commit()
-    return {**(await service.standing(ctx, account)).view(found), "entry": service.entry_view(entry, account.currency)}
+    return {**(await accounts.standing(ctx, account)).view(found), "entry": receivables.entry_view(entry, account.currency)}
 
 
 @post("/credit/{customer:str}/adjustments", tags=["credit"], status_code=201)
@@ -208,11 +208,11 @@ async def post_adjustment(ctx: RequestContext, request: Request, customer: str) 
         raise InputError(errors)
     amount = parse_amount(data, account.currency, signed=True)
     try:
-        entry = await service.adjust(ctx, account, to_minor(amount, account.currency), note=note or "")
-    except service.CreditRefused as exc:  # nothing was written
+        entry = await receivables.adjust(ctx, account, to_minor(amount, account.currency), note=note or "")
+    except accounts.CreditRefused as exc:  # nothing was written
         raise InputError(str(exc), field="amount") from None
     await ctx.session.commit()
-    return {**(await service.standing(ctx, account)).view(found), "entry": service.entry_view(entry, account.currency)}
+    return {**(await accounts.standing(ctx, account)).view(found), "entry": receivables.entry_view(entry, account.currency)}
 
 
 HANDLERS = [list_credit, put_credit, get_credit, get_ledger, post_payment, post_adjustment]

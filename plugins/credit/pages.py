@@ -7,6 +7,7 @@ tenant and user objects the layout reads).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -16,7 +17,7 @@ from sqlalchemy import select
 
 from qudao.core.customers.models import Customer
 from qudao.core.errors import InputError, NotFound
-from qudao.plugins.credit import service
+from qudao.plugins.credit import accounts, receivables
 from qudao.plugins.credit.api import FINANCE, line_of, parse_amount, parse_line
 from qudao.plugins.credit.models import CreditAccount, from_minor, to_minor
 from qudao.web.context import RequestContext
@@ -55,7 +56,7 @@ def _detail_url(ctx: RequestContext, code: str, flash: str | None = None) -> str
 
 
 async def _rows(ctx: RequestContext) -> list[dict[str, Any]]:
-    return [{**st.view(customer), "name": customer.name} for customer, st in await service.all_lines(ctx)]
+    return [{**st.view(customer), "name": customer.name} for customer, st in await accounts.all_lines(ctx)]
 
 
 async def _customers(ctx: RequestContext) -> list[Customer]:
@@ -71,13 +72,13 @@ async def _list_page(ctx: RequestContext, *, status_code: int = 200, errors: lis
 async def _detail_page(ctx: RequestContext, customer: Customer, account: CreditAccount, *, status_code: int = 200,
                        errors: list[dict[str, str]] | None = None, values: dict[str, Any] | None = None,
                        form: str = "", flash: str | None = None) -> Response[Any]:
-    st = await service.standing(ctx, account)
-    items = await service.open_items(ctx.session, account)
-    entries = await service.ledger(ctx.session, account, limit=200)
+    st = await accounts.standing(ctx, account)
+    items = await receivables.open_items(ctx.session, account)
+    entries = await receivables.ledger(ctx.session, account, limit=200)
     return render(
         ctx, "credit/admin_detail.html", status_code=status_code, customer=customer, account=account,
-        credit=st.view(customer), items=[service.item_view(i, account.currency) for i in items],
-        entries=[service.entry_view(e, account.currency) for e in entries], errors=errors or [],
+        credit=st.view(customer), items=[receivables.item_view(i, account.currency) for i in items],
+        entries=[receivables.entry_view(e, account.currency) for e in entries], errors=errors or [],
         values=values or {}, form=form, flash=flash, flash_kind="error" if errors else "ok",
         limit_value=str(from_minor(account.limit_minor, account.currency)),
     )
@@ -96,12 +97,12 @@ async def admin_create(ctx: RequestContext, request: Request) -> Response[Any]:
         return redirect
     form = await form_data(request)
     code = _one(form, "customer")
-    customer = await service.customer_by_code(ctx.session, code) if code else None
+    customer = await accounts.customer_by_code(ctx.session, code) if code else None
     try:
         if customer is None:
             raise InputError("pick an existing customer" if not code else f"no customer '{code}'", field="customer")
         limit, fields = parse_line(_line_body(form), ctx.tenant.currency or "CNY")
-        await service.set_line(ctx, customer, limit, fields)
+        await receivables.set_line(ctx, customer, limit, fields)
     except InputError as exc:
         return await _list_page(ctx, status_code=422, errors=exc.errors, values=form)
     await ctx.session.commit()
@@ -116,58 +117,50 @@ async def admin_detail(ctx: RequestContext, code: str, done: str | None = None) 
     return await _detail_page(ctx, customer, account, flash=FLASHES.get(done or ""))
 
 
-@post("/admin/credit/{code:str}")
-async def admin_save(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
+async def _detail_write(ctx: RequestContext, request: Request, code: str, form_name: str, done: str,
+                        work: Callable[[dict[str, Any], Customer, CreditAccount], Awaitable[Any]]) -> Response[Any]:
+    """One finance write from the detail page: refused input comes back as a 422 with the form's
+    errors (nothing written), success redirects with ``done``."""
     if (redirect := staff_or_login(ctx, FINANCE)) is not None:
         return redirect
     customer, account = await line_of(ctx, code)
     form = await form_data(request)
     try:
-        limit, fields = parse_line(_line_body(form), account.currency)
-        await service.set_line(ctx, customer, limit, fields)
-    except InputError as exc:
-        return await _detail_page(ctx, customer, account, status_code=422, errors=exc.errors, values=form,
-                                  form="line")
+        await work(form, customer, account)
+    except (InputError, accounts.CreditRefused) as exc:
+        errors = exc.errors if isinstance(exc, InputError) else [{"field": "amount", "message": str(exc)}]
+        return await _detail_page(ctx, customer, account, status_code=422, errors=errors, values=form,
+                                  form=form_name)
     await ctx.session.commit()
-    return Redirect(_detail_url(ctx, code, "saved"))
+    return Redirect(_detail_url(ctx, code, done))
+
+
+@post("/admin/credit/{code:str}")
+async def admin_save(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
+    async def save(form: dict[str, Any], customer: Customer, account: CreditAccount) -> None:
+        limit, fields = parse_line(_line_body(form), account.currency)
+        await receivables.set_line(ctx, customer, limit, fields)
+    return await _detail_write(ctx, request, code, "line", "saved", save)
 
 
 @post("/admin/credit/{code:str}/payments")
 async def admin_payment(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
-    if (redirect := staff_or_login(ctx, FINANCE)) is not None:
-        return redirect
-    customer, account = await line_of(ctx, code)
-    form = await form_data(request)
-    try:
+    async def pay(form: dict[str, Any], customer: Customer, account: CreditAccount) -> None:
         amount = parse_amount({"amount": _one(form, "amount")}, account.currency)
-        await service.repay(ctx, account, to_minor(amount, account.currency), note=_one(form, "note")[:500],
-                            reference=_one(form, "reference")[:100])
-    except (InputError, service.CreditRefused) as exc:
-        errors = exc.errors if isinstance(exc, InputError) else [{"field": "amount", "message": str(exc)}]
-        return await _detail_page(ctx, customer, account, status_code=422, errors=errors, values=form,
-                                  form="payment")
-    await ctx.session.commit()
-    return Redirect(_detail_url(ctx, code, "paid"))
+        await receivables.repay(ctx, account, to_minor(amount, account.currency), note=_one(form, "note")[:500],
+                                reference=_one(form, "reference")[:100])
+    return await _detail_write(ctx, request, code, "payment", "paid", pay)
 
 
 @post("/admin/credit/{code:str}/adjustments")
 async def admin_adjustment(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
-    if (redirect := staff_or_login(ctx, FINANCE)) is not None:
-        return redirect
-    customer, account = await line_of(ctx, code)
-    form = await form_data(request)
-    note = _one(form, "note")[:500]
-    try:
+    async def adjust(form: dict[str, Any], customer: Customer, account: CreditAccount) -> None:
+        note = _one(form, "note")[:500]
         if not note:
             raise InputError("is required: say why the balance changes", field="note")
         amount = parse_amount({"amount": _one(form, "amount")}, account.currency, signed=True)
-        await service.adjust(ctx, account, to_minor(amount, account.currency), note=note)
-    except (InputError, service.CreditRefused) as exc:
-        errors = exc.errors if isinstance(exc, InputError) else [{"field": "amount", "message": str(exc)}]
-        return await _detail_page(ctx, customer, account, status_code=422, errors=errors, values=form,
-                                  form="adjustment")
-    await ctx.session.commit()
-    return Redirect(_detail_url(ctx, code, "adjusted"))
+        await receivables.adjust(ctx, account, to_minor(amount, account.currency), note=note)
+    return await _detail_write(ctx, request, code, "adjustment", "adjusted", adjust)
 
 
 @get("/credit")
@@ -179,15 +172,15 @@ async def my_credit(ctx: RequestContext) -> Response[Any]:
         if ctx.user is not None and ctx.user.kind == "staff":
             return Redirect(f"/t/{ctx.tenant.slug}/admin/credit")
         raise NotFound("no credit line")
-    account = await service.account_for(ctx.session, ctx.customer.id)
+    account = await accounts.account_for(ctx.session, ctx.customer.id)
     if account is None:
         return render(ctx, "credit/my_credit.html", credit=None, items=[], entries=[])
-    st = await service.standing(ctx, account)
-    items = await service.open_items(ctx.session, account)
-    entries = await service.ledger(ctx.session, account, limit=50)
+    st = await accounts.standing(ctx, account)
+    items = await receivables.open_items(ctx.session, account)
+    entries = await receivables.ledger(ctx.session, account, limit=50)
     return render(ctx, "credit/my_credit.html", credit=st.view(ctx.customer),
-                  items=[service.item_view(i, account.currency) for i in items],
-                  entries=[service.entry_view(e, account.currency) for e in entries])
+                  items=[receivables.item_view(i, account.currency) for i in items],
+                  entries=[receivables.entry_view(e, account.currency) for e in entries])
 
 
 HANDLERS = [admin_list, admin_create, admin_detail, admin_save, admin_payment, admin_adjustment, my_credit]
