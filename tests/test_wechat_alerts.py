@@ -23,7 +23,7 @@ from qudao.core.asyncutil import run_sync
 from qudao.core.db.session import Database
 from qudao.core.plugins.context import TenantContext
 from qudao.core.plugins.host import gather_hook, get_host
-from qudao.plugins.wechat.service import EVENTS
+from qudao.plugins.wechat.messages import EVENTS
 from qudao.tenants.models import Tenant
 from qudao.workers.broker import send
 from tests.conftest import PASSWORD, TenantAPI

@@ -12,7 +12,7 @@ import pytest
 
 from qudao.plugins.wechat import crypto
 from qudao.plugins.wechat.client import signature_for
-from qudao.plugins.wechat.service import EVENTS
+from qudao.plugins.wechat.messages import EVENTS
 from tests.conftest import PASSWORD, TenantAPI
 from tests.wechat_support import (
     APPID,

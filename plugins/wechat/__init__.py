@@ -31,7 +31,7 @@ from qudao.plugins.wechat import (
     jobs,  # noqa: F401 - registers wechat.notify / low_stock / credit_warning / send / sweep
     models,  # noqa: F401 - registers the wechat_* tables
 )
-from qudao.plugins.wechat.service import EVENTS, STATUS_EVENTS
+from qudao.plugins.wechat.messages import EVENTS, STATUS_EVENTS
 
 _SETTINGS = [
     Setting("app_id", "str", "AppID", help="The official account's AppID. Empty: messages go to the outbox."),

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from qudao.core.auth.models import User
 from qudao.core.errors import InputError, NotFound, QudaoError, Unauthorized
-from qudao.plugins.wechat import crypto, qr, service
+from qudao.plugins.wechat import bindings, common, crypto, delivery, qr
 from qudao.plugins.wechat.client import verify_signature
 from qudao.plugins.wechat.models import STATUSES, WeChatBinding, WeChatMessage
 from qudao.web.context import RequestContext, require_staff
@@ -76,7 +76,7 @@ async def retry_message(ctx: RequestContext, message_id: str) -> dict[str, Any]:
     require_staff(ctx, ("order_clerk",))
     if not message_id.isdigit() or len(message_id) > 19:
         raise NotFound("no such message")
-    if not await service.requeue(ctx, int(message_id)):
+    if not await delivery.requeue(ctx, int(message_id)):
         raise NotFound("no message waiting to be sent again with that id")
     msg = await ctx.session.get(WeChatMessage, (ctx.tenant.id, int(message_id)))
     assert msg is not None
@@ -94,11 +94,11 @@ async def binding_view(ctx: RequestContext, request: Request) -> dict[str, Any]:
     assert ctx.user is not None
     tenant_id, user_id = ctx.tenant.id, ctx.user.id
     binding = await ctx.session.scalar(select(WeChatBinding).where(WeChatBinding.user_id == user_id))
-    acct = service.account(ctx.settings("wechat"))
+    acct = common.account(ctx.settings("wechat"))
     state = crypto.oauth_state(tenant_id, user_id)
     view: dict[str, Any] = {
         "bound": binding is not None,
-        "openid": service.mask(binding.openid) if binding else None,
+        "openid": bindings.mask(binding.openid) if binding else None,
         "via": binding.via if binding else None,
         "bound_at": binding.bound_at.isoformat() if binding else None,
         "configured": acct is not None,
@@ -187,8 +187,8 @@ async def callback_event(request: Request, ctx: RequestContext) -> Response[str]
         if signed is not None and signed.tenant_id == ctx.tenant.id:
             user = await ctx.session.get(User, (ctx.tenant.id, signed.user_id))
             if user is not None and user.active and len(openid) <= 64 and await _scene_unused(ctx, signed, openid):
-                appid = (service.account(ctx.settings("wechat")) or service.Account("", "")).appid
-                await service.bind(ctx.session, user.id, openid, appid, "scene")
+                appid = (common.account(ctx.settings("wechat")) or common.Account("", "")).appid
+                await bindings.bind(ctx.session, user.id, openid, appid, "scene")
                 await ctx.session.commit()
         elif key:
             log.warning("wechat_scene_rejected", tenant=ctx.tenant.slug)

@@ -2,7 +2,7 @@
 
 * ``wechat.notify(order_id, event, note?, site?)`` – creates the message rows of one order
   event (deduplicated by event id and recipient) and enqueues ``wechat.send`` for each; then
-  re-enqueues anything due (see :func:`service.sweep`).
+  re-enqueues anything due (see :func:`delivery.sweep`).
 * ``wechat.low_stock(warehouse_id, product_ids, day, site?)`` – ``low_stock`` messages to
   stock staff (one per product, warehouse and day), then the sweep.
 * ``wechat.credit_warning(customer_id, kind, message, day, site?)`` – a ``credit_warning``
@@ -19,27 +19,27 @@ from __future__ import annotations
 
 from qudao.core.jobs import job
 from qudao.core.plugins.context import TenantContext
-from qudao.plugins.wechat import notices, service
+from qudao.plugins.wechat import alerts, delivery, messages, notices
 
 
 @job("wechat.notify", plugin="wechat")
 async def notify(ctx: TenantContext, order_id: int, event: str, note: str = "", site: str | None = None) -> None:
-    await service.notify(ctx, order_id, event, note or "", site)
-    await service.sweep(ctx)
+    await messages.notify(ctx, order_id, event, note or "", site)
+    await delivery.sweep(ctx)
 
 
 @job("wechat.low_stock", plugin="wechat")
 async def low_stock(ctx: TenantContext, warehouse_id: int, product_ids: list[int], day: str,
                     site: str | None = None) -> None:
-    await service.notify_low_stock(ctx, int(warehouse_id), [int(p) for p in product_ids], str(day), site)
-    await service.sweep(ctx)
+    await alerts.notify_low_stock(ctx, int(warehouse_id), [int(p) for p in product_ids], str(day), site)
+    await delivery.sweep(ctx)
 
 
 @job("wechat.credit_warning", plugin="wechat")
 async def credit_warning(ctx: TenantContext, customer_id: int, kind: str, message: str, day: str,
                          site: str | None = None) -> None:
-    await service.notify_credit(ctx, int(customer_id), str(kind), str(message or ""), str(day), site)
-    await service.sweep(ctx)
+    await alerts.notify_credit(ctx, int(customer_id), str(kind), str(message or ""), str(day), site)
+    await delivery.sweep(ctx)
 
 
 @job("wechat.customer_notice", plugin="wechat")
@@ -47,14 +47,14 @@ async def customer_notice(ctx: TenantContext, customer_id: int, kind: str, title
                           url: str | None = None, site: str | None = None) -> None:
     await notices.notify_customer(ctx, int(customer_id), str(kind), str(title or ""), str(message or ""),
                                   str(key), url, site)
-    await service.sweep(ctx)
+    await delivery.sweep(ctx)
 
 
 @job("wechat.send", plugin="wechat")
 async def send(ctx: TenantContext, message_id: int) -> None:
-    await service.send(ctx, message_id)
+    await delivery.send(ctx, message_id)
 
 
 @job("wechat.sweep", plugin="wechat")
 async def sweep(ctx: TenantContext) -> None:
-    await service.sweep(ctx)
+    await delivery.sweep(ctx)

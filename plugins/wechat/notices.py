@@ -11,7 +11,8 @@ from sqlalchemy import select
 from qudao.core.auth.models import User
 from qudao.core.customers.models import Customer
 from qudao.core.plugins.context import TenantContext
-from qudao.plugins.wechat.service import PLUGIN, _bound_only, _link, _when, create_messages, event_on
+from qudao.plugins.wechat.common import PLUGIN, event_on
+from qudao.plugins.wechat.messages import _bound_only, _link, _when, create_messages
 
 EVENT = "customer_notice"
 

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from qudao.core.auth.models import User
 from qudao.core.db.session import Database, bind_tenant
 from qudao.core.errors import NotFound, QudaoError
-from qudao.plugins.wechat import crypto, service
+from qudao.plugins.wechat import bindings, common, crypto, delivery, messages
 from qudao.plugins.wechat.api import binding_view
 from qudao.plugins.wechat.models import OUTBOX, STATUSES, WeChatBinding, WeChatMessage
 from qudao.tenants.models import Tenant
@@ -37,7 +37,7 @@ class WeChatUnavailable(QudaoError):
 
 
 def _labels() -> dict[str, str]:
-    return {event: label for event, (_aud, label) in service.EVENTS.items()}
+    return {event: label for event, (_aud, label) in messages.EVENTS.items()}
 
 
 async def _messages(ctx: RequestContext, status: str | None, page: int) -> tuple[list[WeChatMessage], int]:
@@ -60,7 +60,7 @@ async def messages_page(ctx: RequestContext, status: str | None = None, page: in
     rows, total = await _messages(ctx, status, page)
     return render(ctx, "wechat/messages.html", rows=rows, total=total, status=status, statuses=STATUSES,
                   page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), labels=_labels(),
-                  configured=service.account(ctx.settings("wechat")) is not None, flash=FLASHES.get(done or ""))
+                  configured=common.account(ctx.settings("wechat")) is not None, flash=FLASHES.get(done or ""))
 
 
 @get("/admin/wechat/outbox")
@@ -71,7 +71,7 @@ async def outbox_page(ctx: RequestContext, page: int = 1) -> Response[Any]:
     rows, total = await _messages(ctx, OUTBOX, page)
     return render(ctx, "wechat/outbox.html", rows=rows, total=total, page=page, labels=_labels(),
                   pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
-                  configured=service.account(ctx.settings("wechat")) is not None)
+                  configured=common.account(ctx.settings("wechat")) is not None)
 
 
 @post("/admin/wechat/messages/{message_id:int}/retry")
@@ -79,7 +79,7 @@ async def retry_message(ctx: RequestContext, message_id: int) -> Response[Any]:
     if (redirect := staff_or_login(ctx)) is not None:
         return redirect
     require_staff(ctx, ("order_clerk",))
-    if not await service.requeue(ctx, message_id):
+    if not await delivery.requeue(ctx, message_id):
         raise NotFound("no message waiting to be sent again with that id")
     return Redirect(f"/t/{ctx.tenant.slug}/admin/wechat/messages?done=requeued")
 
@@ -89,7 +89,7 @@ async def sweep_page(ctx: RequestContext) -> Response[Any]:
     if (redirect := staff_or_login(ctx)) is not None:
         return redirect
     require_staff(ctx, ("order_clerk",))
-    await service.sweep(ctx)
+    await delivery.sweep(ctx)
     return Redirect(f"/t/{ctx.tenant.slug}/admin/wechat/messages?done=swept")
 
 
@@ -136,7 +136,7 @@ async def oauth_callback(request: Request) -> Response[Any]:
         if "wechat" not in enabled:
             raise NotFound("not found")
         user = await session.get(User, (tenant.id, signed.user_id))
-        acct = service.account(settings.get("wechat", {}))
+        acct = common.account(settings.get("wechat", {}))
         if user is None or not user.active:
             raise BadOAuth("This WeChat link is invalid or has expired; open “Bind WeChat” again.")
         if acct is None:
@@ -144,13 +144,13 @@ async def oauth_callback(request: Request) -> Response[Any]:
         slug, user_id, staff = tenant.slug, user.id, user.kind == "staff"
         await session.commit()  # hold no lock while WeChat answers
         try:
-            openid, errcode, errmsg = await service.exchange_code(acct, code)
-        except service.UpstreamError as exc:
+            openid, errcode, errmsg = await bindings.exchange_code(acct, code)
+        except bindings.UpstreamError as exc:
             raise WeChatUnavailable(str(exc)) from None
         if openid is None:
             log.info("wechat_oauth_refused", tenant=slug, errcode=errcode, errmsg=errmsg)
             raise BadOAuth(f"WeChat refused the authorization code ({errcode}); open “Bind WeChat” again.")
-        await service.bind(session, user_id, openid, acct.appid, "oauth")
+        await bindings.bind(session, user_id, openid, acct.appid, "oauth")
         await session.commit()
     target = "/admin/wechat/me" if staff else "/wechat"
     return Redirect(f"/t/{slug}{target}?bound=1")

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qudao.core.db.base import new_id, utcnow
-from qudao.plugins.wechat import crypto, service
+from qudao.plugins.wechat import common, crypto, delivery
 from qudao.plugins.wechat.client import QR_EXPIRE_SECONDS, WeChatError
 from qudao.plugins.wechat.models import WeChatQrCode
 
@@ -107,7 +107,7 @@ def _usable(row: WeChatQrCode | None, tenant_id: int, user_id: int, appid: str) 
     return signed is not None and signed.tenant_id == tenant_id and signed.user_id == user_id
 
 
-async def qr_for(session: AsyncSession, tenant_id: int, user_id: int, acct: service.Account) -> QrCode:
+async def qr_for(session: AsyncSession, tenant_id: int, user_id: int, acct: common.Account) -> QrCode:
     """The login's QR code: the cached one while it is good, else a new ticket from WeChat.
     Commits the session (no transaction stays open while WeChat answers)."""
     row = await session.scalar(select(WeChatQrCode).where(WeChatQrCode.user_id == user_id))
@@ -118,7 +118,7 @@ async def qr_for(session: AsyncSession, tenant_id: int, user_id: int, acct: serv
     scene = crypto.scene_code(tenant_id, user_id)
     await session.commit()
     try:
-        ticket = await service.client_for(session, tenant_id, acct, timeout=TIMEOUT).create_qr_ticket_async(
+        ticket = await delivery.client_for(session, tenant_id, acct, timeout=TIMEOUT).create_qr_ticket_async(
             scene, EXPIRE_SECONDS)
     except WeChatError as exc:
         kind = error_kind(exc.errcode)
@@ -132,7 +132,7 @@ async def qr_for(session: AsyncSession, tenant_id: int, user_id: int, acct: serv
     values = {"appid": acct.appid, "scene": scene, "ticket": ticket.ticket, "url": ticket.url[:300],
               "expires_at": expires_at, "created_at": now}
     table = WeChatQrCode.__table__
-    stmt = service._insert(session)(table).values(tenant_id=tenant_id, id=new_id(), user_id=user_id, **values)
+    stmt = common.dialect_insert(session)(table).values(tenant_id=tenant_id, id=new_id(), user_id=user_id, **values)
     await session.execute(stmt.on_conflict_do_update(index_elements=["tenant_id", "user_id"], set_=values))
     await session.commit()
     return QrCode(scene, image_url(ticket.ticket), expires_at)

@@ -1,255 +1,34 @@
-"""Small WeChat official-account client: access token + template messages.
-
-Depends only on the standard library and httpx.  The base URL is configurable
-(tests point it at ``tests.doubles.wechat.FakeWeChat``); production uses
-``DEFAULT_BASE_URL``.
-
-* Tokens come from ``POST /cgi-bin/stable_token`` (does not rotate on every
-  call, so several workers fetching at once do not invalidate each other) and
-  are cached in a pluggable :class:`TokenStore` (one token per official
-  account; the app can plug in a DB/Redis store shared by all workers).
-* :meth:`WeChatClient.send_template` never raises for API or network errors:
-  it returns a :class:`SendResult` whose ``status`` tells the caller what to
-  do: ``"sent"``; ``"permanent"`` (do not retry: user not following 43004, bad
-  openid 40003, bad template 40037, bad arguments 47003/47001); ``"retry_later"``
-  (daily quota 45009 – ``retry_after`` is the time until midnight in China –,
-  or the account's credentials/IP whitelist are wrong and need a human); or
-  ``"retry"`` (network error, HTTP 5xx, system busy, a token still refused
-  after one refresh-and-retry, anything unknown).
-* On a token error (40001/40014/42001) the client fetches a fresh token and
-  retries the send exactly once.
-* :meth:`WeChatClient.call_async` posts any JSON API call the same way (cached token,
-  one refresh-and-retry on a token error) and raises :class:`WeChatError` for an error;
-  :meth:`WeChatClient.create_qr_ticket_async` creates a temporary parametric QR code
-  (``/cgi-bin/qrcode/create``, ``QR_STR_SCENE``).
-"""
+"""The template-message client for one official account (sync and async methods)."""
 
 from __future__ import annotations
 
-import datetime as _dt
-import hashlib
-import hmac
-import inspect
 import json
-import threading
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol, runtime_checkable
+from collections.abc import Mapping
+from typing import Any
 
 import httpx
 
-__all__ = [
-    "DEFAULT_BASE_URL",
-    "MAX_VALUE_LENGTH",
-    "PERMANENT_ERRCODES",
-    "RETRY_LATER_ERRCODES",
-    "TOKEN_ERRCODES",
-    "MemoryTokenStore",
-    "QrTicket",
-    "SendResult",
-    "TokenStore",
-    "WeChatClient",
-    "WeChatError",
-    "classify_errcode",
-    "signature_for",
-    "verify_signature",
-]
-
-DEFAULT_BASE_URL = "https://api.weixin.qq.com"
-MAX_VALUE_LENGTH = 20
-QR_CREATE_PATH = "/cgi-bin/qrcode/create"
-QR_EXPIRE_SECONDS = 600
-
-TOKEN_ERRCODES = frozenset({40001, 40014, 42001})
-PERMANENT_ERRCODES = frozenset({40003, 40037, 43004, 47001, 47003})
-# 45009: daily quota.  The others need a human (wrong appid/secret, grant type,
-# server IP not whitelisted): retrying in a few seconds cannot help.
-RETRY_LATER_ERRCODES = frozenset({45009, 40002, 40013, 40125, 40164, 61004})
-
-Status = Literal["sent", "permanent", "retry_later", "retry"]
-_CHINA_TZ = _dt.timezone(_dt.timedelta(hours=8))
-
-
-# ---------------------------------------------------------------------------
-# Token stores
-# ---------------------------------------------------------------------------
-
-
-@runtime_checkable
-class TokenStore(Protocol):
-    """Where access tokens are cached, keyed by a string (one per account).
-
-    ``get`` returns the token, or ``None`` if absent or expired; ``set`` stores
-    it for ``ttl`` seconds.  For the async client methods, both may also be
-    coroutine functions (e.g. an async Redis store).
-    """
-
-    def get(self, key: str) -> str | None: ...
-
-    def set(self, key: str, token: str, ttl: float) -> None: ...
-
-
-class MemoryTokenStore:
-    """Process-local token store (thread-safe)."""
-
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._items: dict[str, tuple[str, float]] = {}
-
-    def get(self, key: str) -> str | None:
-        with self._lock:
-            item = self._items.get(key)
-            if item is None:
-                return None
-            token, expires_at = item
-            if self._clock() >= expires_at:
-                del self._items[key]
-                return None
-            return token
-
-    def set(self, key: str, token: str, ttl: float) -> None:
-        with self._lock:
-            self._items[key] = (token, self._clock() + ttl)
-
-
-# ---------------------------------------------------------------------------
-# Results and errors
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SendResult:
-    status: Status
-    errcode: int | None = None
-    errmsg: str | None = None
-    msgid: int | None = None
-    retry_after: float | None = None  # seconds, for "retry_later" on 45009
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "sent"
-
-
-@dataclass(frozen=True)
-class QrTicket:
-    """A temporary QR code: show it with ``showqrcode?ticket=``; ``url`` is its content."""
-
-    ticket: str
-    expire_seconds: int
-    url: str = ""
-
-
-class WeChatError(Exception):
-    """An API answer with a non-zero ``errcode`` (``errcode`` is ``None`` for
-    network errors, HTTP errors and unreadable answers)."""
-
-    def __init__(self, errcode: int | None, errmsg: str) -> None:
-        super().__init__(f"{errcode}: {errmsg}" if errcode is not None else errmsg)
-        self.errcode = errcode
-        self.errmsg = errmsg
-
-
-def seconds_until_china_midnight(now: float | None = None) -> float:
-    """WeChat daily quotas reset at 00:00 China time (UTC+8)."""
-    current = _dt.datetime.fromtimestamp(time.time() if now is None else now, _CHINA_TZ)
-    tomorrow = (current + _dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return (tomorrow - current).total_seconds()
-
-
-def classify_errcode(errcode: int | None, errmsg: str = "", now: float | None = None) -> SendResult:
-    """Map a WeChat ``errcode`` (``None`` = network/HTTP failure) to a result."""
-    if errcode == 0:
-        return SendResult("sent", 0, errmsg or "ok")
-    if errcode in PERMANENT_ERRCODES:
-        return SendResult("permanent", errcode, errmsg)
-    if errcode == 45009:
-        return SendResult("retry_later", errcode, errmsg, retry_after=seconds_until_china_midnight(now))
-    if errcode in RETRY_LATER_ERRCODES:
-        return SendResult("retry_later", errcode, errmsg)
-    return SendResult("retry", errcode, errmsg)
-
-
-# ---------------------------------------------------------------------------
-# Callback signatures
-# ---------------------------------------------------------------------------
-
-
-def signature_for(token: str, timestamp: str, nonce: str) -> str:
-    """``sha1("".join(sorted([token, timestamp, nonce])))`` as lowercase hex."""
-    joined = "".join(sorted([str(token), str(timestamp), str(nonce)]))
-    return hashlib.sha1(joined.encode("utf-8")).hexdigest()
-
-
-def verify_signature(token: str, timestamp: str, nonce: str, signature: str) -> bool:
-    """Check a callback's ``signature`` query parameter (constant time)."""
-    if not signature or not token:
-        return False
-    expected = signature_for(token, timestamp, nonce).encode("ascii")
-    return hmac.compare_digest(expected, str(signature).strip().lower().encode("utf-8"))
-
-
-# ---------------------------------------------------------------------------
-# Client
-# ---------------------------------------------------------------------------
-
-
-def _truncate(data: Mapping[str, Any], limit: int) -> dict[str, dict[str, str]]:
-    out: dict[str, dict[str, str]] = {}
-    for key, value in data.items():
-        if isinstance(value, Mapping):  # tolerate {"key": {"value": ...}}
-            value = value.get("value", "")
-        text = "" if value is None else str(value)
-        out[str(key)] = {"value": text[:limit]}
-    return out
-
-
-def _decode(response: httpx.Response) -> dict[str, Any]:
-    if response.status_code >= 400:
-        raise WeChatError(None, f"HTTP {response.status_code}")
-    try:
-        payload = json.loads(response.content.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        raise WeChatError(None, "unreadable response") from None
-    if not isinstance(payload, dict):
-        raise WeChatError(None, "unexpected response")
-    return payload
-
-
-def _json(body: Mapping[str, Any]) -> bytes:
-    # ensure_ascii=False: WeChat expects raw UTF-8, not \\u escapes.
-    return json.dumps(dict(body), ensure_ascii=False).encode("utf-8")
-
-
-def _checked(payload: dict[str, Any], errcode: int) -> dict[str, Any]:
-    if errcode != 0:
-        raise WeChatError(errcode, str(payload.get("errmsg") or "error"))
-    return payload
-
-
-def _qr_request(scene: str, expire_seconds: int) -> dict[str, Any]:
-    if not scene or len(scene) > 64:
-        raise ValueError("scene_str must be 1-64 characters")
-    return {"expire_seconds": int(expire_seconds), "action_name": "QR_STR_SCENE",
-            "action_info": {"scene": {"scene_str": scene}}}
-
-
-def _qr_ticket(payload: dict[str, Any]) -> QrTicket:
-    ticket = payload.get("ticket")
-    if not isinstance(ticket, str) or not ticket:
-        raise WeChatError(None, "no ticket in response")
-    try:
-        expire = int(payload.get("expire_seconds") or 0)
-    except (TypeError, ValueError):
-        expire = 0
-    return QrTicket(ticket, expire if expire > 0 else QR_EXPIRE_SECONDS, str(payload.get("url") or ""))
-
-
-async def _maybe_await(value: Any) -> Any:
-    if inspect.isawaitable(value):
-        return await value
-    return value
+from qudao.plugins.wechat.client.results import (
+    TOKEN_ERRCODES,
+    QrTicket,
+    SendResult,
+    WeChatError,
+    classify_errcode,
+)
+from qudao.plugins.wechat.client.tokens import TokenStore
+from qudao.plugins.wechat.client.wire import (
+    DEFAULT_BASE_URL,
+    MAX_VALUE_LENGTH,
+    QR_CREATE_PATH,
+    QR_EXPIRE_SECONDS,
+    _checked,
+    _decode,
+    _json,
+    _maybe_await,
+    _qr_request,
+    _qr_ticket,
+    _truncate,
+)
 
 
 class WeChatClient:
