@@ -17,7 +17,7 @@ from qudao.tenants.models import Tenant
 
 log = structlog.get_logger("qudao.jobs")
 _db: dict[str, Database] = {}
-BUILTIN_JOB_MODULES = ("qudao.workers.jobs", "qudao.core.catalog.io")
+BUILTIN_JOB_MODULES = ("qudao.workers.jobs", "qudao.core.imports.jobs")
 
 
 def job_db() -> Database:

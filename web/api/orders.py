@@ -158,7 +158,7 @@ async def erp_sales_orders(ctx: RequestContext, status: str | None = None, start
     """
     from decimal import Decimal
 
-    from qudao.core.catalog.io import to_csv, to_xlsx
+    from qudao.core.imports import to_csv, to_xlsx
     from qudao.core.orders.export import COLUMNS, order_rows, parse_filters
 
     require_staff(ctx)

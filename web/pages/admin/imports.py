@@ -10,7 +10,7 @@ from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Response
 from sqlalchemy import select
 
-from qudao.core.catalog import io as catalog_io
+from qudao.core import imports as catalog_io
 from qudao.core.errors import InputError, NotFound
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import checkbox, page, recover

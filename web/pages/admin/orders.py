@@ -9,10 +9,10 @@ from litestar.response import Response
 from sqlalchemy import func, or_, select
 
 from qudao.core.auth.models import User
-from qudao.core.catalog.io import to_csv, to_xlsx
 from qudao.core.customers.models import Customer
 from qudao.core.customers.scope import order_customer_criteria
 from qudao.core.errors import InputError, NotFound, QudaoError
+from qudao.core.imports import to_csv, to_xlsx
 from qudao.core.orders.edit import edit_order
 from qudao.core.orders.export import COLUMNS as EXPORT_COLUMNS
 from qudao.core.orders.export import order_rows, parse_filters
