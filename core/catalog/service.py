@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qudao.core.catalog.models import Brand, Category, Product
 from qudao.core.catalog.search import search_key
 from qudao.core.db.base import new_id
-from qudao.core.errors import InputError, NotFound
+from qudao.core.errors import NotFound
 from qudao.core.pricing.history import record_price_change
 from qudao.core.validation import Fields, check_code, upsert_named
 
@@ -155,19 +155,6 @@ def search_filter(q: str) -> Any:
         text = text.replace(ch, "~" + ch)
     needle = f"%{text}%"
     return or_(Product.search_key.like(needle, escape="~"), func.lower(Product.name).like(needle, escape="~"))
-
-
-def validate_paging(limit: Any, offset: Any, max_limit: int = 200) -> tuple[int, int]:
-    try:
-        lim = 50 if limit in (None, "") else int(limit)
-        off = 0 if offset in (None, "") else int(offset)
-    except (TypeError, ValueError):
-        raise InputError([{"field": "limit", "message": "limit and offset must be whole numbers"}]) from None
-    if lim < 1 or lim > max_limit:
-        raise InputError([{"field": "limit", "message": f"must be between 1 and {max_limit}"}])
-    if off < 0:
-        raise InputError([{"field": "offset", "message": "must not be negative"}])
-    return lim, off
 
 
 def as_decimal(value: Decimal | None) -> str | None:

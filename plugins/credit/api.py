@@ -23,7 +23,7 @@ from qudao.core.errors import InputError, NotFound
 from qudao.core.plugin_api import parse_money
 from qudao.plugins.credit import accounts, receivables
 from qudao.plugins.credit.models import CreditAccount, to_minor
-from qudao.web.api.common import json_body, upserted
+from qudao.web.api.common import json_body, paging, upserted
 from qudao.web.context import RequestContext, require_staff, require_user
 
 FINANCE = ("finance",)
@@ -166,9 +166,8 @@ async def get_credit(ctx: RequestContext, customer: str) -> dict[str, Any]:
 @get("/credit/{customer:str}/ledger", tags=["credit"])
 async def get_ledger(ctx: RequestContext, customer: str, limit: int = 100, offset: int = 0) -> dict[str, Any]:
     found, account = await readable_account(ctx, customer)
-    if not 1 <= limit <= 500 or offset < 0:
-        raise InputError("limit must be 1-500 and offset 0 or more", field="limit")
-    entries = await receivables.ledger(ctx.session, account, limit=limit, offset=offset)
+    page = paging(limit, offset, most=500)
+    entries = await receivables.ledger(ctx.session, account, limit=page.limit, offset=page.offset)
     items = await receivables.open_items(ctx.session, account)
     return {
         **(await accounts.standing(ctx, account)).view(found),

@@ -22,13 +22,14 @@ import structlog
 from litestar import Request, Response, delete, get, post
 from litestar.enums import MediaType
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from qudao.core.auth.models import User
 from qudao.core.errors import InputError, NotFound, QudaoError, Unauthorized
 from qudao.plugins.wechat import bindings, common, crypto, delivery, qr
 from qudao.plugins.wechat.client import verify_signature
 from qudao.plugins.wechat.models import STATUSES, WeChatBinding, WeChatMessage
+from qudao.web.api.common import listing, page_of, paging
 from qudao.web.context import RequestContext, require_staff
 
 log = structlog.get_logger("qudao.wechat")
@@ -55,19 +56,14 @@ def message_view(m: WeChatMessage) -> dict[str, Any]:
 async def list_messages(ctx: RequestContext, status: str | None = None, limit: int = 50,
                         offset: int = 0) -> dict[str, Any]:
     require_staff(ctx)
-    if not 1 <= limit <= 200 or offset < 0:
-        raise InputError("limit must be 1-200 and offset not negative", field="limit")
+    page = paging(limit, offset)
     stmt = select(WeChatMessage)
-    count = select(func.count()).select_from(WeChatMessage)
     if status:
         if status not in STATUSES:
             raise InputError(f"must be one of {', '.join(STATUSES)}", field="status")
         stmt = stmt.where(WeChatMessage.status == status)
-        count = count.where(WeChatMessage.status == status)
-    rows = (await ctx.session.scalars(stmt.order_by(WeChatMessage.created_at.desc(), WeChatMessage.id.desc())
-                                      .limit(limit).offset(offset))).all()
-    total = await ctx.session.scalar(count)
-    return {"items": [message_view(m) for m in rows], "total": int(total or 0)}
+    rows, total = await page_of(ctx, stmt.order_by(WeChatMessage.created_at.desc(), WeChatMessage.id.desc()), page)
+    return listing([message_view(m) for m in rows], total)
 
 
 @post("/wechat/messages/{message_id:str}/retry", tags=["wechat"], status_code=200)

@@ -16,7 +16,6 @@ from qudao.core.catalog.service import (
     upsert_brand,
     upsert_category,
     upsert_product,
-    validate_paging,
 )
 from qudao.core.errors import NotFound
 from qudao.core.inventory.service import (
@@ -24,23 +23,8 @@ from qudao.core.inventory.service import (
     stock_rows,
 )
 from qudao.core.orders.checkout import product_criteria, visible_products
-from qudao.web.api.common import json_body, upserted
+from qudao.web.api.common import coded_routes, json_body, listing, paging, upserted
 from qudao.web.context import RequestContext, require_staff, require_user
-
-
-@put("/brands/{code:str}", tags=["catalog"])
-async def put_brand(request: Request, ctx: RequestContext, code: str) -> Response[Any]:
-    require_staff(ctx)
-    brand, created = await upsert_brand(ctx.session, code, await json_body(request))
-    await ctx.session.commit()
-    return upserted({"code": brand.code, "name": brand.name}, created)
-
-
-@get("/brands", tags=["catalog"])
-async def list_brands(ctx: RequestContext) -> list[dict[str, Any]]:
-    require_staff(ctx)
-    brands = (await ctx.session.scalars(select(Brand).order_by(Brand.code))).all()
-    return [{"code": b.code, "name": b.name} for b in brands]
 
 
 async def product_view(ctx: RequestContext, p: Product, brand_code: str | None) -> dict[str, Any]:
@@ -51,6 +35,9 @@ async def product_view(ctx: RequestContext, p: Product, brand_code: str | None) 
         "min_qty": p.min_qty, "order_multiple": p.order_multiple, "tags": p.tags, "featured": p.featured,
         "pack_unit": p.pack_unit, "pack_size": p.pack_size,
     }
+
+
+put_brand, list_brands = coded_routes("/brands", Brand, upsert_brand, "catalog", "brand")
 
 
 @put("/products/{sku:str}", tags=["catalog"])
@@ -119,9 +106,9 @@ async def list_products(ctx: RequestContext, q: str | None = None, brand: str | 
                         limit: str | None = None, offset: str | None = None) -> dict[str, Any]:
     """Staff see every product at its base price; a customer sees what it may order at its own price."""
     require_user(ctx)
-    lim, off = validate_paging(limit, offset)
-    page = await catalog_page(ctx, q, brand, lim, off)
-    return {"items": page["items"], "total": page["total"]}
+    paged = paging(limit, offset)
+    page = await catalog_page(ctx, q, brand, paged.limit, paged.offset)
+    return listing(page["items"], page["total"])
 
 
 @get("/products/{sku:str}", tags=["catalog"])

@@ -13,22 +13,8 @@ from qudao.core.customers.service import customer_by_code, upsert_buyer, upsert_
 from qudao.core.errors import NotFound
 from qudao.core.inventory.models import Warehouse
 from qudao.core.pricing.service import set_customer_price, set_tier_price
-from qudao.web.api.common import json_body, upserted
+from qudao.web.api.common import coded_routes, json_body, upserted
 from qudao.web.context import RequestContext, require_staff
-
-
-@put("/tiers/{code:str}", tags=["customers"])
-async def put_tier(request: Request, ctx: RequestContext, code: str) -> Response[Any]:
-    require_staff(ctx)
-    tier, created = await upsert_tier(ctx.session, code, await json_body(request))
-    await ctx.session.commit()
-    return upserted({"code": tier.code, "name": tier.name}, created)
-
-
-@get("/tiers", tags=["customers"])
-async def list_tiers(ctx: RequestContext) -> list[dict[str, Any]]:
-    require_staff(ctx)
-    return [{"code": t.code, "name": t.name} for t in (await ctx.session.scalars(select(Tier).order_by(Tier.code)))]
 
 
 async def customer_view(ctx: RequestContext, c: Customer) -> dict[str, Any]:
@@ -50,6 +36,9 @@ async def customer_view(ctx: RequestContext, c: Customer) -> dict[str, Any]:
             "addresses": c.addresses or [], "groups": c.groups or [],
             "sales_rep": await rep_email(c.sales_rep_id), "can_resell": bool(c.can_resell),
             "direct_from_brand": bool(c.direct_from_brand)}
+
+
+put_tier, list_tiers = coded_routes("/tiers", Tier, upsert_tier, "customers", "tier")
 
 
 @put("/customers/{code:str}", tags=["customers"])
@@ -87,22 +76,24 @@ async def put_customer_user(request: Request, ctx: RequestContext, code: str, em
     return upserted({"email": user.email, "customer": code, "kind": "customer"}, created)
 
 
+async def _put_price(request: Request, ctx: RequestContext, setter: Any, target_field: str, target: str,
+                     sku: str) -> Response[Any]:
+    """A tier's or a customer's own price of one SKU (``{price}``)."""
+    user = require_staff(ctx)
+    row, created = await setter(ctx.session, target, sku, await json_body(request),
+                                currency=ctx.tenant.currency, user_id=user.id)
+    await ctx.session.commit()
+    return upserted({target_field: target, "sku": sku, "price": str(row.price)}, created)
+
+
 @put("/prices/tier/{tier:str}/{sku:str}", tags=["pricing"])
 async def put_tier_price(request: Request, ctx: RequestContext, tier: str, sku: str) -> Response[Any]:
-    user = require_staff(ctx)
-    row, created = await set_tier_price(ctx.session, tier, sku, await json_body(request),
-                                        currency=ctx.tenant.currency, user_id=user.id)
-    await ctx.session.commit()
-    return upserted({"tier": tier, "sku": sku, "price": str(row.price)}, created)
+    return await _put_price(request, ctx, set_tier_price, "tier", tier, sku)
 
 
 @put("/prices/customer/{code:str}/{sku:str}", tags=["pricing"])
 async def put_customer_price(request: Request, ctx: RequestContext, code: str, sku: str) -> Response[Any]:
-    user = require_staff(ctx)
-    row, created = await set_customer_price(ctx.session, code, sku, await json_body(request),
-                                            currency=ctx.tenant.currency, user_id=user.id)
-    await ctx.session.commit()
-    return upserted({"customer": code, "sku": sku, "price": str(row.price)}, created)
+    return await _put_price(request, ctx, set_customer_price, "customer", code, sku)
 
 
 HANDLERS = [put_tier, list_tiers, put_customer, list_customers, get_customer, put_customer_user, put_tier_price,

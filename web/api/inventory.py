@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, put
-from sqlalchemy import select
 
 from qudao.core.catalog.service import product_by_sku
 from qudao.core.inventory.models import Warehouse
@@ -19,23 +18,12 @@ from qudao.core.inventory.service import (
     warehouse_by_code,
 )
 from qudao.core.validation import Fields
-from qudao.web.api.common import json_body, upserted
+from qudao.web.api.common import coded_routes, json_body, upserted
 from qudao.web.context import RequestContext, require_staff
 
-
-@put("/warehouses/{code:str}", tags=["inventory"])
-async def put_warehouse(request: Request, ctx: RequestContext, code: str) -> Response[Any]:
-    require_staff(ctx)
-    wh, created = await upsert_warehouse(ctx.session, code, await json_body(request))
-    await ctx.session.commit()
-    return upserted({"code": wh.code, "name": wh.name}, created)
-
-
-@get("/warehouses", tags=["inventory"])
-async def list_warehouses(ctx: RequestContext) -> list[dict[str, Any]]:
-    require_staff(ctx)
-    return [{"code": w.code, "name": w.name}
-            for w in (await ctx.session.scalars(select(Warehouse).where(brand_owned()).order_by(Warehouse.code)))]
+# a reseller's own warehouses are its business, not the brand's list
+put_warehouse, list_warehouses = coded_routes("/warehouses", Warehouse, upsert_warehouse, "inventory", "warehouse",
+                                              where=brand_owned)
 
 
 @put("/warehouses/{code:str}/stock/{sku:str}", tags=["inventory"])
