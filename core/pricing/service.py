@@ -27,42 +27,45 @@ def _price(data: dict[str, Any], currency: str, floor: Decimal | None) -> Decima
     return price
 
 
+async def price_row(session: AsyncSession, model: Any, owner: dict[str, int], product_id: int) -> Any:
+    """The price row of one owner (``{"tier_id": …}`` or ``{"customer_id": …}``) for a product."""
+    (owner_column, owner_id), = owner.items()
+    return await session.scalar(select(model).where(getattr(model, owner_column) == owner_id,
+                                                    model.product_id == product_id))
+
+
+async def _set_price(session: AsyncSession, model: Any, owner: dict[str, int], target: tuple[str, str], sku: str,
+                     data: dict[str, Any], *, currency: str, user_id: int | None) -> tuple[Any, bool]:
+    """Create or change the price row of (owner, SKU); a change is written to the price history
+    as ``target`` (kind, code)."""
+    product = await product_by_sku(session, sku)
+    price = _price(data, currency, product.floor_price)
+    row = await price_row(session, model, owner, product.id)
+    created, old = row is None, (row.price if row else None)
+    if row is None:
+        row = model(**owner, product_id=product.id, price=price)
+        session.add(row)
+    row.price = price
+    await session.flush()
+    if old != price:
+        await record_price_change(session, target[0], target[1], sku, old, price, user_id)
+    return row, created
+
+
 async def set_tier_price(session: AsyncSession, tier_code: str, sku: str, data: dict[str, Any], *,
                          currency: str, user_id: int | None) -> tuple[TierPrice, bool]:
     tier = await session.scalar(select(Tier).where(Tier.code == tier_code))
     if tier is None:
         raise NotFound(f"no tier with code '{tier_code}'")
-    product = await product_by_sku(session, sku)
-    price = _price(data, currency, product.floor_price)
-    row = await session.scalar(select(TierPrice).where(TierPrice.tier_id == tier.id,
-                                                       TierPrice.product_id == product.id))
-    created, old = row is None, (row.price if row else None)
-    if row is None:
-        row = TierPrice(tier_id=tier.id, product_id=product.id, price=price)
-        session.add(row)
-    row.price = price
-    await session.flush()
-    if old != price:
-        await record_price_change(session, "tier", tier_code, sku, old, price, user_id)
-    return row, created
+    return await _set_price(session, TierPrice, {"tier_id": tier.id}, ("tier", tier_code), sku, data,
+                            currency=currency, user_id=user_id)
 
 
 async def set_customer_price(session: AsyncSession, code: str, sku: str, data: dict[str, Any], *,
                              currency: str, user_id: int | None) -> tuple[CustomerPrice, bool]:
     customer = await customer_by_code(session, code)
-    product = await product_by_sku(session, sku)
-    price = _price(data, currency, product.floor_price)
-    row = await session.scalar(select(CustomerPrice).where(CustomerPrice.customer_id == customer.id,
-                                                           CustomerPrice.product_id == product.id))
-    created, old = row is None, (row.price if row else None)
-    if row is None:
-        row = CustomerPrice(customer_id=customer.id, product_id=product.id, price=price)
-        session.add(row)
-    row.price = price
-    await session.flush()
-    if old != price:
-        await record_price_change(session, "customer", code, sku, old, price, user_id)
-    return row, created
+    return await _set_price(session, CustomerPrice, {"customer_id": customer.id}, ("customer", code), sku, data,
+                            currency=currency, user_id=user_id)
 
 
 MAX_BREAKS = 100
