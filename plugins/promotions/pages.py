@@ -19,6 +19,7 @@ from qudao.core.customers.models import Customer
 from qudao.core.errors import InputError, NotFound
 from qudao.plugins.promotions import editing, offers, views
 from qudao.plugins.promotions import rules as R
+from qudao.plugins.promotions.models import Promotion
 from qudao.web.context import RequestContext
 from qudao.web.pages.common import buyer_or_login, render, staff_or_login
 
@@ -179,14 +180,18 @@ async def simulate(ctx: RequestContext, request: Request) -> Response[Any]:
                   values=form, result=result, errors=errors)
 
 
+async def _promotion(ctx: RequestContext, code: str) -> Promotion:
+    promo = await views.get_by_code(ctx, code)
+    if promo is None:
+        raise NotFound(f"no promotion '{code}'")
+    return promo
+
+
 @get("/admin/promotions/{code:str}")
 async def promotion_edit(ctx: RequestContext, code: str) -> Response[Any]:
     if (redirect := staff_or_login(ctx)) is not None:
         return redirect
-    promo = await views.get_by_code(ctx, code)
-    if promo is None:
-        raise NotFound(f"no promotion '{code}'")
-    view = (await views.views(ctx, [promo]))[0]
+    view = (await views.views(ctx, [await _promotion(ctx, code)]))[0]
     return await _edit_page(ctx, code=code, values=body_to_form(view, ctx))
 
 
@@ -194,8 +199,7 @@ async def promotion_edit(ctx: RequestContext, code: str) -> Response[Any]:
 async def promotion_save(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
     if (redirect := staff_or_login(ctx)) is not None:
         return redirect
-    if await views.get_by_code(ctx, code) is None:
-        raise NotFound(f"no promotion '{code}'")
+    await _promotion(ctx, code)
     form = await _form(request)
     try:
         await editing.upsert(ctx, code, form_to_body(form))
@@ -211,9 +215,7 @@ async def promotion_toggle(ctx: RequestContext, code: str) -> Response[Any]:
     """Pause or resume."""
     if (redirect := staff_or_login(ctx)) is not None:
         return redirect
-    promo = await views.get_by_code(ctx, code)
-    if promo is None:
-        raise NotFound(f"no promotion '{code}'")
+    promo = await _promotion(ctx, code)
     await editing.set_active(ctx, promo, not promo.active)
     done = "resumed" if promo.active else "paused"
     await ctx.session.commit()

@@ -14,7 +14,15 @@ from qudao.core.inventory.models import Stock, Warehouse
 from qudao.core.inventory.service import available_expr, counts_in_transit
 from qudao.core.plugins.context import TenantContext
 from qudao.plugins.wechat.common import PLUGIN, event_on
-from qudao.plugins.wechat.messages import CREDIT_PHRASES, PHRASES, _bound_only, _link, _when, create_messages
+from qudao.plugins.wechat.messages import (
+    CREDIT_PHRASES,
+    PHRASES,
+    _bound_only,
+    _link,
+    _when,
+    bound_buyers,
+    create_messages,
+)
 
 STOCK_ROLES = ("owner", "admin", "warehouse")  # who hears about low stock
 
@@ -76,9 +84,7 @@ async def notify_credit(ctx: TenantContext, customer_id: int, kind: str, message
     customer = await session.get(Customer, (ctx.tenant.id, customer_id))
     if customer is None:
         return []
-    buyers = list((await session.scalars(select(User).where(
-        User.active.is_(True), User.kind == "customer", User.customer_id == customer_id).order_by(User.id))).all())
-    users = await _bound_only(ctx, buyers)
+    users = await bound_buyers(ctx, customer_id)
     if not users:
         return []
     data = {"phrase2": CREDIT_PHRASES[kind], "time3": _when(ctx.tenant.timezone),

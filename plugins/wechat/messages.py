@@ -135,6 +135,13 @@ async def _bound_only(ctx: TenantContext, users: list[User]) -> list[User]:
     return [u for u in users if u.id in bound]
 
 
+async def bound_buyers(ctx: TenantContext, customer_id: int) -> list[User]:
+    """The customer's active buyer logins that have WeChat bound (who hears about its account)."""
+    buyers = list((await ctx.session.scalars(select(User).where(
+        User.active.is_(True), User.kind == "customer", User.customer_id == customer_id).order_by(User.id))).all())
+    return await _bound_only(ctx, buyers)
+
+
 def _when(tz: str) -> str:
     return utcnow().astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
 

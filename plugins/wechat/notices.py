@@ -6,13 +6,10 @@ fires the hook may repeat it (a retried job, a daily sweep) without a second mes
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from qudao.core.auth.models import User
 from qudao.core.customers.models import Customer
 from qudao.core.plugins.context import TenantContext
 from qudao.plugins.wechat.common import PLUGIN, event_on
-from qudao.plugins.wechat.messages import _bound_only, _link, _when, create_messages
+from qudao.plugins.wechat.messages import _link, _when, bound_buyers, create_messages
 
 EVENT = "customer_notice"
 
@@ -29,9 +26,7 @@ async def notify_customer(ctx: TenantContext, customer_id: int, kind: str, title
     session = ctx.session
     if await session.get(Customer, (ctx.tenant.id, customer_id)) is None:
         return []
-    buyers = list((await session.scalars(select(User).where(
-        User.active.is_(True), User.kind == "customer", User.customer_id == customer_id).order_by(User.id))).all())
-    users = await _bound_only(ctx, buyers)
+    users = await bound_buyers(ctx, customer_id)
     if not users:
         return []
     data = {"thing1": " ".join((title or "").split())[:20] or "-", "time3": _when(ctx.tenant.timezone),

@@ -142,6 +142,12 @@ class WeChatClient:
         return endpoint, json.dumps(body, ensure_ascii=False).encode("utf-8")
 
     @staticmethod
+    def _with_token(token: str, body: bytes) -> dict[str, Any]:
+        """The request arguments of a JSON POST that carries the access token."""
+        return {"params": {"access_token": token}, "content": body,
+                "headers": {"Content-Type": "application/json; charset=utf-8"}}
+
+    @staticmethod
     def _errcode(payload: dict[str, Any]) -> int:
         errcode = payload.get("errcode", 0)
         try:
@@ -192,13 +198,7 @@ class WeChatClient:
         return token
 
     def _post_send(self, token: str, endpoint: str, body: bytes) -> dict[str, Any]:
-        response = self._client().post(
-            endpoint,
-            params={"access_token": token},
-            content=body,
-            headers={"Content-Type": "application/json; charset=utf-8"},
-        )
-        return _decode(response)
+        return _decode(self._client().post(endpoint, **self._with_token(token, body)))
 
     def send_template(
         self,
@@ -271,13 +271,7 @@ class WeChatClient:
         return token
 
     async def _post_send_async(self, token: str, endpoint: str, body: bytes) -> dict[str, Any]:
-        response = await self._apost(
-            endpoint,
-            params={"access_token": token},
-            content=body,
-            headers={"Content-Type": "application/json; charset=utf-8"},
-        )
-        return _decode(response)
+        return _decode(await self._apost(endpoint, **self._with_token(token, body)))
 
     async def send_template_async(
         self,
