@@ -18,7 +18,7 @@ from qudao.core.orders.rules import ordering_view, parse_ordering
 from qudao.core.orders.service import change_status, order_for, order_view, place_order
 from qudao.core.validation import Fields
 from qudao.tenants.models import Tenant
-from qudao.web.api.common import json_body
+from qudao.web.api.common import json_body, paging
 from qudao.web.context import RequestContext, require_admin, require_staff
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{5,19}$")
@@ -97,8 +97,7 @@ async def list_orders(ctx: RequestContext, status: str | None = None, limit: int
                       offset: int = 0) -> dict[str, Any]:
     if ctx.user is None:
         raise Unauthorized("sign in first")
-    if not 1 <= limit <= 200 or offset < 0:
-        raise InputError("limit must be 1-200 and offset not negative", field="limit")
+    paging(limit, offset)
     stmt = select(Order).where(*order_customer_criteria(ctx, Order.customer_id))
     if ctx.user.kind != "staff":
         if ctx.customer is None:
