@@ -18,17 +18,24 @@ from qudao.web.context import RequestContext, require_staff
 TAGS = ["brand_isolation"]
 
 
+async def _replace(ctx: RequestContext, request: Request, **owner: int) -> tuple[list[str], int]:
+    """Replace the brands of a customer or a tier (``owner``) with the body's; the codes given and
+    the status to answer (201 when grants were created)."""
+    codes = service.parse_brand_codes(await json_body(request))
+    brands = await service.brands_by_code(ctx.session, codes)
+    created = await service.replace_access(ctx.session, brands, **owner)
+    return codes, 201 if created and brands else 200
+
+
 @put("/brand-access/{customer:str}", tags=TAGS)
 async def put_access(request: Request, ctx: RequestContext, customer: str) -> Response[Any]:
     """Replace the brands a customer is authorized for (``{brands: [code, …]}``)."""
     require_staff(ctx)
     found = await customer_by_code(ctx.session, customer)
-    codes = service.parse_brand_codes(await json_body(request))
-    brands = await service.brands_by_code(ctx.session, codes)
-    created = await service.replace_access(ctx.session, brands, customer_id=found.id)
+    _codes, status = await _replace(ctx, request, customer_id=found.id)
     view = await service.access_view(ctx.session, found)
     await ctx.session.commit()
-    return Response(view, status_code=201 if created and brands else 200)
+    return Response(view, status_code=status)
 
 
 @get("/brand-access/{customer:str}", tags=TAGS)
@@ -49,11 +56,9 @@ async def put_tier_access(request: Request, ctx: RequestContext, tier: str) -> R
     """Brands every customer of a tier is authorized for (added to each customer's own list)."""
     require_staff(ctx)
     found = await _tier(ctx, tier)
-    codes = service.parse_brand_codes(await json_body(request))
-    brands = await service.brands_by_code(ctx.session, codes)
-    created = await service.replace_access(ctx.session, brands, tier_id=found.id)
+    codes, status = await _replace(ctx, request, tier_id=found.id)
     await ctx.session.commit()
-    return Response({"tier": found.code, "brands": sorted(codes)}, status_code=201 if created and brands else 200)
+    return Response({"tier": found.code, "brands": sorted(codes)}, status_code=status)
 
 
 @get("/brand-access/tier/{tier:str}", tags=TAGS)
