@@ -274,3 +274,12 @@ def test_admin_grid_adds_changes_and_deletes_with_form_errors(tenant: TenantAPI,
     web_login(web, tenant.slug, rep_email)
     assert web.post(base, data={"_csrf_token": web.cookies.get("qd_csrf"), "period": "2030-05",
                                 "target": "1"}).status_code == 403
+
+
+def test_ids_out_of_range_are_404(tenant: TenantAPI) -> None:
+    shop(tenant)
+    for path in ("/sales-targets/99999999999999999999", "/sales-targets/0", "/channel-tasks/99999999999999999999"):
+        tenant.ok("put", "/plugins/channel_tasks", {"enabled": True})
+        assert tenant.get(path).status_code == 404, path
+    resp = tenant.post("/channel-tasks/assignments/99999999999999999999/review", json={"decision": "accept"})
+    assert resp.status_code == 404

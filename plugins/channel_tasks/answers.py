@@ -19,6 +19,8 @@ MAX_TEXT = 5000
 
 async def assignment_of(ctx: TenantContext, assignment_id: int) -> tuple[Assignment, Task]:
     """For a buyer only its own customer's assignments exist; a sales rep sees their customers'."""
+    if not 0 < assignment_id < 2**63:  # ids are 63-bit: anything else is no row (and no database error)
+        raise NotFound("no such task for you")
     stmt = select(Assignment, Task).join(Task, (Task.tenant_id == Assignment.tenant_id) & (Task.id == Assignment.task_id)) \
         .where(Assignment.id == assignment_id)
     if ctx.user is None or ctx.user.kind != "staff":

@@ -35,6 +35,8 @@ def rate(done: int, total: int) -> str:
 
 
 async def task_of(ctx: TenantContext, task_id: int) -> Task:
+    if not 0 < task_id < 2**63:  # ids are 63-bit: anything else is no row (and no database error)
+        raise NotFound("no such task")
     task = await ctx.session.scalar(select(Task).where(Task.id == task_id))
     if task is None:
         raise NotFound("no such task")

@@ -52,6 +52,8 @@ async def targets_for(ctx: TenantContext, periods: list[Period] | None = None,
 
 
 async def get_target(ctx: TenantContext, target_id: int) -> SalesTarget:
+    if not 0 < target_id < 2**63:  # ids are 63-bit: anything else is no row (and no database error)
+        raise NotFound("no such target")
     found = await ctx.session.scalar(select(SalesTarget).where(SalesTarget.id == target_id,
                                                                *scope_criteria(ctx)))
     if found is None:
