@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from qudao.core.plugin_api import OrderFact, Todo
+from qudao.plugins.credit.accounts import Standing, blocks_when_overdue, tenant_today
 from qudao.plugins.credit.models import HOLD_HELD, CreditAccount, CreditHold, from_minor
-from qudao.plugins.credit.service import Standing, blocks_when_overdue, tenant_today
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext "no-op" marker the extractor knows
