@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.conftest import TenantAPI
 from tests.rebates_support import Clock, clock, order, program, receive, shop  # noqa: F401
 
@@ -71,3 +73,50 @@ def test_quarter_boundaries_and_eligibility(tenant: TenantAPI, clock: Clock) -> 
     assert rows["GOLD"]["period"] == "2026-Q4" and rows["GOLD"]["amount"] == "250.00"
     assert set(rows) == {"GOLD", "SOUTH"}
     assert progress(tenant, "P1") == {}
+
+
+def test_a_received_order_that_ends_is_reversed_once(tenant: TenantAPI, clock: Clock, test_settings: Any) -> None:
+    """The core flow has no way out of received; a plugin hook call with old=received proves the
+    reversal (into the same period, or today's when that one is closed)."""
+    clock.set("2026-08-01T04:00:00")
+    shop(tenant)
+    program(tenant, "Q", tiers=[{"from": "0.00", "percent": "1"}])
+    buyer = tenant.buyer("C1")
+    placed = order(buyer, {"A": 2})
+    receive(tenant, buyer, placed["number"])
+    assert progress(tenant)["Q"]["amount"] == "2000.00"
+    _end_received(test_settings, tenant.slug, placed["number"])
+    _end_received(test_settings, tenant.slug, placed["number"])  # twice: still one reversal
+    assert progress(tenant)["Q"]["amount"] == "0.00"
+
+
+def _end_received(settings: Any, slug: str, number: str) -> None:
+    from sqlalchemy import select
+
+    from qudao.core.asyncutil import run_sync
+    from qudao.core.db.session import Database
+    from qudao.core.orders.models import Order
+    from qudao.core.plugins.context import TenantContext
+    from qudao.core.plugins.host import get_host
+    from qudao.plugins.rebates import plugin
+    from qudao.tenants.models import Tenant
+    from qudao.web.context import load_plugin_states
+
+    async def go() -> None:
+        db = Database(settings.database_url, settings.db_app_role)
+        try:
+            async with db.sessions() as s:
+                tenant = await s.scalar(select(Tenant).where(Tenant.slug == slug))
+            assert tenant is not None
+            async with db.session(tenant.id) as s:
+                host = get_host()
+                enabled, plugin_settings = await load_plugin_states(s, host)
+                ctx = TenantContext(tenant=tenant, session=s, hooks=host.hooks_for(enabled),
+                                    plugin_settings=plugin_settings)
+                found = await s.scalar(select(Order).where(Order.number == number))
+                await plugin.qudao_order_status_changed(ctx, found, "received", "returned", "")
+                await s.commit()
+        finally:
+            await db.dispose()
+
+    run_sync(go())

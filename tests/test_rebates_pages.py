@@ -43,6 +43,8 @@ def test_admin_programs_close_approve_account_reports(web: Any, tenant: TenantAP
     buyer = tenant.buyer("C1")
     clock.set("2026-08-01T03:00:00")
     receive(tenant, buyer, order(buyer, {"A": 6})["number"])  # 6,000.00 at 4 %
+    other = tenant.buyer("C2")
+    receive(tenant, other, order(other, {"A": 2})["number"])  # 2,000.00 at 2 %
     clock.set("2026-10-02T03:00:00")
     early = s.post("/admin/rebates/entries/close", {"program": "Q", "period": "2026-Q4"})
     assert early.status_code == 422 and "2026-12-31" in early.text
@@ -50,7 +52,8 @@ def test_admin_programs_close_approve_account_reports(web: Any, tenant: TenantAP
     assert closed.status_code in (302, 303)
     listing = s.get("/admin/rebates/entries?status=pending")
     assert "240.00" in listing.text
-    [entry] = tenant.ok("get", "/rebates/entries?status=pending")
+    entries = {e["customer"]: e for e in tenant.ok("get", "/rebates/entries?status=pending")}
+    entry = entries["C1"]
     dash = s.get("/admin")
     assert "rebates/_panel_dashboard.html" in dash.text or "240.00" in dash.text
     no_reason = s.post("/admin/rebates/entries/decide", {"action": f"reject:{entry['id']}"})
@@ -58,6 +61,9 @@ def test_admin_programs_close_approve_account_reports(web: Any, tenant: TenantAP
     approved = s.post("/admin/rebates/entries/decide", {"action": f"approve:{entry['id']}"})
     assert approved.status_code in (302, 303)
     assert tenant.ok("get", "/rebates/accounts/C1")["balance"] == "240.00"
+    bulk = s.post("/admin/rebates/entries/decide", {"action": "bulk", "ids": [entries["C2"]["id"]]})
+    assert bulk.status_code in (302, 303), bulk.text[:300]
+    assert tenant.ok("get", "/rebates/accounts/C2")["balance"] == "40.00"
     account = s.get("/admin/rebates/accounts/C1")
     assert account.status_code == 200 and "240.00" in account.text
     too_much = s.post("/admin/rebates/accounts/C1/adjustments", {"amount": "-500", "reason": "typo"})
@@ -66,13 +72,13 @@ def test_admin_programs_close_approve_account_reports(web: Any, tenant: TenantAP
     assert s.post("/admin/rebates/accounts/C1/adjustments",
                   {"amount": "-40.00", "reason": "goods returned"}).status_code in (302, 303)
     report = s.get("/admin/rebates/reports?by=customer")
-    assert report.status_code == 200 and "C1" in report.text and "200.00" in report.text
+    assert report.status_code == 200 and "C1" in report.text and "200.00" in report.text and "40.00" in report.text
     xlsx = s.get("/admin/rebates/reports.xlsx?by=program")
     assert xlsx.status_code == 200 and "attachment" in xlsx.headers["content-disposition"]
     rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
-    assert rows[0][:3] == ("program", "name", "basis") and rows[1][0] == "Q" and float(rows[1][3]) == 240.0
+    assert rows[0][:3] == ("program", "name", "basis") and rows[1][0] == "Q" and float(rows[1][3]) == 280.0
     api = tenant.ok("get", "/rebates/reports?by=period")
-    assert api["rows"][0]["key"] == "2026-Q3" and api["rows"][0]["approved"] == "240.00"
+    assert api["rows"][0]["key"] == "2026-Q3" and api["rows"][0]["approved"] == "280.00"
 
 
 def test_buyer_sees_progress_and_uses_rebate_at_checkout(web: Any, tenant: TenantAPI, clock: Clock,

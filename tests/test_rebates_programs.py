@@ -85,3 +85,12 @@ def test_buyers_cannot_manage_programs(tenant: TenantAPI) -> None:
     buyer = tenant.buyer("C1")
     assert buyer.get("/rebates/programs").status_code == 403
     assert buyer.post("/rebates/programs", json={"code": "X"}).status_code == 403
+
+
+def test_rebate_paths_are_in_openapi(client: Any) -> None:
+    paths = client.get("/schema/openapi.json").json()["paths"]
+    wanted = ["/rebates/programs", "/rebates/programs/{code}", "/rebates/progress/{customer}",
+              "/rebates/periods/close", "/rebates/entries", "/rebates/entries/{entry_id}/approve",
+              "/rebates/entries/{entry_id}/reject", "/rebates/accounts/{customer}"]
+    found = {w: [p for p in paths if p.endswith(w)] for w in wanted}
+    assert all(found.values()), found
