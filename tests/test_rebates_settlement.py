@@ -181,3 +181,18 @@ def test_staff_edit_rechecks_the_deduction_and_credit_holds_the_new_total(tenant
     assert [r["kind"] for r in account["ledger"]] == ["edit", "deduction", "adjustment"]
     tenant.ok("post", f"/orders/{placed['number']}/status", {"status": "rejected"})
     assert tenant.ok("get", "/rebates/accounts/C1")["balance"] == "500.00"
+
+
+def test_money_decisions_are_audited(tenant: TenantAPI, clock: Clock) -> None:
+    shop(tenant)
+    program(tenant, "Q", tiers=[{"from": "0.00", "percent": "1"}])
+    buyer = tenant.buyer("C1")
+    clock.set("2026-08-01T03:00:00")
+    receive(tenant, buyer, order(buyer, {"A": 1})["number"])
+    clock.set("2026-10-02T03:00:00")
+    [entry] = close(tenant)["entries"]
+    tenant.ok("post", f"/rebates/entries/{entry['id']}/approve", {}, status=200)
+    tenant.ok("post", "/rebates/accounts/C1/adjustments", {"amount": "-2.50", "reason": "damaged case"}, status=201)
+    items = tenant.ok("get", "/audit")["items"]
+    actions = {i["action"] for i in items}
+    assert {"rebates.program", "rebates.approved", "rebates.adjustment"} <= actions, actions

@@ -68,6 +68,10 @@ class RebatesPlugin(RoutedPlugin):
     async def qudao_dashboard_panels(self, ctx: Any) -> list[Any]:
         return await panels.dashboard(ctx)
 
+    @hookimpl
+    async def qudao_dashboard_todos(self, ctx: Any) -> list[Any]:
+        return await panels.todos(ctx)
+
     # --- checkout: the deduction -------------------------------------------------
 
     @hookimpl

@@ -94,6 +94,7 @@ async def create_program(ctx: RequestContext, request: Request) -> dict[str, Any
     require_staff(ctx, FINANCE)
     program = await programs.create(ctx.session, await body(request), ctx.tenant.currency or "CNY")
     view = programs.view(program)
+    programs.audit_change(ctx, None, view)
     await ctx.session.commit()
     return view
 
@@ -113,8 +114,10 @@ async def get_program(ctx: RequestContext, code: str) -> dict[str, Any]:
 @put("/rebates/programs/{code:str}", tags=["rebates"])
 async def put_program(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
     require_staff(ctx, FINANCE)
+    before = await programs.view_of(ctx.session, code)
     program, created = await programs.replace(ctx.session, code, await body(request), ctx.tenant.currency or "CNY")
     view = programs.view(program)
+    programs.audit_change(ctx, before, view)
     await ctx.session.commit()
     return Response(view, status_code=201 if created else 200)
 

@@ -99,12 +99,20 @@ class RebateRefused(Exception):
 
 async def adjust(ctx: Any, customer_id: int, delta_minor: int, reason: str) -> RebateLedger:
     """Finance's correction with a reason: + credits, - debits (never below zero)."""
+    from qudao.core.customers.models import Customer
+    from qudao.core.plugin_api import audit
     from qudao.plugins.rebates.models import L_ADJUSTMENT
 
     account = await open_account(ctx, customer_id)
+    before = account.balance_minor
     row = await move(ctx, account, delta_minor, L_ADJUSTMENT, note=reason)
     if row is None:
         raise RebateRefused(f"is more than the balance of {money(account.balance_minor, account.currency)}")
+    code = await ctx.session.scalar(select(Customer.code).where(Customer.id == customer_id))
+    user = getattr(ctx, "user", None)
+    audit(ctx.session, "rebates.adjustment", code or str(customer_id), {"balance": money(before, account.currency)},
+          {"balance": money(account.balance_minor, account.currency), "change": money(delta_minor, account.currency),
+           "reason": reason[:200]}, user_id=getattr(user, "id", None), user_email=who(ctx))
     return row
 
 

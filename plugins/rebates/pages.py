@@ -63,6 +63,7 @@ async def admin_create(ctx: RequestContext, request: Request) -> Response[Any]:
     try:
         async with ctx.session.begin_nested():  # a refusal rolls back to here, the page's objects stay
             program = await programs.create(ctx.session, program_body(form), ctx.tenant.currency or "CNY")
+            programs.audit_change(ctx, None, programs.view(program))
     except (InputError, Conflict) as exc:
         return await _programs_page(ctx, status_code=422, errors=_errors(exc), values=form)
     code = program.code
@@ -96,7 +97,9 @@ async def admin_save(ctx: RequestContext, request: Request, code: str) -> Respon
     body.pop("code", None)
     try:
         async with ctx.session.begin_nested():
-            await programs.replace(ctx.session, code, body, ctx.tenant.currency or "CNY")
+            before = await programs.view_of(ctx.session, code)
+            program, _created = await programs.replace(ctx.session, code, body, ctx.tenant.currency or "CNY")
+            programs.audit_change(ctx, before, programs.view(program))
     except InputError as exc:
         return await _program_page(ctx, code, status_code=422, errors=exc.errors, values=form)
     await ctx.session.commit()

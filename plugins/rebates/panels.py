@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from qudao.core.customers.models import Customer
-from qudao.core.plugin_api import Panel
+from qudao.core.plugin_api import Panel, Todo
 from qudao.plugins.rebates import checkout, ledger
 from qudao.plugins.rebates.models import PENDING, RebateEntry, from_minor, to_minor
 from qudao.plugins.rebates.progress import customer_progress, display
@@ -66,3 +66,9 @@ async def dashboard(ctx: Any) -> list[Panel]:
     return [Panel(title=_("Rebates to approve"), template="rebates/_panel_dashboard.html", order=30,
                   url="/admin/rebates/entries", context={
                       "count": int(count), "amount": display(from_minor(int(amount or 0), currency), currency)})]
+
+
+async def todos(ctx: Any) -> list[Todo]:
+    count = await ctx.session.scalar(select(func.count()).select_from(RebateEntry).where(RebateEntry.status == PENDING))
+    return [Todo(label="Rebates to approve", count=int(count or 0), url="/admin/rebates/entries?status=pending",
+                 icon="badge-percent", order=40)] if count else []

@@ -288,6 +288,20 @@ def view(p: RebateProgram) -> dict[str, Any]:
     }
 
 
+async def view_of(session: AsyncSession, code: str) -> dict[str, Any] | None:
+    program = await session.scalar(select(RebateProgram).where(RebateProgram.code == code))
+    return view(program) if program is not None else None
+
+
+def audit_change(ctx: Any, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
+    """Programs decide money: every change is in the audit log (who, when, before/after)."""
+    from qudao.core.plugin_api import audit
+
+    user = getattr(ctx, "user", None)
+    audit(ctx.session, "rebates.program", after["code"], before, after, user_id=getattr(user, "id", None),
+          user_email=getattr(user, "email", "") or "")
+
+
 def region_matches(prefix: str, region: str | None) -> bool:
     """Region paths are '/'-separated (省/市/区); a prefix matches whole segments only."""
     if not region:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from qudao.core.customers.models import Customer
 from qudao.core.errors import Conflict, InputError, NotFound
-from qudao.core.plugin_api import gather_hook, utcnow
+from qudao.core.plugin_api import audit, gather_hook, utcnow
 from qudao.plugins.rebates import clock, ledger
 from qudao.plugins.rebates.accrual import custom_range
 from qudao.plugins.rebates.models import (
@@ -100,6 +100,13 @@ async def entry_by_id(ctx: Any, raw_id: Any) -> RebateEntry:
     return entry
 
 
+def _audit_decision(ctx: Any, entry: RebateEntry, status: str) -> None:
+    user = getattr(ctx, "user", None)
+    audit(ctx.session, f"rebates.{status}", str(entry.id), {"status": PENDING},
+          {"status": status, "amount": ledger.money(entry.amount_minor, entry.currency), "period": entry.period_key,
+           "reason": entry.reason[:200]}, user_id=getattr(user, "id", None), user_email=ledger.who(ctx))
+
+
 async def _decide(ctx: Any, entry: RebateEntry, status: str, reason: str) -> None:
     done = await ctx.session.execute(
         update(RebateEntry).where(RebateEntry.id == entry.id, RebateEntry.status == PENDING)
@@ -109,6 +116,7 @@ async def _decide(ctx: Any, entry: RebateEntry, status: str, reason: str) -> Non
         fresh = await ctx.session.scalar(select(RebateEntry.status).where(RebateEntry.id == entry.id))
         raise Conflict(f"the entry is {fresh} already; only a pending entry can be approved or rejected")
     await ctx.session.refresh(entry)
+    _audit_decision(ctx, entry, status)
 
 
 async def approve(ctx: Any, entry: RebateEntry, reason: str = "") -> None:
