@@ -9,11 +9,16 @@
 
 Imports inside functions count too. No module is imported to check this, so it also holds for
 code that only runs in one configuration.
+
+A second test resolves every ``from qudao… import name`` in the tree, also those inside functions
+(a hook's lazy import), so a module that was moved or split cannot leave a stale import behind
+that only fails when that code path runs.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 import pytest
@@ -92,6 +97,35 @@ def violations() -> list[str]:
 
 def test_the_layers_import_one_way() -> None:
     assert violations() == []
+
+
+def test_every_qudao_import_resolves() -> None:
+    """``from qudao.x import y``: ``qudao.x`` imports and has ``y`` (a name or a submodule)."""
+    missing = []
+    for name, path in MODULES:
+        if "migrations" in path.parts:
+            continue
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join(anchor + ([base] if base else []))
+            if not base.startswith("qudao."):
+                continue
+            where = f"{path.relative_to(ROOT)}:{node.lineno}"
+            try:
+                module = importlib.import_module(base)
+            except ImportError as exc:
+                missing.append(f"{where}: {base} ({exc})")
+                continue
+            for alias in node.names:
+                if alias.name != "*" and not hasattr(module, alias.name) \
+                        and f"{base}.{alias.name}" not in KNOWN:
+                    missing.append(f"{where}: {base} has no {alias.name}")
+    assert missing == []
 
 
 @pytest.mark.parametrize(("name", "code", "broken"), [
