@@ -136,3 +136,48 @@ def wait_until(predicate: Any, timeout: float, what: str, on_fail: Any = None) -
             detail = on_fail() if on_fail else ""
             raise AssertionError(f"timed out waiting for {what}\n{detail}")
         time.sleep(0.2)
+
+
+class PrivatePostgres:
+    """A throwaway PostgreSQL cluster (initdb + pg_ctl) on a free port, owned by the
+    ``postgres`` user when the tests run as root (initdb refuses root)."""
+
+    def __init__(self, workdir: Path) -> None:
+        import glob
+
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not bins:
+            pytest.fail("PostgreSQL server binaries are needed for the restart test (apt-get install postgresql)")
+        import tempfile
+
+        self.bin = Path(bins[-1]).parent
+        # its own folder under /tmp: pytest's tmp_path is private to root, and the cluster's owner must reach it
+        self.workdir = Path(tempfile.mkdtemp(prefix="qudao-pg-"))
+        self.dir, self.port = self.workdir / "pgdata", free_port()
+        self.url = f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:
+            import pwd
+
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+            owner = pwd.getpwnam("postgres")
+            os.chown(self.workdir, owner.pw_uid, owner.pw_gid)
+
+    def _run(self, *args: str) -> None:
+        subprocess.run([*self.as_user, *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+    def init(self) -> PrivatePostgres:
+        self._run(str(self.bin / "initdb"), "-D", str(self.dir), "-A", "trust", "-U", "postgres", "--no-sync")
+        return self
+
+    def start(self) -> None:
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.dir), "-l", str(self.workdir / "pg.log"), "-w", "-t", "60",
+                  "-o", f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.workdir} -c fsync=off", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        subprocess.run([*self.as_user, str(self.bin / "pg_ctl"), "-D", str(self.dir), "-m", mode, "-w", "stop"],
+                       check=False, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+    def remove(self) -> None:
+        self.stop("immediate")
+        shutil.rmtree(self.workdir, ignore_errors=True)

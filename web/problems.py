@@ -102,10 +102,42 @@ def handle_500(request: Request, exc: Exception) -> Response[Any]:
     return _page(request, 500, "Internal server error", "Something went wrong on our side; it has been logged.")
 
 
-def _db_errors() -> dict[Any, Any]:
-    from sqlalchemy.exc import DataError, IntegrityError
+def _unavailable_state(exc: Exception) -> bool:
+    """SQLSTATE class 08 (connection) or 57P01-57P03 (shutting down, crashed, starting up),
+    looked up along the cause chain (asyncpg's CannotConnectNowError arrives as a DBAPIError)."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        state = str(getattr(seen, "sqlstate", "") or getattr(seen, "pgcode", "") or "")
+        if state.startswith("08") or state in ("57P01", "57P02", "57P03"):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
 
-    return {DataError: handle_db_input, IntegrityError: handle_db_input}
+
+def handle_db_unavailable(request: Request, exc: Exception) -> Response[Any]:
+    """The database is unreachable or restarting: a clean 503 with Retry-After, nothing half-done
+    (the transaction never committed). The pool drops the dead connections (pre-ping), so the
+    next requests reconnect without restarting the web process."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    if isinstance(exc, DBAPIError) and not (exc.connection_invalidated or _unavailable_state(exc)
+                                            or isinstance(exc, OperationalError | InterfaceError)):
+        return handle_500(request, exc)
+    log.warning("db_unavailable", path=request.url.path, error=type(exc).__name__)
+    detail = "The service is briefly unavailable; nothing was changed. Try again in a few seconds."
+    resp = (problem(503, "Service unavailable", detail) if is_api(request)
+            else _page(request, 503, "Service unavailable", detail))
+    resp.headers["Retry-After"] = "5"
+    return resp
+
+
+def _db_errors() -> dict[Any, Any]:
+    from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+
+    return {DataError: handle_db_input, IntegrityError: handle_db_input, DBAPIError: handle_db_unavailable,
+            ConnectionError: handle_db_unavailable}
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {
