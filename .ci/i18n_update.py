@@ -51,6 +51,9 @@ PROJECT = "Qudao"
 DYNAMIC_MSGIDS = (
     # web/pages/admin/reports.py dashboard_stats
     "Awaiting approval",
+    # core validation messages shown on storefront forms through _(message) (store/apply.html)
+    "is required", "must be a valid email address", "must be at least 10 characters",
+    "already has a login here: sign in instead", "has an application waiting for review already", "give a reason",
     # web/pages/admin/customers.py TYPE_LABELS
     "L1 distributor", "L2 distributor", "Store", "Key account",
     # core/pricing price labels (price checker, cart)

@@ -6,7 +6,8 @@ code and plugin host as a real buyer.
 
 from __future__ import annotations
 
-from datetime import datetime
+import random
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,8 @@ from sqlalchemy import select
 
 from qudao.core.auth.models import User
 from qudao.core.auth.passwords import hash_password
+from qudao.core.catalog.media import save_image
+from qudao.core.catalog.models import Category
 from qudao.core.catalog.service import upsert_brand, upsert_product
 from qudao.core.config import Settings
 from qudao.core.customers.models import Customer
@@ -21,11 +24,13 @@ from qudao.core.customers.service import upsert_buyer, upsert_customer, upsert_t
 from qudao.core.db.session import Database, bind_tenant
 from qudao.core.inventory.models import Warehouse
 from qudao.core.inventory.service import set_on_hand, upsert_warehouse
+from qudao.core.orders.models import OrderEvent
 from qudao.core.orders.service import change_status, place_order
 from qudao.core.plugins.host import get_host
-from qudao.core.pricing.service import set_customer_price, set_tier_price
+from qudao.core.pricing.service import set_breaks, set_customer_price, set_tier_price
 from qudao.tenants.models import PlatformOperator, Tenant
 from qudao.tenants.provisioning import SignupInput, create_tenant
+from qudao.web.demo_images import product_pictures
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "demo-password-123"
@@ -52,6 +57,11 @@ PRODUCTS = [
     ("MX-MT24", "麦香麻花 200g×24", "maixiang", "snacks", "箱", "200g×24袋", "66.00", "103.20"),
     ("MX-GZ12", "麦香桂圆红枣粥 280g×12", "maixiang", "breakfast", "箱", "280g×12罐", "48.00", "72.00"),
 ]
+CATEGORIES = {"drinks": "饮用水·饮料", "tea": "茶饮·茶叶", "bakery": "烘焙面包", "snacks": "休闲零食",
+              "breakfast": "早餐谷物", "gifts": "节日礼盒"}
+ORDER_MULTIPLES = {"CY-PE250": 7, "MX-YB10": 6}  # a 提 of seven tea cakes; mooncake boxes by the half dozen
+# sku: [(from qty, price)] volume prices for everyone
+PRICE_BREAKS = {"SQ-W550": [(20, "22.80"), (50, "21.60")], "CY-WL500": [(30, "42.00")], "MX-DH30": [(10, "70.00")]}
 TIERS = [("l1", "一级经销商"), ("l2", "二级经销商"), ("store", "门店")]
 TIER_DISCOUNT = {"l1": Decimal("0.88"), "l2": Decimal("0.93"), "store": Decimal("1.00")}
 CUSTOMERS = [
@@ -107,17 +117,24 @@ async def _build(db: Database) -> None:
                 "name": name, "brand": brand, "category": category, "unit": unit, "spec": spec,
                 "price": price, "retail_price": retail, "featured": sku.endswith(("W550", "WL500", "DH30")),
                 "description": f"{name}，{spec}。厂家直供，支持整箱订货。",
+                "order_multiple": ORDER_MULTIPLES.get(sku, 1),
             }, currency="CNY", user_id=owner.id)
+            product.images = [save_image(tenant.id, picture) for picture in product_pictures(name, unit)]
             wh_sh = await s.scalar(select(Warehouse).where(Warehouse.code == "SH"))
             assert wh_sh is not None
-            await set_on_hand(s, wh_sh, product.id, 200 + (len(sku) * 37) % 300, user_id=owner.id,
+            await set_on_hand(s, wh_sh, product.id, 400 + (len(sku) * 37) % 300, user_id=owner.id,
                               kind="receipt", note="期初库存")
-            await set_on_hand(s, hz, product.id, 80 + (len(name) * 13) % 120, user_id=owner.id,
+            await set_on_hand(s, hz, product.id, 200 + (len(name) * 13) % 120, user_id=owner.id,
                               kind="receipt", note="期初库存")
             for tier, factor in TIER_DISCOUNT.items():
                 if factor != 1:
                     await set_tier_price(s, tier, sku, {"price": str((Decimal(price) * factor).quantize(Decimal("0.01")))},
                                          currency="CNY", user_id=owner.id)
+        for category in (await s.scalars(select(Category))).all():
+            category.name = CATEGORIES.get(category.code, category.name)
+        for sku, breaks in PRICE_BREAKS.items():
+            await set_breaks(s, sku, {"breaks": [{"min_qty": q, "price": p} for q, p in breaks]}, currency="CNY",
+                             user_id=owner.id)
         for code, name, ctype, tier, region, parent in CUSTOMERS:
             await upsert_customer(s, code, {"name": name, "type": ctype, "tier": tier, "region": region,
                                             "parent": parent, "warehouse": "HZ" if code.startswith("HZ") else "SH"})
@@ -129,12 +146,7 @@ async def _build(db: Database) -> None:
         tenant_id = tenant.id
 
     host = get_host()
-    orders = [("SH-001", [("SQ-W550", 20), ("CY-WL500", 10), ("MX-DH30", 5)], ["approved", "picking", "shipped"]),
-              ("SH-101", [("SQ-S330", 3), ("CY-LC500", 2)], []),
-              ("HZ-001", [("CY-TG250", 6), ("MX-YB10", 10)], ["approved"]),
-              ("SZ-KA1", [("CY-WL500", 30), ("SQ-J450", 8)], ["approved", "picking", "shipped", "delivered",
-                                                                 "received"])]
-    for code, lines, flow in orders:
+    for i, (code, lines, flow, days_ago) in enumerate(_demo_orders()):
         async with db.sessions() as s:
             await bind_tenant(s, tenant_id)
             tenant = await s.get(Tenant, tenant_id)
@@ -143,11 +155,38 @@ async def _build(db: Database) -> None:
             ctx = TenantContext(tenant=tenant, session=s, hooks=host.hooks_for(frozenset()),  # type: ignore[arg-type]
                                 user=buyer, customer=customer)
             order, _ = await place_order(ctx, {"lines": [{"sku": k, "qty": q} for k, q in lines],
-                                               "note": "示范订单"}, f"demo-{code}")
+                                               "note": "示范订单"}, f"demo-{i}")
             staff = await s.scalar(select(User).where(User.role == "owner"))
             for status in flow:
                 ctx.user = staff if status != "received" else buyer
                 await change_status(ctx, order, status, "示范流程")
+            if days_ago:  # a history for the dashboard and reports: the order as placed that day
+                shift = timedelta(days=days_ago, hours=(days_ago * 7) % 9)
+                order.created_at = order.created_at - shift
+                for event in (await s.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id))).all():
+                    event.at = event.at - shift
+                await s.commit()
+
+
+def _demo_orders() -> list[tuple[str, list[tuple[str, int]], list[str], int]]:
+    """Today's four orders to work on, and about two months of past orders (a fixed seed)."""
+    today = [("SH-001", [("SQ-W550", 20), ("CY-WL500", 10), ("MX-DH30", 5)], ["approved", "picking", "shipped"], 0),
+             ("SH-101", [("SQ-S330", 3), ("CY-LC500", 2)], [], 0),
+             ("HZ-001", [("CY-TG250", 6), ("MX-YB10", 12)], ["approved"], 0),
+             ("SZ-KA1", [("CY-WL500", 30), ("SQ-J450", 8)], ["approved", "picking", "shipped", "delivered",
+                                                                "received"], 0)]
+    rng = random.Random(2026)
+    past = []
+    done = ["approved", "picking", "shipped", "delivered", "received"]
+    for days_ago in range(1, 58):
+        for _ in range(rng.choice((0, 1, 1, 2, 2, 3))):
+            code = rng.choice([c[0] for c in CUSTOMERS])
+            picks = rng.sample(PRODUCTS, rng.randint(1, 4))
+            lines = [(p[0], ORDER_MULTIPLES[p[0]] * rng.randint(1, 2) if p[0] in ORDER_MULTIPLES
+                      else rng.randint(1, 5)) for p in picks]
+            flow = done if days_ago > 6 else rng.choice([[], ["approved"], done[:3]])
+            past.append((code, lines, flow, days_ago))
+    return today + past
 
 
 async def list_tenants(settings: Settings) -> list[tuple[str, str, datetime]]:

@@ -53,7 +53,7 @@ async def put_product(request: Request, ctx: RequestContext, sku: str) -> Respon
 
 
 async def catalog_page(ctx: RequestContext, q: str | None, brand: str | None, limit: int, offset: int,
-                       *, featured: bool = False) -> dict[str, Any]:
+                       *, featured: bool = False, category: str | None = None) -> dict[str, Any]:
     """One page of the catalog as the caller sees it, in a constant number of queries.
 
     The filters test only ``products`` columns (the brand filter is an ``IN`` on the brand's
@@ -75,6 +75,10 @@ async def catalog_page(ctx: RequestContext, q: str | None, brand: str | None, li
     if brand:
         where.append(Product.brand_id.in_(
             select(Brand.id).where(Brand.tenant_id == ctx.tenant.id, Brand.code == brand)))
+    if category:  # the category and its direct sub-categories (the storefront's category rail)
+        chosen = select(Category.id).where(Category.tenant_id == ctx.tenant.id, Category.code == category)
+        where.append(Product.category_id.in_(chosen.union(
+            select(Category.id).where(Category.tenant_id == ctx.tenant.id, Category.parent_id.in_(chosen)))))
     if featured:
         where.append(Product.featured.is_(True))
     visible = select(Product.id).where(*where)

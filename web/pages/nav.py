@@ -21,6 +21,7 @@ class NavItem:
     href: str
     icon: str
     active: bool = False
+    more: bool = False  # storefront: listed on the account page instead of the tab bar
 
 
 @dataclass
@@ -33,7 +34,8 @@ class NavGroup:
 ADMIN_SECTIONS: list[tuple[str, list[tuple[str, str, str]]]] = [
     ("", [(N_("Dashboard"), "", "layout-dashboard")]),
     (N_("Sales & customers"), [(N_("Orders"), "/orders", "shopping-cart"), (N_("Approval queue"), "/orders/queue", "clipboard-check"),
-                   (N_("Customers"), "/customers", "users"), (N_("Tiers"), "/tiers", "layers")]),
+                   (N_("Customers"), "/customers", "users"), (N_("Tiers"), "/tiers", "layers"),
+                   (N_("Applications"), "/applications", "user-plus")]),
     (N_("Catalog"), [(N_("Products"), "/products", "package"), (N_("Brands"), "/brands", "tags"),
                      (N_("Prices"), "/prices", "circle-dollar-sign")]),
     (N_("Inventory"), [(N_("Stock"), "/stock", "boxes"), (N_("Low stock"), "/stock/low", "triangle-alert"),
@@ -50,6 +52,7 @@ PLUGIN_ICONS = (("credit", "wallet"), ("payment", "credit-card"), ("promotion", 
                 ("replenish", "refresh-cw"), ("reseller", "truck"), ("channel", "truck"))
 STORE_TABS = [(N_("Catalog"), "/", "store"), (N_("Cart"), "/cart", "shopping-cart"),
               (N_("My orders"), "/orders", "receipt"), (N_("Account"), "/account", "user")]
+VISITOR_TABS = [(N_("Catalog"), "/", "store"), (N_("Apply now"), "/apply", "user-plus"), (N_("Sign in"), "/login", "user")]
 
 
 def plugin_icon(path: str) -> str:
@@ -95,9 +98,14 @@ def admin_nav(ctx: Any, base: str) -> tuple[list[NavGroup], NavItem | None, str]
 
 
 def store_tabs(ctx: Any, base: str) -> list[NavItem]:
-    tabs = [NavItem(label, f"{base}{p}", icon) for label, p, icon in STORE_TABS]
-    for entries in ctx.hooks.qudao_storefront_menu(ctx=ctx):
-        tabs.extend(NavItem(entry[0], f"{base}{entry[1]}", plugin_icon(entry[1])) for entry in entries or [])
+    """A buyer's four tabs (plugins' entries go to the account page); a visitor's catalog, the
+    plugins' entries (e.g. order as a guest), apply and sign in."""
+    visitor = ctx.user is None
+    tabs = [NavItem(label, f"{base}{p}", icon) for label, p, icon in (VISITOR_TABS if visitor else STORE_TABS)]
+    extra = [NavItem(entry[0], f"{base}{entry[1]}", plugin_icon(entry[1]), more=not visitor)
+             for entries in ctx.hooks.qudao_storefront_menu(ctx=ctx) for entry in entries or []]
+    tabs[1:1] = extra if visitor else []
+    tabs.extend([] if visitor else extra)
     path = ctx.request.url.path if ctx.request is not None else ""
     for tab in tabs:
         href = tab.href.rstrip("/")

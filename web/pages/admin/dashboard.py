@@ -23,6 +23,7 @@ from litestar import get
 from litestar.response import Response
 from sqlalchemy import func, select
 
+from qudao.core.customers.applications import pending_count
 from qudao.core.customers.models import Customer
 from qudao.core.customers.scope import order_customer_criteria
 from qudao.core.inventory.service import counts_in_transit
@@ -138,7 +139,9 @@ async def todos(ctx: RequestContext) -> list[Todo]:
         *order_customer_criteria(ctx, Order.customer_id))) or 0
     low = len(await low_stock(ctx.session, counts_in_transit(ctx.tenant)))
     own = [Todo(N_("Orders to approve"), int(waiting), "/admin/orders/queue", "clipboard-check", order=10),
-           Todo(N_("Low stock"), low, "/admin/stock/low", "triangle-alert", order=20)]
+           Todo(N_("Low stock"), low, "/admin/stock/low", "triangle-alert", order=20),
+           Todo(N_("Applications to review"), await pending_count(ctx.session), "/admin/applications", "user-plus",
+                order=25)]
     return own + await collect_todos(ctx)
 
 

@@ -14,6 +14,7 @@ from qudao.tenants.models import Tenant
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import N_, back, checkbox, page, read_form, recover, say
 from qudao.web.pages.common import staff_or_login
+from qudao.web.pages.store.browse import VISITOR_MODES
 
 ADMINS = ("owner", "admin")
 
@@ -24,6 +25,10 @@ def _form_of(rules: dict[str, Any], count_in_transit: bool) -> dict[str, Any]:
             "min_order_qty": "" if rules.get("min_order_qty") is None else rules.get("min_order_qty"),
             "window_start": window.get("start", ""), "window_end": window.get("end", ""),
             "count_in_transit": count_in_transit}
+
+
+def _visitors(value: Any) -> str:
+    return value if value in VISITOR_MODES else "hidden"
 
 
 def ordering_body(form: dict[str, Any]) -> dict[str, Any]:
@@ -43,7 +48,9 @@ async def settings_page(ctx: RequestContext) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
         return r
     rules = ordering_view(ctx.tenant.setting("ordering", default={}) or {})
-    return page(ctx, "admin/settings.html", form=_form_of(rules, bool(ctx.tenant.setting("count_in_transit"))),
+    form = {**_form_of(rules, bool(ctx.tenant.setting("count_in_transit"))),
+            "storefront_visitors": _visitors(ctx.tenant.setting("storefront_visitors"))}
+    return page(ctx, "admin/settings.html", form=form,
                 can_edit=ctx.user is not None and ctx.user.role in ADMINS)
 
 
@@ -58,6 +65,7 @@ async def settings_save(ctx: RequestContext, request: Request) -> Response[Any]:
         settings = copy.deepcopy(tenant.settings or {})
         settings["ordering"] = parse_ordering(ordering_body(form), tenant.currency, settings.get("ordering") or {})
         settings["count_in_transit"] = checkbox(form, "count_in_transit")
+        settings["storefront_visitors"] = _visitors(form.get("storefront_visitors"))
         tenant.settings = settings
         await ctx.session.commit()
     except InputError as exc:

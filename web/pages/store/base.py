@@ -17,7 +17,6 @@ from litestar.response import Redirect, Response, Template
 
 from qudao.core.errors import Forbidden
 from qudao.core.money import quantize
-from qudao.core.orders import carts
 from qudao.web import i18n
 from qudao.web.context import RequestContext
 from qudao.web.pages.common import locale_for, login_redirect, render
@@ -105,10 +104,11 @@ def buyer_required(ctx: RequestContext) -> Response[Any] | None:
 
 async def page(ctx: RequestContext, template: str, status_code: int = 200, **context: Any) -> Template:
     """render() plus what every storefront page shows: the cart badge and formatting helpers."""
-    count = 0
-    if ctx.user is not None and ctx.customer is not None:
-        count = await carts.cart_count(ctx.session, ctx.user.id)
-    return render(ctx, template, status_code=status_code, cart_count=count, money=money,
+    from qudao.web.pages.store.bar import cart_bar
+
+    bar = await cart_bar(ctx)
+    count = bar["lines"] if bar else 0
+    return render(ctx, template, status_code=status_code, cart_count=count, cart=bar, money=money,
                   currency=ctx.tenant.currency, price_source=PRICE_SOURCES, status_labels=STATUS_LABELS,
                   local_time=lambda at: local_time(ctx, at), **context)
 

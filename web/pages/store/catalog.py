@@ -1,5 +1,6 @@
 """Storefront catalog (mobile first): product grid with the buyer's own prices and orderable
-stock, search (name / SKU / pinyin initials), brand filter, paging; product page; add to cart.
+stock, category rail, search (name / SKU / pinyin initials) with suggestions, brand filter, more
+pages as the buyer scrolls; product page with gallery and price breaks; add to cart.
 
 The grid uses ``web.api.catalog.catalog_page``, the same code as ``GET /products``, so the
 page and the API always agree on what a buyer sees and pays.
@@ -7,6 +8,7 @@ page and the API always agree on what a buyer sees and pays.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from litestar import Request, get, post
@@ -17,49 +19,17 @@ from qudao.core.catalog.models import Brand, Product
 from qudao.core.errors import InputError, NotFound
 from qudao.core.inventory.service import availability, counts_in_transit, warehouse_for
 from qudao.core.orders import carts
-from qudao.core.orders.checkout import product_criteria, visible_products
-from qudao.core.plugins.host import gather_hook
+from qudao.core.orders.checkout import visible_products
 from qudao.core.plugins.panels import collect_panels
 from qudao.core.pricing.engine import resolve_prices
+from qudao.core.pricing.models import PriceBreak
 from qudao.web.api.catalog import catalog_page
 from qudao.web.context import RequestContext
 from qudao.web.pages.common import form_data
 from qudao.web.pages.store.base import _, hx, ordering_rules, page, parse_qty, rollback, use_locale
+from qudao.web.pages.store.browse import badges, brands, browse_as, categories, step_of
 
 PAGE_SIZE = 24
-
-
-def _guest_catalog(ctx: RequestContext) -> bool:
-    """Anonymous visitors see retail prices only when the guest plugin allows it."""
-    if ctx.user is None and ctx.hooks.qudao_guest_checkout_allowed(ctx=ctx):
-        ctx.guest = {}  # placeholder: only makes pricing use retail prices
-        return True
-    return False
-
-
-async def _brands(ctx: RequestContext) -> list[tuple[str, str]]:
-    """Brands that have at least one product this buyer may see."""
-    stmt = (select(Brand.code, Brand.name).distinct()
-            .join(Product, (Product.brand_id == Brand.id) & (Product.tenant_id == Brand.tenant_id))
-            .where(Product.active.is_(True)))
-    if not ctx.is_staff:
-        stmt = stmt.where(*await product_criteria(ctx))
-        if ctx.guest is not None:
-            stmt = stmt.where(Product.retail_price.is_not(None))
-    return [(code, name) for code, name in (await ctx.session.execute(stmt.order_by(Brand.name))).all()]
-
-
-async def _badges(ctx: RequestContext, products: list[Product]) -> dict[int, list[str]]:
-    """Plugins' short labels for the buyer's or guest's products ("满500减50"), one hook call per
-    page; staff see list prices and no badges."""
-    if ctx.is_staff or not products:
-        return {}
-    merged: dict[int, list[str]] = {}
-    for found in await gather_hook(ctx.hooks.qudao_product_badges, ctx=ctx, products=products):
-        for product_id, labels in (found or {}).items():
-            into = merged.setdefault(product_id, [])
-            into.extend(label for label in labels or [] if label and label not in into)
-    return merged
 
 
 def _page_number(raw: str | None) -> int:
@@ -70,41 +40,65 @@ def _page_number(raw: str | None) -> int:
     return min(max(n, 1), 10_000)
 
 
+async def _grid(ctx: RequestContext, q: str, brand: str, category: str, n: int, size: int = PAGE_SIZE) -> dict[str, Any]:
+    result = await catalog_page(ctx, q or None, brand or None, size, (n - 1) * size, category=category or None)
+    shown = {item["sku"] for item in result["items"]}
+    products = {p.sku: p for p in result["products"] if p.sku in shown}
+    found = await badges(ctx, list(products.values()))
+    items = []
+    for item in result["items"]:
+        product = products[item["sku"]]
+        first, step = step_of(item)
+        list_price = product.price if ctx.customer is not None else None
+        items.append({**item, "badges": found.get(product.id, []), "first_qty": first, "step": step,
+                      "list_price": list_price if list_price is not None and list_price > Decimal(item["price"])
+                      else None})
+    return {"items": items, "total": result["total"], "page_no": n,
+            "pages": max(1, -(-result["total"] // size))}
+
+
 @get("/")
 async def store_home(ctx: RequestContext, q: str | None = None, brand: str | None = None,
-                     page_no: str | None = None) -> Response[Any]:
+                     category: str | None = None, page_no: str | None = None) -> Response[Any]:
     use_locale(ctx)
-    guest = _guest_catalog(ctx)
-    can_browse = ctx.user is not None or guest
+    seen = browse_as(ctx)
     q = (q or "").strip()[:100]
     brand = (brand or "").strip()[:64]
-    context: dict[str, Any] = {"q": q, "brand": brand, "items": [], "total": 0, "page_no": 1, "pages": 1,
-                               "brands": [], "guest": guest, "can_browse": can_browse,
+    category = (category or "").strip()[:64]
+    context: dict[str, Any] = {"q": q, "brand": brand, "category": category, "items": [], "total": 0,
+                               "page_no": 1, "pages": 1, "brands": [], "categories": [], **seen,
                                "can_order": ctx.customer is not None,
                                "rules": ordering_rules(ctx) if ctx.customer is not None else []}
-    if can_browse:
-        n = _page_number(page_no)
-        result = await catalog_page(ctx, q or None, brand or None, PAGE_SIZE, (n - 1) * PAGE_SIZE)
-        shown = {item["sku"] for item in result["items"]}
-        products = [p for p in result["products"] if p.sku in shown]
-        badges = await _badges(ctx, products)
-        ids = {p.sku: p.id for p in products}
-        items = [{**item, "badges": badges.get(ids[item["sku"]], [])} for item in result["items"]]
-        context.update(items=items, total=result["total"], page_no=n,
-                       pages=max(1, -(-result["total"] // PAGE_SIZE)), brands=await _brands(ctx))
-    if ctx.customer is not None and not q and context["page_no"] == 1:
+    if seen["can_browse"]:
+        context.update(await _grid(ctx, q, brand, category, _page_number(page_no)))
+        context.update(brands=await brands(ctx), categories=await categories(ctx))
+    if ctx.customer is not None and not q and not category and context["page_no"] == 1:
         context["panels"] = await collect_panels(ctx, "qudao_storefront_panels")
-    return await page(ctx, "store/home.html", **context)
+    template = "store/_grid_more.html" if hx(ctx) and context["page_no"] > 1 else "store/home.html"
+    return await page(ctx, template, **context)
+
+
+@get("/search/suggest")
+async def suggest(ctx: RequestContext, q: str | None = None) -> Response[Any]:
+    """HTMX: up to six products matching what the buyer typed so far (name, SKU or pinyin initials)."""
+    use_locale(ctx)
+    q = (q or "").strip()[:100]
+    seen = browse_as(ctx)
+    items: list[dict[str, Any]] = []
+    if q and seen["can_browse"]:
+        items = (await _grid(ctx, q, "", "", 1, size=6))["items"]
+    return await page(ctx, "store/_suggest.html", q=q, items=items, **seen)
 
 
 @get("/p/{sku:str}")
 async def product_page(ctx: RequestContext, sku: str) -> Response[Any]:
     use_locale(ctx)
-    guest = _guest_catalog(ctx)
-    if ctx.user is None and not guest:
+    seen = browse_as(ctx)
+    if not seen["can_browse"]:
         from qudao.web.pages.common import login_redirect
 
         return login_redirect(ctx)
+    guest = seen["guest"]
     if ctx.is_staff:
         product = await ctx.session.scalar(select(Product).where(Product.sku == sku))
         price = None
@@ -121,9 +115,25 @@ async def product_page(ctx: RequestContext, sku: str) -> Response[Any]:
     brand = await ctx.session.get(Brand, (ctx.tenant.id, product.brand_id)) if product.brand_id else None
     wh = await warehouse_for(ctx.session, ctx.customer)
     avail = (await availability(ctx.session, wh, [product.id], counts_in_transit(ctx.tenant))).get(product.id, 0)
-    badges = (await _badges(ctx, [product])).get(product.id, [])
+    found = (await badges(ctx, [product])).get(product.id, [])
+    first, step = step_of({"min_qty": product.min_qty, "order_multiple": product.order_multiple})
     return await page(ctx, "store/product.html", product=product, brand=brand, price=price, available=avail,
-                      guest=guest, can_order=ctx.customer is not None, badges=badges)
+                      guest=guest, show_prices=seen["show_prices"], can_order=ctx.customer is not None,
+                      badges=found, first_qty=first, step=step, breaks=await price_breaks(ctx, product, price))
+
+
+async def price_breaks(ctx: RequestContext, product: Product, price: Any) -> list[dict[str, Any]]:
+    """The volume prices this buyer can reach (its tier's ladder or everyone's), below its price."""
+    if ctx.customer is None or price is None:
+        return []
+    tier_id = ctx.customer.tier_id
+    rows = (await ctx.session.execute(select(PriceBreak.min_qty, PriceBreak.price, PriceBreak.tier_id).where(
+        PriceBreak.product_id == product.id))).all()
+    mine = [r for r in rows if r.tier_id == tier_id] if any(r.tier_id == tier_id for r in rows if tier_id) else \
+        [r for r in rows if r.tier_id is None]
+    base = Decimal(str(price.price))
+    return [{"min_qty": r.min_qty, "price": r.price, "save": base - r.price}
+            for r in sorted(mine, key=lambda r: r.min_qty) if r.price < base]
 
 
 def _toast(message: str, kind: str = "ok") -> str:
@@ -157,6 +167,10 @@ async def add_to_cart(ctx: RequestContext, request: Request) -> Response[Any]:
             product = (await visible_products(ctx, [sku])).get(sku) if sku else None
             if product is None:
                 error = _("This product does not exist or is not available to you.")
+            elif qty % max(product.order_multiple or 1, 1) or qty < (product.min_qty or 1):
+                first, step = step_of({"min_qty": product.min_qty, "order_multiple": product.order_multiple})
+                error = _("%(name)s is sold in multiples of %(n)s, from %(first)s.", name=product.name, n=step,
+                          first=first)
     if error is None and product is not None:
         try:
             await carts.add_items(ctx.session, ctx.user.id, [(product.id, qty)])
@@ -178,4 +192,4 @@ async def add_to_cart(ctx: RequestContext, request: Request) -> Response[Any]:
                     headers={"HX-Trigger": "cart-changed"})
 
 
-HANDLERS = [store_home, product_page, add_to_cart]
+HANDLERS = [store_home, suggest, product_page, add_to_cart]
