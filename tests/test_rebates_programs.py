@@ -94,3 +94,19 @@ def test_rebate_paths_are_in_openapi(client: Any) -> None:
               "/rebates/entries/{entry_id}/reject", "/rebates/accounts/{customer}"]
     found = {w: [p for p in paths if p.endswith(w)] for w in wanted}
     assert all(found.values()), found
+
+
+def test_odd_ids_and_codes_are_404_or_422_never_500(tenant: TenantAPI) -> None:
+    shop(tenant)
+    for path in ["/rebates/entries/99999999999999999999999/approve", "/rebates/entries/-5/approve",
+                 "/rebates/entries/0/reject"]:
+        assert tenant.post(path, json={"reason": "x"}).status_code == 404, path
+    assert tenant.get("/rebates/programs/" + "x" * 300).status_code == 404
+    assert tenant.get("/rebates/accounts/%00").status_code == 404
+    assert tenant.get("/rebates/progress/" + "y" * 100).status_code == 404
+    assert tenant.put("/rebates/programs/bad%00code", json={"name": "x"}).status_code == 422
+    assert tenant.get("/rebates/entries?program=%00").status_code == 422
+    assert tenant.get("/rebates/entries?offset=99999999999999999999").status_code in (400, 422)
+    resp = tenant.post("/rebates/programs", json={"code": "Z", "name": "Z", "period": "month", "tiers": [
+        {"from": "1.00", "percent": "1"}], "valid_from": "2026-01-01", "skus": ["A\x00"]})
+    assert resp.status_code == 422

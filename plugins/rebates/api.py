@@ -24,6 +24,7 @@ from litestar import Request, Response, get, post, put
 from qudao.core.customers.models import Customer
 from qudao.core.errors import InputError, NotFound
 from qudao.core.plugin_api import parse_money
+from qudao.core.validation import check_code
 from qudao.plugins.rebates import ledger, programs, settlement
 from qudao.plugins.rebates.models import to_minor
 from qudao.plugins.rebates.progress import customer_progress
@@ -72,6 +73,8 @@ def use_tenant_locale(ctx: RequestContext) -> None:
 async def customer_or_404(ctx: RequestContext, code: str) -> Customer:
     from sqlalchemy import select
 
+    if not programs.plain_code(code):
+        raise NotFound("no such customer")
     customer = await ctx.session.scalar(select(Customer).where(Customer.code == code))
     if customer is None:
         raise NotFound(f"no customer '{code}'")
@@ -114,6 +117,7 @@ async def get_program(ctx: RequestContext, code: str) -> dict[str, Any]:
 @put("/rebates/programs/{code:str}", tags=["rebates"])
 async def put_program(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
     require_staff(ctx, FINANCE)
+    check_code(code)
     before = await programs.view_of(ctx.session, code)
     program, created = await programs.replace(ctx.session, code, await body(request), ctx.tenant.currency or "CNY")
     view = programs.view(program)
@@ -168,8 +172,8 @@ async def list_entries(ctx: RequestContext, status: str | None = None, program: 
                        period: str | None = None, customer: str | None = None, limit: int = 200,
                        offset: int = 0) -> list[dict[str, Any]]:
     require_staff(ctx)
-    if not 1 <= limit <= 1000 or offset < 0:
-        raise InputError("limit must be 1-1000 and offset 0 or more", field="limit")
+    if not 1 <= limit <= 1000 or not 0 <= offset <= 1_000_000:
+        raise InputError("limit must be 1-1000 and offset 0 to 1000000", field="limit")
     found = await settlement.list_entries(ctx, status=status, program=program, period=period, customer=customer,
                                           limit=limit, offset=offset)
     return await settlement.entry_views(ctx, found)
@@ -215,8 +219,8 @@ async def approve_entries(ctx: RequestContext, request: Request) -> dict[str, An
 @get("/rebates/accounts/{customer:str}", tags=["rebates"])
 async def get_account(ctx: RequestContext, customer: str, limit: int = 200, offset: int = 0) -> dict[str, Any]:
     found = await readable_customer(ctx, customer)
-    if not 1 <= limit <= 1000 or offset < 0:
-        raise InputError("limit must be 1-1000 and offset 0 or more", field="limit")
+    if not 1 <= limit <= 1000 or not 0 <= offset <= 1_000_000:
+        raise InputError("limit must be 1-1000 and offset 0 to 1000000", field="limit")
     return await ledger.account_view(ctx, found, limit=limit, offset=offset)
 
 

@@ -65,7 +65,7 @@ def _list(f: Fields, name: str, max_len: int = 64) -> list[str]:
         return []
     out: list[str] = []
     for i, item in enumerate(raw):
-        if not isinstance(item, str) or not item.strip() or len(item.strip()) > max_len:
+        if not isinstance(item, str) or not item.strip() or len(item.strip()) > max_len or "\x00" in item:
             f.error(f"{name}[{i}]", f"must be a non-empty text of at most {max_len} characters")
         elif item.strip() not in out:
             out.append(item.strip())
@@ -232,7 +232,14 @@ async def parse_program(session: AsyncSession, data: Any, currency: str, code: s
             "valid_until": valid_until, "max_deduct_percent": cap, "active": bool(active)}
 
 
+def plain_code(code: str) -> bool:
+    """A code that can name a row (anything else is no row, and never reaches the database)."""
+    return isinstance(code, str) and 0 < len(code) <= 64 and "\x00" not in code
+
+
 async def by_code(session: AsyncSession, code: str) -> RebateProgram:
+    if not plain_code(code):
+        raise NotFound("no such rebate program")
     program = await session.scalar(select(RebateProgram).where(RebateProgram.code == code))
     if program is None:
         raise NotFound(f"no rebate program '{code}'")

@@ -91,9 +91,11 @@ async def entries_of(ctx: Any, program: RebateProgram, key: str) -> list[RebateE
 
 async def entry_by_id(ctx: Any, raw_id: Any) -> RebateEntry:
     try:
-        entry_id = int(str(raw_id))
+        entry_id = int(str(raw_id)[:30])
     except ValueError:
-        raise NotFound(f"no rebate entry '{raw_id}'") from None
+        raise NotFound(f"no rebate entry '{str(raw_id)[:30]}'") from None
+    if not 0 < entry_id < 2**63:  # ids are 63-bit: anything else is no row (and no database error)
+        raise NotFound(f"no rebate entry '{entry_id}'")
     entry = await ctx.session.scalar(select(RebateEntry).where(RebateEntry.id == entry_id))
     if entry is None:
         raise NotFound(f"no rebate entry '{raw_id}'")
@@ -182,6 +184,9 @@ def entry_view(e: RebateEntry, program: str, customer: str) -> dict[str, Any]:
 async def list_entries(ctx: Any, *, status: str | None = None, program: str | None = None,
                        period: str | None = None, customer: str | None = None, limit: int = 200,
                        offset: int = 0) -> list[RebateEntry]:
+    for name, value in (("program", program), ("period", period), ("customer", customer)):
+        if value is not None and (len(value) > 64 or "\x00" in value):
+            raise InputError("must be a code of at most 64 characters", field=name)
     stmt = select(RebateEntry)
     if status:
         if status not in (PENDING, APPROVED, REJECTED):
