@@ -21,9 +21,15 @@ _state: dict[str, Any] = {}
 
 def make_broker(redis_url: str | None) -> dramatiq.Broker:
     if redis_url:
+        import os
+
         from dramatiq.brokers.redis import RedisBroker
 
-        broker: dramatiq.Broker = RedisBroker(url=redis_url)
+        # how soon a dead worker's unacknowledged messages go back to the queue (Dramatiq's
+        # heartbeat timeout, checked by the surviving workers' maintenance runs)
+        broker: dramatiq.Broker = RedisBroker(
+            url=redis_url, heartbeat_timeout=int(os.environ.get("QUDAO_REDIS_HEARTBEAT_MS") or 60_000),
+            maintenance_chance=int(os.environ.get("QUDAO_REDIS_MAINTENANCE_CHANCE") or 1000))
     else:
         broker = StubBroker()
         broker.emit_after("process_boot")
