@@ -12,8 +12,9 @@ ROOTS = {
     "plugins": "qudao.plugins",
     "web": "qudao.web",
     "workers": "qudao.workers",
+    "testing": "qudao.testing",  # the plugin test kit (pytest11 entry point in pyproject.toml)
 }
-DATA = ["*.html", "*.jinja", "*.css", "*.js", "*.po", "*.mo", "*.ini", "*.mako", "*.svg", "*.txt", "*.json"]
+DATA = ["*.html", "*.jinja", "*.css", "*.js", "*.po", "*.mo", "*.ini", "*.mako", "*.svg", "*.txt", "*.json", "*.tmpl"]
 
 packages: list[str] = []
 package_dir: dict[str, str] = {}

@@ -14,10 +14,11 @@ from qudao.core.plugins.context import TenantContext
 from qudao.core.plugins.hookspecs import API_VERSION, hookimpl
 from qudao.core.plugins.host import gather_hook
 from qudao.core.plugins.meta import PluginMeta, Setting
+from qudao.core.plugins.pages import render_page
 from qudao.core.plugins.panels import OrderFact, Panel, Todo
 
 __all__ = [
     "API_VERSION", "Adjustment", "Base", "Cart", "CartLine", "GiftLine", "OrderFact", "Panel", "PluginMeta",
-    "RoutedPlugin", "Setting", "TenantContext", "TenantOwned", "Todo", "Violation", "audit", "enqueue_after_commit", "fmt",
-    "gather_hook", "hookimpl", "job", "new_id", "parse_money", "quantize", "tenant_fk", "utcnow",
+    "RoutedPlugin", "Setting", "TenantContext", "TenantOwned", "Todo", "Violation", "audit", "enqueue_after_commit",
+    "fmt", "gather_hook", "hookimpl", "job", "new_id", "parse_money", "quantize", "render_page", "tenant_fk", "utcnow",
 ]

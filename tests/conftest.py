@@ -6,129 +6,64 @@ Installed third-party plugins never leak in: the host loads only our built-ins.
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 import socket
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import replace
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 
-from qudao.core.config import load_settings, reset_settings
-from qudao.core.db.migrate import upgrade_all
-from qudao.core.plugins.host import PluginHost, set_host
+from qudao.core.plugins.host import PluginHost
+from qudao.testing import PASSWORD, TenantAPI, csrf_of, signup, unique_slug, web_login  # noqa: F401 - re-exported
 
-BUILTIN_PLUGINS = {"promotions", "credit", "guest_checkout", "brand_isolation", "wechat", "payments", "rebates",
-                   "sales_targets", "channel_tasks", "replenishment"}
-PASSWORD = "correct-horse-battery"
-_counter = itertools.count()
+# Our own plugins: those whose entry point lives in the qudao.plugins package (no list to keep in sync).
+BUILTIN_PLUGINS = {ep.name for ep in entry_points(group="qudao.plugins") if ep.value.startswith("qudao.plugins.")}
+# Third-party plugins a run opts into by name (CI's example-plugin step); never picked up by default.
+EXTRA_PLUGINS = set(filter(None, os.environ.get("QUDAO_TEST_EXTRA_PLUGINS", "").split(",")))
 
 
 def builtin_host() -> PluginHost:
     host = PluginHost()
     only = set(os.environ["QUDAO_TEST_PLUGINS"].split(",")) if os.environ.get("QUDAO_TEST_PLUGINS") else None
-    host.load_entry_points(only=(only or BUILTIN_PLUGINS) & BUILTIN_PLUGINS, strict=True)
+    host.load_entry_points(only=((only or BUILTIN_PLUGINS) & BUILTIN_PLUGINS) | EXTRA_PLUGINS, strict=True)
     return host
 
 
-@pytest.fixture(scope="session")
-def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    var = tmp_path_factory.mktemp("var")
-    os.environ["QUDAO_VAR_DIR"] = str(var)
-    url = os.environ.get("QUDAO_TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{var / 'test.db'}"
-    settings = replace(load_settings(), database_url=url, redis_url=os.environ.get("QUDAO_TEST_REDIS_URL"),
-                       var_dir=Path(var), secret_key="test-secret-key-" + "x" * 32)
-    reset_settings(settings)
-    host = builtin_host()
-    set_host(host)
-    upgrade_all(url, settings.db_app_role, host)
-    yield settings
-    reset_settings(None)
+def pytest_configure(config: pytest.Config) -> None:
+    """The fixtures come from the test kit (``qudao.testing``), which pytest loads through its
+    ``pytest11`` entry point; load it here only when plugin autoloading is off, never twice."""
+    config.addinivalue_line("markers", "needs_plugin(name): runs only when QUDAO_TEST_EXTRA_PLUGINS has it")
+    pm = config.pluginmanager
+    if not (pm.has_plugin("qudao") or pm.has_plugin("qudao.testing.plugin")):
+        pm.import_plugin("qudao.testing.plugin")
 
 
 @pytest.fixture(scope="session")
-def app(test_settings: Any) -> Any:
-    from qudao.core.plugins.host import get_host
-    from qudao.web.app import create_app
-
-    return create_app(test_settings, get_host())
+def qudao_host() -> PluginHost:
+    """Overrides the kit's: only our built-ins (plus named extras), so installed plugins never leak in."""
+    return builtin_host()
 
 
 @pytest.fixture(scope="session")
-def client(app: Any) -> Iterator[TestClient[Any]]:
-    with TestClient(app, raise_server_exceptions=False) as c:
-        if os.environ.get("QUDAO_TEST_REDIS_URL"):
-            # jobs go to Redis: run a worker in this process so tests see them done
-            from qudao.workers.broker import start_local_worker
-
-            start_local_worker()
-        yield c
+def test_settings(qudao_settings: Any) -> Any:
+    return qudao_settings
 
 
-def unique_slug(prefix: str = "t") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+@pytest.fixture(scope="session")
+def app(qudao_app: Any) -> Any:
+    return qudao_app
 
 
-class TenantAPI:
-    """Drives one tenant through the API as a given token."""
-
-    def __init__(self, client: TestClient[Any], slug: str, token: str) -> None:
-        self.client, self.slug, self.token = client, slug, token
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-    def url(self, path: str) -> str:
-        return f"/t/{self.slug}/api/v1{path}"
-
-    def get(self, path: str, **kw: Any) -> Any:
-        return self.client.get(self.url(path), headers={**self.headers, **kw.pop("headers", {})}, **kw)
-
-    def put(self, path: str, json: Any = None, **kw: Any) -> Any:
-        return self.client.put(self.url(path), json=json, headers={**self.headers, **kw.pop("headers", {})}, **kw)
-
-    def post(self, path: str, json: Any = None, **kw: Any) -> Any:
-        return self.client.post(self.url(path), json=json, headers={**self.headers, **kw.pop("headers", {})},
-                                **kw)
-
-    def patch(self, path: str, json: Any = None, **kw: Any) -> Any:
-        return self.client.patch(self.url(path), json=json, headers={**self.headers, **kw.pop("headers", {})},
-                                 **kw)
-
-    def ok(self, method: str, path: str, json: Any = None, status: int | tuple[int, ...] = (200, 201)) -> Any:
-        resp = getattr(self, method)(path, json=json) if method != "get" else self.get(path)
-        allowed = (status,) if isinstance(status, int) else status
-        assert resp.status_code in allowed, f"{method.upper()} {path} -> {resp.status_code}: {resp.text}"
-        return resp.json()
-
-    def as_user(self, email: str, password: str = PASSWORD) -> TenantAPI:
-        resp = self.client.post(self.url("/auth/token"), json={"email": email, "password": password})
-        assert resp.status_code == 200, resp.text
-        return TenantAPI(self.client, self.slug, resp.json()["token"])
-
-    def buyer(self, customer: str, email: str | None = None, **customer_fields: Any) -> TenantAPI:
-        """Create (or update) a customer and a buyer login for it; return the buyer's API."""
-        self.ok("put", f"/customers/{customer}", {"name": customer_fields.pop("name", customer), **customer_fields})
-        email = email or f"{customer.lower()}-{next(_counter)}@buyer.test"
-        self.ok("put", f"/customers/{customer}/users/{email}", {"password": PASSWORD})
-        return self.as_user(email)
-
-
-def signup(client: TestClient[Any], slug: str | None = None) -> TenantAPI:
-    slug = slug or unique_slug()
-    resp = client.post("/api/v1/signup", json={"name": f"Brand {slug}", "slug": slug,
-                                               "admin_email": f"owner@{slug}.test", "admin_password": PASSWORD})
-    assert resp.status_code == 201, resp.text
-    return TenantAPI(client, slug, resp.json()["token"])
+@pytest.fixture(scope="session")
+def client(qudao_client: Any) -> TestClient[Any]:
+    return qudao_client
 
 
 @pytest.fixture
@@ -160,7 +95,6 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    _stop_job_threads()
     if os.environ.get("QUDAO_NO_SKIPS") and _skipped:
         print(f"\nQUDAO_NO_SKIPS is set and {len(_skipped)} test(s) were skipped:")
         for nodeid in _skipped:
@@ -172,30 +106,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture
-def web(test_settings: Any, client: Any) -> Iterator[TestClient[Any]]:
-    """A separate TestClient for HTML pages, with its own cookies and app instance.
-
-    Use it instead of ``client`` for anything that signs in with a session cookie; a second
-    TestClient on the shared ``app`` would run another event loop on the same DB pool.
-    """
-    from qudao.core.plugins.host import get_host
-    from qudao.web.app import create_app
-
-    own = create_app(test_settings, get_host(), manage_broker=False)
-    with TestClient(own, raise_server_exceptions=False) as c:
-        yield c
-
-
-def csrf_of(c: TestClient[Any]) -> str:
-    return c.cookies.get("qd_csrf") or ""
-
-
-def web_login(c: TestClient[Any], slug: str, email: str, password: str = PASSWORD) -> None:
-    """Sign in through the login form (CSRF cookie first), as a browser would."""
-    c.get(f"/t/{slug}/login")
-    resp = c.post(f"/t/{slug}/login", data={"email": email, "password": password, "_csrf_token": csrf_of(c)},
-                  follow_redirects=False)
-    assert resp.status_code in (302, 303), resp.text[:500]
+def web(qudao_web: Any) -> TestClient[Any]:
+    """A separate TestClient for HTML pages, with its own cookies and app instance (the kit's
+    ``qudao_web``). Use it instead of ``client`` for anything that signs in with a session cookie."""
+    return qudao_web
 
 
 # --- a live server on 127.0.0.1 (browser tests, concurrency tests) ---------------------
@@ -233,7 +147,14 @@ def live_server(client: Any, test_settings: Any) -> Iterator[str]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread."""
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread.
+
+    Tests marked ``needs_plugin(name)`` are deselected unless the run opted into that plugin.
+    """
+    wanted = [i for i in items if all(m.args[0] in EXTRA_PLUGINS for m in i.iter_markers("needs_plugin"))]
+    if len(wanted) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in wanted])
+        items[:] = wanted
     browser_fixtures = {"browser", "page", "phone"}
 
     def uses_browser(item: pytest.Item) -> bool:
@@ -280,20 +201,3 @@ def phone(browser: Any) -> Iterator[Any]:
     page.set_default_timeout(15_000)
     yield page
     context.close()
-
-
-def _stop_job_threads() -> None:
-    """Never let a job thread keep the test process alive after the last test."""
-    from qudao.workers.broker import shutdown_broker
-
-    shutdown_broker()
-    try:
-        from dramatiq.asyncio import get_event_loop_thread, set_event_loop_thread
-
-        loop_thread = get_event_loop_thread()
-    except Exception:  # noqa: BLE001 - nothing to stop
-        return
-    if loop_thread is not None:
-        loop_thread.stop()
-        loop_thread.join(timeout=10)
-        set_event_loop_thread(None)

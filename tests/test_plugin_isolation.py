@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from qudao.core.plugin_api import PluginMeta, hookimpl
-from qudao.core.plugins.host import get_host
-from qudao.core.plugins.isolation import failure_listeners
-from tests.conftest import TenantAPI, signup, web_login
+from qudao.testing import TenantAPI, installed_plugin, signup, web_login
 
 
 class Broken:
@@ -59,25 +55,6 @@ class Broken:
         return []
 
 
-@contextmanager
-def installed(plugin: Any) -> Iterator[list[tuple[str, str]]]:
-    """Register a plugin object in the running host for one test; yields (plugin, hook) failures."""
-    host, failures = get_host(), []
-
-    def record(name: str, hook: str, exc: BaseException) -> None:
-        failures.append((name, hook))
-
-    host.register(plugin)
-    failure_listeners.append(record)
-    try:
-        yield failures
-    finally:
-        failure_listeners.remove(record)
-        host.pm.unregister(name=plugin.meta.name)
-        del host.metas[plugin.meta.name]
-        host.hooks_for.cache_clear()
-
-
 def shop(client: Any, plugin: str | None) -> tuple[TenantAPI, TenantAPI]:
     staff = signup(client)
     staff.ok("put", "/warehouses/W1", {"name": "Main"})
@@ -89,7 +66,7 @@ def shop(client: Any, plugin: str | None) -> tuple[TenantAPI, TenantAPI]:
 
 
 def test_raising_plugin_does_not_break_pages_or_orders(client: Any, web: Any) -> None:
-    with installed(Broken()) as failures:
+    with installed_plugin(Broken()) as failures:
         staff, buyer = shop(client, "broken")
         other_staff, other_buyer = shop(client, None)
         quote = buyer.ok("post", "/cart/quote", {"lines": [{"sku": "P-1", "qty": 2}]})
@@ -116,7 +93,7 @@ def test_raising_plugin_does_not_break_pages_or_orders(client: Any, web: Any) ->
 
 
 def test_failure_is_logged_with_the_plugin_name(client: Any, caplog: pytest.LogCaptureFixture) -> None:
-    with installed(Broken(name="loud")):
+    with installed_plugin(Broken(name="loud")):
         _staff, buyer = shop(client, "loud")
         with caplog.at_level("ERROR", logger="qudao.plugins"):
             buyer.ok("post", "/cart/quote", {"lines": [{"sku": "P-1", "qty": 1}]})
@@ -126,7 +103,7 @@ def test_failure_is_logged_with_the_plugin_name(client: Any, caplog: pytest.LogC
 
 
 def test_raising_veto_hook_refuses_the_order_clearly(client: Any) -> None:
-    with installed(Broken(name="vetoer", veto=True)):
+    with installed_plugin(Broken(name="vetoer", veto=True)):
         staff, buyer = shop(client, "vetoer")
         quote = buyer.ok("post", "/cart/quote", {"lines": [{"sku": "P-1", "qty": 1}]})
         assert [v["code"] for v in quote["violations"]] == ["plugin_failed"]
@@ -137,7 +114,7 @@ def test_raising_veto_hook_refuses_the_order_clearly(client: Any) -> None:
 
 
 def test_raising_visibility_hook_hides_rather_than_leaks(client: Any) -> None:
-    with installed(Broken(name="hider", criteria=True)):
+    with installed_plugin(Broken(name="hider", criteria=True)):
         _staff, buyer = shop(client, "hider")
         listing = buyer.ok("get", "/products")
         assert listing["items"] == [] and listing["total"] == 0

@@ -89,6 +89,10 @@ def create_app(settings: Settings | None = None, host: PluginHost | None = None,
 
     configure_logging(json=settings.log_json)
     host = host or get_host()
+    from qudao.core.plugins.pages import set_page_renderer
+    from qudao.web.pages.common import render
+
+    set_page_renderer(render)
     db = db or Database(settings.database_url, settings.db_app_role)
     plugin_api, plugin_pages, plugin_platform = _plugin_routers(host)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 
 import click
 
@@ -120,6 +121,30 @@ def plugins() -> None:
         click.echo(f"  {name:<18} {m.version:<8} api {m.api:<12} {m.title}")
     for line in host.refused.values():
         click.echo(f"  refused: {line}")
+
+
+@main.group()
+def plugin() -> None:
+    """Write plugins."""
+
+
+@plugin.command("new")
+@click.argument("name")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to write the package (default: ./NAME). Must be absent or empty.")
+@click.option("--title", help="The plugin's title (default: from NAME).")
+def plugin_new(name: str, directory: Path | None, title: str | None) -> None:
+    """Write a ready plugin package: pyproject, hooks, settings, migrations, template, catalogs, test."""
+    from qudao.core.plugins.host import get_host
+    from qudao.web.scaffold import ScaffoldError, new_plugin
+
+    target = directory or Path(name)
+    try:
+        files = new_plugin(name, target, title, taken=set(get_host().metas) | set(get_host().refused))
+    except ScaffoldError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {len(files)} files to {target}/")
+    click.echo(f"next: pip install -e {target} && qudao plugins && qudao db upgrade && pytest {target}")
 
 
 def report_refused() -> None:

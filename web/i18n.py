@@ -29,8 +29,7 @@ def _load(locale: str) -> gettext.NullTranslations:
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    paths = [LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po"]
-    paths += sorted(LOCALES_DIR.parent.parent.glob(f"plugins/*/locales/{locale}/LC_MESSAGES/messages.po"))
+    paths = [LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po", *_plugin_catalogs(locale)]
     result: gettext.NullTranslations = gettext.NullTranslations()
     for path in paths:
         if not path.exists():
@@ -46,6 +45,19 @@ def _load(locale: str) -> gettext.NullTranslations:
         else:
             result = translation
     return result
+
+
+def _plugin_catalogs(locale: str) -> list[Path]:
+    """Each plugin's own catalog, built-in or installed with pip: ``<package_dir>/locales/…``."""
+    from qudao.core.plugins.host import get_host
+
+    dirs = sorted(LOCALES_DIR.parent.parent.glob("plugins/*"))
+    dirs += [meta.package_dir for meta in get_host().metas.values() if meta.package_dir is not None]
+    seen: dict[Path, None] = {}
+    for folder in dirs:
+        path = (Path(folder) / "locales" / locale / "LC_MESSAGES" / "messages.po").resolve()
+        seen.setdefault(path, None)
+    return list(seen)
 
 
 def set_locale(locale: str | None) -> None:

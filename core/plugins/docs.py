@@ -37,6 +37,11 @@ line naming it, its range and this version) and implements some of the hooks bel
 name and the hook) and the request goes on without that plugin's result; a veto hook fails closed
 (a `plugin_failed` violation refuses the order), a restricting hook hides everything it would have
 filtered, and a database error (which breaks the transaction) answers 503 with nothing changed.
+
+Besides hooks, a plugin's folder (`PluginMeta.package_dir`) may hold `migrations/` (its own Alembic
+environment and version table), `templates/<plugin>/` (pages may extend `"admin/layout.html"` or
+`"store/layout.html"` and use `_()`), `static/` (served at `/static/plugins/<plugin>/`) and
+`locales/{{zh_CN,en}}/LC_MESSAGES/messages.po`. Its tests use the test kit, `qudao.testing`.
 """
 
 
@@ -110,6 +115,8 @@ HELPERS = {
            "`async def f(ctx, **ids)`",
     "new_id": "a new time-ordered 64-bit id (primary keys of plugin tables)",
     "parse_money": "parse client-supplied money (floats refused) to `Decimal`",
+    "render_page": "`render_page(ctx, \"<plugin>/page.html\", **context)`: a page handler's response in the "
+                   "app's layout (menus, locale)",
     "quantize": "round a `Decimal` to a currency's minor unit, half up",
     "tenant_fk": "a foreign key to another tenant-owned table, always including `tenant_id`",
     "utcnow": "the current time in UTC (timezone-aware)",
