@@ -106,6 +106,8 @@ def store_tabs(ctx: Any, base: str) -> list[NavItem]:
              for entries in ctx.hooks.qudao_storefront_menu(ctx=ctx) for entry in entries or []]
     tabs[1:1] = extra if visitor else []
     tabs.extend([] if visitor else extra)
+    if not visitor and getattr(ctx.customer, "can_resell", False) and ctx.user.kind == "customer":
+        tabs.insert(3, NavItem(N_("Distributor"), f"{base}/reseller", "truck"))  # its back office (core/channels)
     path = ctx.request.url.path if ctx.request is not None else ""
     for tab in tabs:
         href = tab.href.rstrip("/")

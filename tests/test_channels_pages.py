@@ -1,0 +1,71 @@
+"""The distributor back office pages (HTML): stores, prices, stock and orders, scoped to the distributor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.channels_support import build_channel, stock_dist
+from tests.conftest import TenantAPI, csrf_of, web_login
+
+
+def _emails(tenant: TenantAPI, code: str) -> str:
+    email = f"{code.lower()}-pages@buyer.test"
+    tenant.ok("put", f"/customers/{code}/users/{email}", {"password": "correct-horse-battery"})
+    return email
+
+
+def test_back_office_pages_walk(web: Any, tenant: TenantAPI) -> None:
+    ch = build_channel(tenant)
+    stock_dist(ch, 10)
+    number = ch.store.ok("post", "/orders", {"lines": [{"sku": "TEA", "qty": 2}]})["number"]
+    base = f"/t/{tenant.slug}/reseller"
+    assert web.get(base, follow_redirects=False).status_code in (302, 303)  # signed out: sign in first
+    web_login(web, tenant.slug, _emails(tenant, "DIST"))
+    home = web.get(base)
+    assert home.status_code == 200 and 'id="kpi-submitted"' in home.text
+    assert f"/t/{tenant.slug}/reseller" in web.get(f"/t/{tenant.slug}/").text  # the tab in the storefront menu
+    assert number in web.get(f"{base}/orders").text
+    page = web.get(f"{base}/orders/{number}")
+    assert page.status_code == 200 and 'id="do-approved"' in page.text
+    for status in ("approved", "picking", "shipped"):
+        resp = web.post(f"{base}/orders/{number}/status", data={"status": status, "_csrf_token": csrf_of(web)})
+        assert resp.status_code == 200, resp.text[:300]
+    assert ch.dist.ok("get", f"/reseller/orders/{number}")["status"] == "shipped"
+    stock = web.get(f"{base}/stock").text
+    assert 'id="stock-TEA"' in stock and "<b class=\"avail\">8</b>" in stock
+    bad = web.post(f"{base}/orders/{number}/status", data={"status": "approved", "_csrf_token": csrf_of(web)})
+    assert bad.status_code == 409
+    # prices: below the floor is refused in words, a good one is saved
+    resp = web.post(f"{base}/prices", data={"sku": "TEA", "price": "1.00", "_csrf_token": csrf_of(web)})
+    assert resp.status_code == 422 and 'class="flash error"' in resp.text
+    resp = web.post(f"{base}/prices", data={"sku": "TEA", "price": "12.00", "_csrf_token": csrf_of(web)})
+    assert resp.status_code == 200
+    assert ch.dist.ok("get", "/reseller/prices")[0]["price"] == "12.00"
+    resp = web.post(f"{base}/prices", data={"sku": "TEA", "price": "abc", "_csrf_token": csrf_of(web)})
+    assert resp.status_code == 422
+    # stores: add one with a login; a taken code is refused
+    resp = web.post(f"{base}/stores", data={"code": "NEWP", "name": "Page store", "region": "浙江/温州",
+                                            "_csrf_token": csrf_of(web)})
+    assert resp.status_code == 200 and "NEWP" in resp.text
+    resp = web.post(f"{base}/stores", data={"code": "STORE2", "name": "x", "_csrf_token": csrf_of(web)})
+    assert resp.status_code == 409
+    # another distributor's order is 404 here
+    other = ch.store2
+    assert other.get("/reseller/orders").status_code == 404
+
+
+def test_back_office_is_not_for_other_logins(web: Any, tenant: TenantAPI) -> None:
+    ch = build_channel(tenant)
+    stock_dist(ch, 5)
+    number = ch.store.ok("post", "/orders", {"lines": [{"sku": "TEA", "qty": 1}]})["number"]
+    web_login(web, tenant.slug, _emails(tenant, "DIST2"))
+    base = f"/t/{tenant.slug}/reseller"
+    assert web.get(base).status_code == 200
+    assert number not in web.get(f"{base}/orders").text
+    assert web.get(f"{base}/orders/{number}").status_code == 404
+    resp = web.post(f"{base}/orders/{number}/status", data={"status": "approved", "_csrf_token": csrf_of(web)})
+    assert resp.status_code == 404
+    assert ch.dist.ok("get", f"/reseller/orders/{number}")["status"] == "submitted"
+    web.post(f"/t/{tenant.slug}/logout", data={"_csrf_token": csrf_of(web)})
+    web_login(web, tenant.slug, _emails(tenant, "STORE1"))
+    assert web.get(base).status_code == 404
