@@ -69,3 +69,23 @@ def test_back_office_is_not_for_other_logins(web: Any, tenant: TenantAPI) -> Non
     web.post(f"/t/{tenant.slug}/logout", data={"_csrf_token": csrf_of(web)})
     web_login(web, tenant.slug, _emails(tenant, "STORE1"))
     assert web.get(base).status_code == 404
+
+
+def test_brand_sell_through_page(web: Any, tenant: TenantAPI) -> None:
+    from tests.channels_support import deliver
+
+    ch = build_channel(tenant)
+    stock_dist(ch, 10)
+    number = ch.store.ok("post", "/orders", {"lines": [{"sku": "TEA", "qty": 4}]})["number"]
+    deliver(ch.dist, number, "/reseller/orders")
+    web_login(web, tenant.slug, f"owner@{tenant.slug}.test")
+    base = f"/t/{tenant.slug}/admin/sell-through"
+    page = web.get(f"{base}?group_by=store&group_by=region")
+    assert page.status_code == 200
+    assert "STORE1" in page.text and "浙江/杭州" in page.text and 'id="dist-DIST"' in page.text
+    assert "chartjs/chart.umd.min.js" in page.text and "data-chart=" in page.text
+    assert f'href="/t/{tenant.slug}/admin/sell-through"' in page.text  # in the admin sidebar
+    xlsx = web.get(f"{base}?group_by=product&format=xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert web.get(f"{base}?from=2026-99-01").status_code == 422
+    assert web.get(f"{base}?group_by=bogus").status_code == 422

@@ -70,3 +70,26 @@ def test_distributor_back_office_on_phone(phone: Any, live_server: str, tenant: 
     assert page.locator("#stock-TEA b.avail").inner_text() == "7"
     page.screenshot(path=str(SHOTS / "reseller-stock.png"), full_page=True)
     assert ch.dist.ok("get", f"/reseller/orders/{number}")["status"] == "shipped"
+
+
+def test_brand_sees_sell_through_chart(page: Any, live_server: str, tenant: TenantAPI) -> None:
+    from tests.channels_support import deliver
+
+    SHOTS.mkdir(exist_ok=True)
+    ch = build_channel(tenant)
+    stock_dist(ch, 10)
+    far = tenant.buyer("FAR", parent="DIST", region="广东/深圳")
+    for buyer, qty in ((ch.store, 4), (far, 2)):
+        number = buyer.ok("post", "/orders", {"lines": [{"sku": "TEA", "qty": qty}]})["number"]
+        deliver(ch.dist, number, "/reseller/orders")
+    base = f"{live_server}/t/{tenant.slug}"
+    page.goto(f"{base}/login")
+    page.fill("#email", f"owner@{tenant.slug}.test")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/admin**")
+    page.goto(f"{base}/admin/sell-through?group_by=store&group_by=region")
+    page.wait_for_selector("#sell-through-chart[data-ready='1']")
+    assert "广东/深圳" in page.locator("#sell-through-rows").inner_text()
+    assert "2" in page.locator("#dist-DIST").inner_text()
+    page.screenshot(path=str(SHOTS / "admin-sell-through.png"), full_page=True)
