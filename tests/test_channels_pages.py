@@ -89,3 +89,41 @@ def test_brand_sell_through_page(web: Any, tenant: TenantAPI) -> None:
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     assert web.get(f"{base}?from=2026-99-01").status_code == 422
     assert web.get(f"{base}?group_by=bogus").status_code == 422
+
+
+def test_storefront_says_the_distributor_sells(web: Any, tenant: TenantAPI) -> None:
+    ch = build_channel(tenant)
+    stock_dist(ch, 6)
+    ch.dist.ok("put", "/reseller/prices/TEA", {"price": "12.00"})
+    web_login(web, tenant.slug, _emails(tenant, "STORE1"))
+    product = web.get(f"/t/{tenant.slug}/p/TEA")
+    assert product.status_code == 200 and 'id="sold-by"' in product.text and "¥12.00" in product.text
+    grid = web.get(f"/t/{tenant.slug}/")
+    assert "¥12.00" in grid.text
+    web.post(f"/t/{tenant.slug}/cart/add", data={"sku": "TEA", "qty": "2", "_csrf_token": csrf_of(web)})
+    cart = web.get(f"/t/{tenant.slug}/cart")
+    assert 'id="sold-by"' in cart.text and "¥24.00" in cart.text
+    assert 'id="sold-by"' in web.get(f"/t/{tenant.slug}/checkout").text
+    # the brand's own buyer sees no such line
+    web.post(f"/t/{tenant.slug}/logout", data={"_csrf_token": csrf_of(web)})
+    web_login(web, tenant.slug, _emails(tenant, "DIST"))
+    assert 'id="sold-by"' not in web.get(f"/t/{tenant.slug}/p/TEA").text
+
+
+def test_brand_turns_a_customer_into_a_distributor_on_its_page(web: Any, tenant: TenantAPI) -> None:
+    ch = build_channel(tenant)
+    stock_dist(ch, 3)
+    web_login(web, tenant.slug, f"owner@{tenant.slug}.test")
+    base = f"/t/{tenant.slug}/admin/customers"
+    form = web.get(f"{base}/DIST").text
+    assert 'id="f-can_resell" name="can_resell" value="true" checked' in form
+    resp = web.post(f"{base}/STORE1", data={"name": "STORE1", "type": "store", "parent": "DIST",
+                                            "region": "浙江/杭州", "status": "active", "can_resell": "true",
+                                            "direct_from_brand": "true", "_csrf_token": csrf_of(web)},
+                    follow_redirects=False)
+    assert resp.status_code in (200, 302, 303), resp.text[:300]
+    got = tenant.ok("get", "/customers/STORE1")
+    assert got["can_resell"] is True and got["direct_from_brand"] is True
+    # the brand's stock pages leave the distributor's warehouse out
+    stock = web.get(f"/t/{tenant.slug}/admin/stock").text
+    assert "~stock" not in stock

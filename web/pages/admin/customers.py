@@ -14,6 +14,7 @@ from qudao.core.customers.scope import customer_criteria, is_sales_rep
 from qudao.core.customers.service import customer_by_code, upsert_buyer, upsert_customer, upsert_tier
 from qudao.core.errors import InputError, NotFound, QudaoError
 from qudao.core.inventory.models import Warehouse
+from qudao.core.inventory.service import brand_owned
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import N_, back, nul_free, page, read_form, recover, say
 from qudao.web.pages.admin.crud import CodedRecords, code_taken, paginate, sort_order
@@ -27,7 +28,7 @@ TYPE_LABELS = {"l1_distributor": "L1 distributor", "l2_distributor": "L2 distrib
 async def _options(ctx: RequestContext) -> dict[str, Any]:
     s = ctx.session
     tiers = (await s.scalars(select(Tier).order_by(Tier.code))).all()
-    warehouses = (await s.scalars(select(Warehouse).order_by(Warehouse.code))).all()
+    warehouses = (await s.scalars(select(Warehouse).where(brand_owned()).order_by(Warehouse.code))).all()
     return {
         "tier_opts": [("", "—"), *((t.code, f"{t.code} · {t.name}") for t in tiers)],
         "warehouse_opts": [("", "—"), *((w.code, f"{w.code} · {w.name}") for w in warehouses)],
@@ -91,7 +92,8 @@ async def _form_values(ctx: RequestContext, c: Customer) -> dict[str, Any]:
     return {"code": c.code, "name": c.name, "type": c.type, "tier": await code_of(Tier, c.tier_id),
             "parent": await code_of(Customer, c.parent_id), "region": c.region or "",
             "warehouse": await code_of(Warehouse, c.warehouse_id), "status": c.status,
-            "groups": ", ".join(c.groups or []), "addresses": addresses_text(c.addresses or [])}
+            "groups": ", ".join(c.groups or []), "addresses": addresses_text(c.addresses or []),
+            "can_resell": bool(c.can_resell), "direct_from_brand": bool(c.direct_from_brand)}
 
 
 def addresses_text(addresses: list[Any]) -> str:
@@ -163,6 +165,9 @@ async def _save(ctx: RequestContext, request: Request, code: str | None) -> Resp
         data["groups"] = [g.strip() for g in form["groups"].replace("，", ",").split(",") if g.strip()]
     if "addresses" in form:
         data["addresses"] = addresses_from_text(form["addresses"])
+    for flag in ("can_resell", "direct_from_brand"):  # channel levels (core/channels)
+        if flag in form:
+            data[flag] = form[flag] == "true"
     try:
         if creating and await code_taken(ctx, Customer, code):
             raise InputError(f"a customer with code '{code}' already exists", field="code")

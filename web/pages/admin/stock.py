@@ -14,7 +14,13 @@ from qudao.core.catalog.models import Product
 from qudao.core.catalog.service import product_by_sku, search_filter
 from qudao.core.errors import InputError, QudaoError
 from qudao.core.inventory.models import Stock, Warehouse
-from qudao.core.inventory.service import available_expr, counts_in_transit, report_low_stock, upsert_warehouse
+from qudao.core.inventory.service import (
+    available_expr,
+    brand_owned,
+    counts_in_transit,
+    report_low_stock,
+    upsert_warehouse,
+)
 from qudao.core.inventory.stocktake import (
     adjust_on_hand,
     count_sheet,
@@ -37,7 +43,7 @@ WAREHOUSES = CodedRecords(Warehouse, "warehouse", "admin/warehouse_form.html", "
 
 
 async def _warehouses(ctx: RequestContext) -> list[Warehouse]:
-    return await WAREHOUSES.all(ctx)
+    return [w for w in await WAREHOUSES.all(ctx) if w.owner_customer_id is None]  # distributors' are theirs
 
 
 @get("/admin/stock")
@@ -52,7 +58,8 @@ async def stock_list(ctx: RequestContext, q: str | None = None, warehouse: str |
     stmt = (select(Product.sku, Product.name, Warehouse.code, Stock.on_hand, Stock.reserved, Stock.in_transit,
                    avail.label("available"), Stock.low_threshold)
             .join(Product, (Product.id == Stock.product_id) & (Product.tenant_id == Stock.tenant_id))
-            .join(Warehouse, (Warehouse.id == Stock.warehouse_id) & (Warehouse.tenant_id == Stock.tenant_id)))
+            .join(Warehouse, (Warehouse.id == Stock.warehouse_id) & (Warehouse.tenant_id == Stock.tenant_id))
+            .where(brand_owned()))
     if q and q.strip():
         stmt = stmt.where(search_filter(q))
     if warehouse:
@@ -67,7 +74,7 @@ async def _product_stock(ctx: RequestContext, product: Product) -> dict[str, Any
     rows = (await ctx.session.execute(
         select(Warehouse, Stock).outerjoin(
             Stock, (Stock.warehouse_id == Warehouse.id) & (Stock.tenant_id == Warehouse.tenant_id)
-            & (Stock.product_id == product.id)).order_by(Warehouse.code))).all()
+            & (Stock.product_id == product.id)).where(brand_owned()).order_by(Warehouse.code))).all()
     levels = []
     for wh, st in rows:
         on_hand, reserved, transit = (st.on_hand, st.reserved, st.in_transit) if st else (0, 0, 0)

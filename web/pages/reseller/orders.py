@@ -15,7 +15,7 @@ from qudao.core.orders.service import change_status, order_view
 from qudao.web.context import RequestContext
 from qudao.web.pages.common import form_data
 from qudao.web.pages.reseller.base import reseller_or_login, rpage
-from qudao.web.pages.store.base import N_, _, rollback
+from qudao.web.pages.store.base import N_, STATUS_LABELS, _, rollback
 
 # What the distributor may do next (the store itself cancels while submitted and confirms receipt).
 ACTIONS = {"approved": N_("Approve"), "rejected": N_("Reject"), "picking": N_("Start picking"),
@@ -67,8 +67,8 @@ async def order_action(ctx: RequestContext, request: Request, number: str) -> Re
         await rollback(ctx)
         order = await order_of(ctx, reseller, number)
         return await _order(ctx, order, 409, flash=_(str(exc.detail)), flash_kind="error")
-    return await _order(ctx, order, flash=_("Order %(number)s: %(action)s done.", number=number,
-                                             action=_(ACTIONS[new])))
+    return await _order(ctx, order, flash=_("Order %(number)s is now: %(status)s.", number=number,
+                                             status=_(STATUS_LABELS[new])))
 
 
 HANDLERS = [orders_page, order_page, order_action]

@@ -29,7 +29,9 @@ def N_(msgid: str) -> str:
 
 SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "JPY": "¥", "HKD": "HK$", "TWD": "NT$", "KRW": "₩"}
 PRICE_SOURCES = {"customer": N_("Your price"), "tier": N_("Tier price"), "base": N_("List price"),
-                 "retail": N_("Retail price"), "manual": N_("Set by staff")}
+                 "retail": N_("Retail price"), "manual": N_("Set by staff"),
+                 "reseller": N_("Distributor's price"), "reseller:tier": N_("Distributor's tier price"),
+                 "reseller:customer": N_("Distributor's price for you")}
 STATUS_LABELS = {
     "submitted": N_("Submitted"), "approved": N_("Approved"), "rejected": N_("Rejected"),
     "cancelled": N_("Cancelled"), "in_production": N_("In production"), "picking": N_("Picking"),

@@ -16,12 +16,13 @@ from litestar.response import Redirect, Response
 from sqlalchemy import select
 
 from qudao.core.catalog.models import Brand, Product
+from qudao.core.channels.prices import resolve_for
+from qudao.core.channels.sellers import seller_for
 from qudao.core.errors import InputError, NotFound
-from qudao.core.inventory.service import availability, counts_in_transit, warehouse_for
+from qudao.core.inventory.service import availability, counts_in_transit
 from qudao.core.orders import carts
 from qudao.core.orders.checkout import visible_products
 from qudao.core.plugins.panels import collect_panels
-from qudao.core.pricing.engine import resolve_prices
 from qudao.core.pricing.models import PriceBreak
 from qudao.web.api.catalog import catalog_page
 from qudao.web.context import RequestContext
@@ -99,6 +100,7 @@ async def product_page(ctx: RequestContext, sku: str) -> Response[Any]:
 
         return login_redirect(ctx)
     guest = seen["guest"]
+    seller = await seller_for(ctx)  # a store under a distributor: its price and stock (core/channels)
     if ctx.is_staff:
         product = await ctx.session.scalar(select(Product).where(Product.sku == sku))
         price = None
@@ -106,20 +108,20 @@ async def product_page(ctx: RequestContext, sku: str) -> Response[Any]:
         product = (await visible_products(ctx, [sku])).get(sku)
         price = None
         if product is not None:
-            price = (await resolve_prices(ctx.session, [product], customer=ctx.customer, guest=guest,
-                                          currency=ctx.tenant.currency))[product.id]
+            price = (await resolve_for(ctx, [product], reseller=seller.customer))[product.id]
             if price is None:
                 product = None
     if product is None:
         raise NotFound(_("This product does not exist or is not available to you."))
     brand = await ctx.session.get(Brand, (ctx.tenant.id, product.brand_id)) if product.brand_id else None
-    wh = await warehouse_for(ctx.session, ctx.customer)
-    avail = (await availability(ctx.session, wh, [product.id], counts_in_transit(ctx.tenant))).get(product.id, 0)
+    avail = (await availability(ctx.session, seller.warehouse_id, [product.id],
+                                counts_in_transit(ctx.tenant))).get(product.id, 0)
     found = (await badges(ctx, [product])).get(product.id, [])
     first, step = step_of({"min_qty": product.min_qty, "order_multiple": product.order_multiple})
     return await page(ctx, "store/product.html", product=product, brand=brand, price=price, available=avail,
                       guest=guest, show_prices=seen["show_prices"], can_order=ctx.customer is not None,
-                      badges=found, first_qty=first, step=step, breaks=await price_breaks(ctx, product, price))
+                      badges=found, first_qty=first, step=step, seller=seller,
+                      breaks=await price_breaks(ctx, product, price) if seller.is_brand else [])
 
 
 async def price_breaks(ctx: RequestContext, product: Product, price: Any) -> list[dict[str, Any]]:
