@@ -72,3 +72,18 @@ def test_check_mode_reports_a_stale_page(tmp_path: object, monkeypatch: pytest.M
     monkeypatch.setattr(docs, "PAGE", stale)
     assert docs.main(["--check"]) == 1
     assert docs.main([]) == 0 and docs.main(["--check"]) == 0
+
+
+def test_hooks_called_without_awaiting_are_documented_as_plain() -> None:
+    """The page says which hooks may be ``async def``: any hook the host calls directly (not through
+    ``gather_hook``) must be in SYNC_HOOKS, or an async implementation would never be awaited."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    called = set()
+    for folder in ("core", "web", "workers", "tenants", "plugins"):
+        for path in (root / folder).rglob("*.py"):
+            called |= set(re.findall(r"hooks\.(qudao_\w+)\(", path.read_text(encoding="utf-8")))
+    assert called, "no direct hook calls found (did the call style change?)"
+    assert called <= hookspecs.SYNC_HOOKS, f"called without awaiting but not in SYNC_HOOKS: {called - hookspecs.SYNC_HOOKS}"

@@ -98,3 +98,28 @@ def test_unknown_hook_and_async_menu_are_refused() -> None:
         PluginHost().register(AsyncMenu())
     with pytest.raises(PluginError, match="wrongargs.*nonsense"):
         PluginHost().register(WrongArgs())
+
+
+def test_plugin_raising_in_its_route_hook_is_refused_and_the_app_starts(test_settings: Any) -> None:
+    from qudao.web.app import create_app
+
+    class NoRoutes:
+        meta = PluginMeta(name="noroutes", title="N", version="1.2")
+
+        @hookimpl
+        def qudao_page_routes(self) -> list[Any]:
+            raise RuntimeError("templates missing")
+
+    host = PluginHost()
+    host.register(NoRoutes())
+    host.register(_plugin("fine"))
+    host.register(_plugin("needs_noroutes", requires=("noroutes",)))
+    app = create_app(test_settings, host, manage_broker=False)
+    assert app is not None and host.names == ["fine"]
+    assert "noroutes" in host.refused["noroutes"] and "templates missing" in host.refused["noroutes"]
+    assert "needs_noroutes" in host.refused
+    strict = PluginHost()
+    strict.strict = True
+    strict.register(NoRoutes())
+    with pytest.raises(PluginError, match="templates missing"):
+        create_app(test_settings, strict, manage_broker=False)

@@ -63,19 +63,22 @@ def _template_engine(host: PluginHost) -> JinjaTemplateEngine:
 
 def _plugin_routers(host: PluginHost) -> tuple[list[Router], list[Router], list[Any]]:
     api, pages, platform = [], [], []
-    for name in host.names:
+    for name in list(host.names):
         plugin = host.plugin(name)
-        if hasattr(plugin, "qudao_platform_routes"):
-            platform.extend(plugin.qudao_platform_routes() or [])
-        if hasattr(plugin, "qudao_api_routes"):
-            handlers = plugin.qudao_api_routes() or []
-            if handlers:
-                api.append(Router(path="/", route_handlers=handlers, opt={"plugin": name}, tags=[name]))
-        if hasattr(plugin, "qudao_page_routes"):
-            handlers = plugin.qudao_page_routes() or []
-            if handlers:
-                pages.append(Router(path="/", route_handlers=handlers, opt={"plugin": name},
-                                    include_in_schema=False))
+        try:
+            own_platform = list(plugin.qudao_platform_routes() or []) if hasattr(plugin, "qudao_platform_routes") else []
+            own_api = list(plugin.qudao_api_routes() or []) if hasattr(plugin, "qudao_api_routes") else []
+            own_pages = list(plugin.qudao_page_routes() or []) if hasattr(plugin, "qudao_page_routes") else []
+        except Exception as exc:  # noqa: BLE001 - one broken plugin does not stop the app
+            host.refuse(name, f"plugin '{name}' failed to give its routes: {type(exc).__name__}: {exc}")
+            continue
+        platform.extend(own_platform)
+        if own_api:
+            api.append(Router(path="/", route_handlers=own_api, opt={"plugin": name}, tags=[name]))
+        if own_pages:
+            pages.append(Router(path="/", route_handlers=own_pages, opt={"plugin": name}, include_in_schema=False))
+    if host.refused:
+        host.check_requirements(strict=host.strict)  # a plugin may need one refused just now
     return api, pages, platform
 
 

@@ -34,6 +34,7 @@ class PluginHost:
         self.pm.add_hookspecs(hookspecs)
         self.metas: dict[str, PluginMeta] = {}
         self.refused: dict[str, str] = {}  # entry-point name -> why it was not loaded
+        self.strict = False
 
     def register(self, plugin: Any) -> None:
         meta: PluginMeta | None = getattr(plugin, "meta", None)
@@ -64,6 +65,7 @@ class PluginHost:
         """Load every installed plugin. One that cannot load (an API range that excludes this host,
         an import error, bad metadata, a missing required plugin) is refused with one clear line,
         logged and kept in ``refused``, and the others load; ``strict`` raises instead (tests)."""
+        self.strict = strict
         for ep in sorted(entry_points(group=group), key=lambda e: e.name):
             if only is not None and ep.name not in only:
                 continue
@@ -74,10 +76,14 @@ class PluginHost:
                     f"plugin entry point '{ep.name}' failed to load: {type(exc).__name__}: {exc}")
                 if strict:
                     raise error from exc
-                self._refuse(ep.name, str(error))
+                self.refuse(ep.name, str(error))
         self.check_requirements(strict=strict)
 
-    def _refuse(self, name: str, line: str) -> None:
+    def refuse(self, name: str, line: str) -> None:
+        """Take a plugin out (it stays installed): one line logged and kept in ``refused``; in a
+        strict host (tests) raise instead."""
+        if self.strict:
+            raise PluginError(line)
         self.refused[name] = line
         log.warning("plugin_refused", plugin=name, reason=line)
         if name in self.metas:
@@ -95,7 +101,7 @@ class PluginHost:
                     line = f"plugin '{meta.name}' requires plugins not installed: {', '.join(missing)}"
                     if strict:
                         raise PluginError(line)
-                    self._refuse(meta.name, line)
+                    self.refuse(meta.name, line)
                     changed = True
 
     @property
