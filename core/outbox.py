@@ -119,7 +119,27 @@ async def relay_once(db: Any, send: Sender, *, now: datetime | None = None, limi
         await session.commit()
     if sent:
         log.info("outbox_relayed", sent=sent)
+    await _prune(db, now)
     return sent
+
+
+KEEP_SENT = timedelta(days=7)
+PRUNE_EVERY = timedelta(hours=1)
+_last_prune: dict[int, datetime] = {}
+
+
+async def _prune(db: Any, now: datetime) -> None:
+    """Sent rows are kept a week (to look into a delivery), then deleted, at most hourly per process."""
+    from sqlalchemy import delete
+
+    last = _last_prune.get(id(db))
+    if last is not None and now - last < PRUNE_EVERY:
+        return
+    _last_prune[id(db)] = now
+    async with db.sessions() as session:
+        await session.execute(delete(JobOutbox).where(JobOutbox.sent_at.is_not(None),
+                                                      JobOutbox.sent_at < now - KEEP_SENT))
+        await session.commit()
 
 
 async def unsent_count(db: Any) -> int:

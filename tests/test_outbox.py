@@ -132,3 +132,6 @@ def test_broker_down_at_commit_keeps_the_job_for_the_relay(client: Any, test_set
     assert _relay(test_settings, broker_send, later=timedelta(minutes=20)) == 0
     join()
     assert RAN.count("kept") == 1
+    # a week after it was sent, the row is pruned by the relay
+    _relay(test_settings, broker_send, later=timedelta(days=8))
+    assert run_sync(reread()) is None
