@@ -191,3 +191,21 @@ def test_store_catalog_shows_its_distributors_price_and_stock(tenant: TenantAPI)
     # the distributor itself still sees the brand's price and the brand's stock
     mine = {i["sku"]: i for i in ch.dist.ok("get", "/products")["items"]}
     assert (mine["TEA"]["price"], mine["TEA"]["available"]) == ("10.00", 93)
+
+
+def test_brand_credit_and_promotions_stay_with_the_brands_own_sales(tenant: TenantAPI) -> None:
+    ch = build_channel(tenant)
+    stock_dist(ch, 10)
+    for plugin in ("credit", "promotions"):
+        tenant.ok("put", f"/plugins/{plugin}", {"enabled": True}, status=200)
+    tenant.ok("put", "/credit/STORE1", {"limit": "1.00"})
+    tenant.ok("put", "/promotions/OFF5", {"kind": "threshold_amount_off", "threshold": "10.00", "amount": "5.00"})
+    # the store buys from its distributor: no brand discount, no brand credit used
+    quote = ch.store.ok("post", "/cart/quote", {"lines": [{"sku": "TEA", "qty": 2}]}, status=200)
+    assert quote["adjustments"] == [] and quote["violations"] == [] and quote["total"] == "20.00"
+    order = ch.store.ok("post", "/orders", {"lines": [{"sku": "TEA", "qty": 2}]}, status=201)
+    assert order["total"] == "20.00"
+    assert tenant.ok("get", "/credit/STORE1")["used"] == "0.00"
+    # the distributor buying from the brand gets the brand's promotion as before
+    mine = ch.dist.ok("post", "/cart/quote", {"lines": [{"sku": "TEA", "qty": 2}]}, status=200)
+    assert mine["discount"] == "5.00"

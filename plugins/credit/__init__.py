@@ -17,6 +17,13 @@ from qudao.core.plugin_api import PluginMeta, RoutedPlugin, Setting, hookimpl
 ORDER_RELEASE_STATUSES = ("rejected", "cancelled")
 
 
+def resold(cart: Any = None, order: Any = None) -> bool:
+    """A distributor's sale to one of its stores (the cart's seller or the order's seller is a
+    customer): the brand's credit line does not pay for it."""
+    seller = (getattr(cart, "info", None) or {}).get("seller") if cart is not None else None
+    return bool(getattr(seller, "customer_id", None) or getattr(order, "seller_customer_id", None))
+
+
 class CreditPlugin(RoutedPlugin):
     meta = PluginMeta(
         name="credit",
@@ -59,7 +66,7 @@ class CreditPlugin(RoutedPlugin):
         from qudao.plugins.credit.holds import check_amount
 
         customer = getattr(ctx, "customer", None)
-        if customer is None:
+        if customer is None or resold(cart):
             return []
         return await check_amount(ctx, customer.id, cart.total)
 
@@ -67,6 +74,8 @@ class CreditPlugin(RoutedPlugin):
     async def qudao_order_placed(self, ctx: Any, order: Any, cart: Any) -> list[Any]:
         from qudao.plugins.credit.holds import take_for_order
 
+        if resold(cart, order):
+            return []
         return await take_for_order(ctx, order)
 
     @hookimpl

@@ -30,6 +30,12 @@ from qudao.plugins.promotions import (
 RELEASING = ("cancelled", "rejected")
 
 
+def resold(cart: Any) -> bool:
+    """A distributor's sale to one of its stores (core/channels): the brand's promotions fund only
+    the brand's own sales."""
+    return bool(getattr((getattr(cart, "info", None) or {}).get("seller"), "customer_id", None))
+
+
 class PromotionsPlugin(RoutedPlugin):
     meta = PluginMeta(
         name="promotions",
@@ -53,15 +59,16 @@ class PromotionsPlugin(RoutedPlugin):
 
     @hookimpl
     async def qudao_adjust_lines(self, ctx: Any, cart: Any) -> None:
-        await evaluate.adjust_lines(ctx, cart)
+        if not resold(cart):
+            await evaluate.adjust_lines(ctx, cart)
 
     @hookimpl
     async def qudao_order_adjustments(self, ctx: Any, cart: Any) -> list[Any]:
-        return await evaluate.order_adjustments(ctx, cart)
+        return [] if resold(cart) else await evaluate.order_adjustments(ctx, cart)
 
     @hookimpl
     async def qudao_validate_cart(self, ctx: Any, cart: Any, placing: bool) -> list[Any]:
-        return await limits.check_cart(ctx, cart, placing)
+        return [] if resold(cart) else await limits.check_cart(ctx, cart, placing)
 
     @hookimpl
     async def qudao_order_placed(self, ctx: Any, order: Any, cart: Any) -> list[Any]:
