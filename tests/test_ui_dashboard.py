@@ -45,7 +45,7 @@ def test_dashboard_shows_real_figures_and_todos(staff: Staff) -> None:
     assert number in recent and second in recent and rejected in recent
     # the to-do tiles link to lists that show what they count
     queue = staff.get("/orders/queue").text
-    assert number in queue and second not in queue
+    assert f'id="q-{number}"' in queue and f'id="q-{second}"' not in queue
     assert "P1" in staff.get("/stock/low").text
 
 

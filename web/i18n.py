@@ -60,6 +60,29 @@ def _plugin_catalogs(locale: str) -> list[Path]:
     return list(seen)
 
 
+def from_accept_language(header: str) -> str | None:
+    """The supported locale the browser prefers most (``zh``, ``zh-CN``, ``zh-Hans`` → zh_CN; ``en-*`` → en)."""
+    wanted: list[tuple[float, int, str]] = []
+    for i, part in enumerate(header.split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        wanted.append((-q, i, tag.strip().lower()))
+    for _q, _i, tag in sorted(wanted):
+        if _q == 0:
+            continue
+        lang = tag.replace("_", "-").split("-")[0]
+        if lang == "zh":
+            return "zh_CN"
+        if lang == "en":
+            return "en"
+    return None
+
+
 def set_locale(locale: str | None) -> None:
     _current.set(locale if locale in SUPPORTED else "zh_CN")
 

@@ -15,11 +15,16 @@ from qudao.web.pages.nav import admin_nav, store_tabs
 
 
 def locale_for(request: Request, ctx: RequestContext | None) -> str:
-    if ctx is not None and ctx.user is not None and ctx.user.locale:
-        return ctx.user.locale
+    """The user's stored choice, else the visitor's (cookie from the switch), else what the browser
+    asks for (Accept-Language), else the tenant's default."""
+    if ctx is not None and ctx.user is not None and ctx.user.locale in i18n.SUPPORTED:
+        return str(ctx.user.locale)
     cookie = request.cookies.get("qd_lang")
     if cookie in i18n.SUPPORTED:
         return cookie
+    asked = i18n.from_accept_language(request.headers.get("accept-language", ""))
+    if asked:
+        return asked
     return ctx.tenant.locale if ctx is not None else "zh_CN"
 
 

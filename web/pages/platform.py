@@ -23,7 +23,8 @@ from qudao.web.pages.common import form_data
 
 def _locale(request: Request) -> None:
     cookie = request.cookies.get("qd_lang")
-    i18n.set_locale(cookie if cookie in i18n.SUPPORTED else "zh_CN")
+    asked = i18n.from_accept_language(request.headers.get("accept-language", ""))
+    i18n.set_locale(cookie if cookie in i18n.SUPPORTED else (asked or "zh_CN"))
 
 
 def session_cookie(response: Response[Any], raw: str) -> Response[Any]:

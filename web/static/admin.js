@@ -22,8 +22,11 @@
   document.addEventListener("keydown", function (e) {
     if (e.key === "Escape") document.body.classList.remove("nav-open");
   });
+  function boxesOf(form) {  // the form's own boxes and those tied to it with form="…"
+    return Array.prototype.filter.call(form.elements, function (el) { return el.hasAttribute("data-bulk"); });
+  }
   function refresh(form) {
-    var boxes = form.querySelectorAll("input[data-bulk]");
+    var boxes = boxesOf(form);
     var n = 0;
     boxes.forEach(function (b) { if (b.checked) n++; });
     form.querySelectorAll("[data-bulk-count]").forEach(function (c) { c.textContent = c.getAttribute("data-bulk-count").replace("%n", n); });
@@ -33,7 +36,7 @@
     var t = e.target;
     if (!t || !t.form) return;
     if (t.hasAttribute("data-bulk-all")) {
-      t.form.querySelectorAll("input[data-bulk]").forEach(function (b) { b.checked = t.checked; });
+      boxesOf(t.form).forEach(function (b) { b.checked = t.checked; });
     }
     if (t.hasAttribute("data-bulk-all") || t.hasAttribute("data-bulk")) refresh(t.form);
   });

@@ -23,6 +23,7 @@ from qudao.core.validation import Fields
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import N_, back, nul_free, page, read_form, recover, safe_back, say
 from qudao.web.pages.admin.crud import paginate, sort_order
+from qudao.web.pages.admin.decide import order_context
 from qudao.web.pages.admin.imports import download
 from qudao.web.pages.common import staff_or_login
 
@@ -84,13 +85,44 @@ async def order_list(ctx: RequestContext, status: str | None = None, q: str | No
 
 
 @get("/admin/orders/queue")
-async def approval_queue(ctx: RequestContext) -> Response[Any]:
+async def approval_queue(ctx: RequestContext, p: str | None = None) -> Response[Any]:
+    """Submitted orders, oldest first, each with what it takes to decide on it (lines and stock,
+    discounts and rebates, credit headroom, the customer's last orders); approve or reject in bulk."""
     if (r := staff_or_login(ctx)) is not None:
         return r
-    rows = (await ctx.session.execute(_orders_query(ctx, "submitted", None).order_by(Order.created_at)
-                                      .limit(200))).all()
-    return page(ctx, "admin/order_queue.html", rows=rows, labels=STATUS_LABELS,
-                can_approve=may(ctx, "approved"), can_reject=may(ctx, "rejected"))
+    rows, pg = await paginate(ctx, _orders_query(ctx, "submitted", None), nul_free(p), Order.created_at, Order.id)
+    context = await order_context(ctx, [o for o, _c in rows])
+    return page(ctx, "admin/order_queue.html", rows=rows, pg=pg, labels=STATUS_LABELS, context=context,
+                sources=SOURCE_LABELS, can_approve=may(ctx, "approved"), can_reject=may(ctx, "rejected"))
+
+
+@post("/admin/orders/queue/bulk")
+async def approval_bulk(ctx: RequestContext, request: Request) -> Response[Any]:
+    """Approve (or reject, with one reason) the ticked orders; each in its own transaction, so one
+    refusal (illegal step, a plugin's veto) does not undo the others; the flash says which."""
+    if (r := staff_or_login(ctx)) is not None:
+        return r
+    form = await request.form()
+    action = str(form.get("action") or "")
+    numbers = [str(v) for v in form.getall("number")][:200] if "number" in form else []
+    note = str(form.get("note") or "").strip()[:1000]
+    if action not in ("approved", "rejected") or not numbers:
+        return back(ctx, "/orders/queue", say(ctx, N_("Tick at least one order and choose what to do.")), error=True)
+    if action == "rejected" and not note:
+        return back(ctx, "/orders/queue", say(ctx, N_("Give a reason for rejecting the orders.")), error=True)
+    done, refused_ = [], []
+    for number in numbers:
+        try:
+            await change_status(ctx, await order_for(ctx, number), action, note)
+            done.append(number)
+        except QudaoError as exc:
+            await recover(ctx)
+            refused_.append(f"{number}: {exc.detail}")
+    label = say(ctx, STATUS_LABELS[action])
+    message = say(ctx, N_("%(n)s order(s) %(status)s"), n=len(done), status=label)
+    if refused_:
+        message += " · " + say(ctx, N_("not changed: %(list)s"), list="; ".join(refused_))
+    return back(ctx, "/orders/queue", message[:300], error=bool(refused_) and not done)
 
 
 @get("/admin/orders/export")
@@ -128,7 +160,9 @@ async def order_page(ctx: RequestContext, number: str) -> Response[Any]:
         User, (User.id == OrderEvent.user_id) & (User.tenant_id == OrderEvent.tenant_id))
         .where(OrderEvent.order_id == order.id).order_by(OrderEvent.at, OrderEvent.id))).all()
     customer = await s.get(Customer, (order.tenant_id, order.customer_id)) if order.customer_id else None
+    decide = (await order_context(ctx, [order]))[order.id]
     return page(ctx, "admin/order.html", order=order, lines=lines, adjustments=adjustments, events=events,
+                decide=decide,
                 customer=customer, labels=STATUS_LABELS, next_statuses=next_statuses(ctx, order.status),
                 actions=ACTION_LABELS, sources=SOURCE_LABELS,
                 editable=order.status == "submitted" and may(ctx, "approved"))
@@ -199,4 +233,4 @@ async def order_edit(ctx: RequestContext, request: Request, number: str) -> Resp
     return back(ctx, target, say(ctx, N_("%(number)s: changes saved"), number=number))
 
 
-HANDLERS = [order_list, approval_queue, order_export, order_page, order_status, order_edit]
+HANDLERS = [order_list, approval_queue, approval_bulk, order_export, order_page, order_status, order_edit]
