@@ -120,3 +120,33 @@ def test_raising_visibility_hook_hides_rather_than_leaks(client: Any) -> None:
         assert listing["items"] == [] and listing["total"] == 0
         quote = buyer.ok("post", "/cart/quote", {"lines": [{"sku": "P-1", "qty": 1}]})
         assert [v["code"] for v in quote["violations"]] == ["unknown_product"]
+
+
+class BrokenPanels:
+    """Storefront panels whose templates are missing; dashboard panels that raise."""
+
+    meta = PluginMeta(name="badpanels", title="Bad panels", version="0.0.1")
+
+    @hookimpl
+    async def qudao_storefront_panels(self, ctx: Any) -> list[Any]:
+        from qudao.core.plugin_api import Panel
+
+        return [Panel(title="Missing", template="badpanels/missing.html"),
+                Panel(title="Raises", template="badpanels/none.html", order=1)]
+
+    @hookimpl
+    async def qudao_dashboard_panels(self, ctx: Any) -> list[Any]:
+        raise RuntimeError("dashboard panels exploded")
+
+
+def test_broken_panel_templates_leave_the_page_up(client: Any, web: Any) -> None:
+    with installed_plugin(BrokenPanels()) as failures:
+        staff, _buyer = shop(client, "badpanels")
+        web_login(web, staff.slug, f"buyer@{staff.slug}.test")
+        home = web.get(f"/t/{staff.slug}/")
+        assert home.status_code == 200 and "Missing" not in home.text and "Raises" not in home.text
+        web.cookies.clear()
+        web_login(web, staff.slug, f"owner@{staff.slug}.test")
+        assert web.get(f"/t/{staff.slug}/admin").status_code == 200
+    assert ("badpanels", "template badpanels/missing.html") in failures
+    assert ("badpanels", "qudao_dashboard_panels") in failures

@@ -57,6 +57,9 @@ def _template_engine(host: PluginHost) -> JinjaTemplateEngine:
         enable_async=False,
     )
     i18n.install(env)
+    from qudao.web.plugin_panels import plugin_panel
+
+    env.globals["plugin_panel"] = plugin_panel
     icons.install(env)
     return JinjaTemplateEngine.from_environment(env)
 
