@@ -190,12 +190,16 @@ def sum_rss(server: Server) -> float:
     return max(p.memory_info().rss for p in procs) / 2**20
 
 
-def setup_plugins(api: Any, buyers: int) -> None:
-    api.put("/plugins/promotions", {"enabled": True})
-    api.put("/plugins/credit", {"enabled": True})
+def setup_plugins(api: Any, buyers: int) -> list[str]:
+    """Promotions and credit on (and rebates, where that plugin is installed); returns what is on."""
+    installed = {p["name"] for p in httpx.get(api.url("/plugins"), headers=api.headers, timeout=60).json()}
+    on = [name for name in ("promotions", "credit", "rebates") if name in installed]
+    for name in on:
+        api.put(f"/plugins/{name}", {"enabled": True})
     api.put("/promotions/TH100", {"kind": "threshold_amount_off", "threshold": "100.00", "amount": "5.00"})
     for i in range(buyers):
         api.put(f"/credit/B{i:03d}", {"limit": "100000000.00"})
+    return on
 
 
 def main() -> int:
@@ -209,6 +213,8 @@ def main() -> int:
     parser.add_argument("--pgbench-seconds", type=int, default=20)
     parser.add_argument("--profile", default=None, help="py-spy raw output of the 8-buyer load (this tree)")
     parser.add_argument("--list", action="store_true", help="print the statements of one 10-line order")
+    parser.add_argument("--plugins", default="promotions,credit,rebates",
+                        help="plugins loaded in the servers (default: %(default)s; both trees must have them)")
     args = parser.parse_args()
     url = args.database_url
     workdir = Path(tempfile.mkdtemp(prefix="qudao-orders-"))
@@ -227,7 +233,7 @@ def main() -> int:
         trees.insert(0, (f"base {short}", str(shadow)))
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                           text=True).stdout.strip()
-    servers = {label: Server(url, workdir, None, None) for label, _ in trees}
+    servers = {label: Server(url, workdir, args.plugins, None) for label, _ in trees}
     for (_label, path), server in zip(trees, servers.values(), strict=True):
         server.pythonpath, server.workers = path, args.workers
     results: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in trees}
@@ -240,7 +246,7 @@ def main() -> int:
                                              asyncio.run(tenant_id(create_async_engine(url, poolclass=NullPool),
                                                                    orders.slug)), Plan()))
         buyers = [make_buyer(orders, f"B{i:03d}") for i in range(32)]
-        setup_plugins(orders, 32)
+        plugins_on = setup_plugins(orders, 32)
         first.stop()
         for rnd in range(args.rounds):
             for label, _ in (trees if rnd % 2 == 0 else trees[::-1]):
@@ -265,15 +271,15 @@ def main() -> int:
     finally:
         for tree in cleanup:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
-    print(report(results, levels, tps, res, head, args))
+    print(report(results, levels, tps, res, head, args, plugins_on))
     return 0
 
 
 def report(results: dict[str, list[dict[str, Any]]], levels: list[int], tps: float, res: Any, head: str,
-           args: Any) -> str:
+           args: Any, plugins_on: list[str]) -> str:
     out = [f"pgbench read/write TPS (same run, `-c 8 -j 2 -T {args.pgbench_seconds}`): {tps:.0f}; "
            f"load average now {' / '.join(f'{x:.2f}' for x in os.getloadavg())}; workers {args.workers}; "
-           f"HEAD {head}", "",
+           f"HEAD {head}; plugins on: {', '.join(plugins_on)}; {args.seconds:.0f} s per load", "",
            "| code | buyers | orders/s | ratio to pgbench | p50 ms | p99 ms | web CPU ms/order | "
            "PostgreSQL CPU ms/order | errors | SQL/order (1/10/50 lines) | 200-line quote p50/p99 ms | RSS MiB |",
            "|---|---|---|---|---|---|---|---|---|---|---|---|"]

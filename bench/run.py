@@ -807,7 +807,15 @@ falls on both alike.
 ## Notes
 {chr(10).join('- ' + n for n in results.notes) or '- none'}
 """
-    path.write_text(md)
+    kept = ""
+    if path.exists():  # sections written by hand or by bench/orders.py stay (from the marker on)
+        old = path.read_text()
+        if KEEP_MARKER in old:
+            kept = "\n" + old[old.index(KEEP_MARKER):]
+    path.write_text(md + kept)
+
+
+KEEP_MARKER = "<!-- kept by bench/run.py: everything below -->"
 
 
 def main() -> int:

@@ -5,7 +5,8 @@
 
 from qudao.core.audit import record as audit
 from qudao.core.db.base import Base, TenantOwned, new_id, tenant_fk, utcnow
-from qudao.core.db.session import enqueue_after_commit
+from qudao.core.db.rows import add_rows
+from qudao.core.db.session import enqueue_after_commit, transaction_note
 from qudao.core.jobs import job
 from qudao.core.money import fmt, parse_money, quantize
 from qudao.core.orders.cart import Adjustment, Cart, CartLine, GiftLine, Violation
@@ -19,6 +20,7 @@ from qudao.core.plugins.panels import OrderFact, Panel, Todo
 
 __all__ = [
     "API_VERSION", "Adjustment", "Base", "Cart", "CartLine", "GiftLine", "OrderFact", "Panel", "PluginMeta",
-    "RoutedPlugin", "Setting", "TenantContext", "TenantOwned", "Todo", "Violation", "audit", "enqueue_after_commit",
-    "fmt", "gather_hook", "hookimpl", "job", "new_id", "parse_money", "quantize", "render_page", "tenant_fk", "utcnow",
+    "RoutedPlugin", "Setting", "TenantContext", "TenantOwned", "Todo", "Violation", "add_rows", "audit",
+    "enqueue_after_commit", "fmt", "gather_hook", "hookimpl", "job", "new_id", "parse_money", "quantize", "render_page",
+    "tenant_fk", "transaction_note", "utcnow",
 ]

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from qudao.core.plugin_api import Violation, gather_hook, utcnow
+from qudao.core.plugin_api import Violation, add_rows, gather_hook, transaction_note, utcnow
 from qudao.plugins.credit.accounts import (
     CODE_LIMIT,
     CODE_OVERDUE,
@@ -23,6 +23,7 @@ from qudao.plugins.credit.accounts import (
     standing,
     tenant_today,
     terms_for,
+    who,
 )
 from qudao.plugins.credit.models import (
     CHARGE,
@@ -32,9 +33,12 @@ from qudao.plugins.credit.models import (
     RELEASE,
     SETTLE,
     CreditAccount,
+    CreditEntry,
     CreditHold,
     to_minor,
 )
+
+CHECKED = "credit_checked"  # transaction note: customer id -> Standing read by check_amount
 
 
 def _refusals(st: Standing, amount_minor: int) -> list[Violation]:
@@ -67,18 +71,24 @@ async def check_amount(ctx: Any, customer_id: int | None, amount: Decimal) -> li
     amount_minor = to_minor(amount, account.currency)
     if amount_minor <= 0:
         return []
-    return _refusals(await standing(ctx, account), amount_minor)
+    st = await standing(ctx, account)
+    transaction_note(ctx.session, CHECKED, dict)[customer_id] = st  # the placement hook reuses both reads
+    return _refusals(st, amount_minor)
 
 
 async def take_for_order(ctx: Any, order: Any) -> list[Violation]:
-    """Inside the placement transaction: hold the order's total or refuse it."""
-    account = await account_for(ctx.session, order.customer_id)
+    """Inside the placement transaction: hold the order's total or refuse it.
+
+    The account and its standing read by ``check_amount`` moments before, in the same
+    transaction, are reused; the conditional UPDATE below is what guards the limit."""
+    checked = transaction_note(ctx.session, CHECKED, dict).pop(order.customer_id, None)
+    account = checked.account if checked is not None else await account_for(ctx.session, order.customer_id)
     if account is None:
         return []
     amount = to_minor(order.total, account.currency)
     if amount <= 0:
         return []
-    st = await standing(ctx, account)
+    st = checked if checked is not None else await standing(ctx, account)
     if st.blocks and st.overdue_minor > 0:
         return _refusals(st, 0)
     if await bump(ctx.session, account, amount, cap=None if st.valid else 0) is None:
@@ -89,11 +99,17 @@ async def take_for_order(ctx: Any, order: Any) -> list[Violation]:
     terms = terms_for(ctx, account)
     due = tenant_today(ctx) + timedelta(days=terms) if terms is not None else None  # the order is placed now
     await ctx.session.flush()  # the order row first: the hold references it
-    ctx.session.add(CreditHold(account_id=account.id, customer_id=account.customer_id, kind="order",
-                               order_id=order.id, order_number=order.number, amount_minor=amount,
-                               outstanding_minor=amount, status=HOLD_HELD, due_date=due))
-    await add_entry(ctx, account, CHARGE, amount, order=order,
-                 note=f"due {due.isoformat()}" if due else "")
+    # the hold and the ledger entry are written with the transaction's other queued rows (one
+    # statement on PostgreSQL) before its next query or its commit
+    add_rows(ctx.session, CreditHold, [dict(account_id=account.id, customer_id=account.customer_id, kind="order",
+                                            order_id=order.id, order_number=order.number, amount_minor=amount,
+                                            outstanding_minor=amount, status=HOLD_HELD, due_date=due)])
+    uid, email = who(ctx)
+    add_rows(ctx.session, CreditEntry, [dict(account_id=account.id, customer_id=account.customer_id, kind=CHARGE,
+                                             amount_minor=amount, balance_minor=account.used_minor,
+                                             order_id=order.id, order_number=order.number,
+                                             note=f"due {due.isoformat()}" if due else "", reference="",
+                                             user_id=uid, user_email=email or "")])
     await alert_if_crossed(ctx, account, account.used_minor - amount)
     return []
 
