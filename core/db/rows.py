@@ -3,15 +3,15 @@
 A unit of work such as placing an order writes rows into several tables (the order, its
 lines, adjustments, events, stock moves, …). Through the ORM that is one INSERT per table,
 one round trip each. ``add_rows`` collects plain rows instead; they are written before the
-transaction's next flush or commit (or by ``write_rows``), on PostgreSQL as one statement of
-data-modifying CTEs (``WITH a AS (INSERT …), b AS (INSERT …) SELECT 1``: foreign keys are
-checked at the end of the statement, so parents and children may share it), on SQLite as one
-multi-row INSERT per table. Tenant-owned rows are stamped and checked against the bound tenant
+transaction's next flush, query through the session or commit (or by ``write_rows``), on
+PostgreSQL as one statement of data-modifying CTEs (``WITH a AS (INSERT …), b AS (INSERT …)
+SELECT 1``: foreign keys are checked at the end of the statement, so parents and children may
+share it), on SQLite as one multi-row INSERT per table. Tenant-owned rows are stamped and checked against the bound tenant
 exactly as the ORM does for objects (core/db/session.py), ids and Python-side column defaults
 are filled in, and row-level security checks every row as usual.
 
-Use it on hot paths for rows nothing reads back in the same transaction before it commits;
-the ORM stays the right tool everywhere else.
+Use it on hot paths for rows written once and not changed again in the transaction; the ORM
+stays the right tool everywhere else.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Table, event, insert, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from qudao.core.db.session import TenantMismatch, sync_of, transaction_note
 
@@ -120,3 +120,10 @@ def _before_flush(session: Session, _ctx: Any, _instances: Any) -> None:
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
     _write(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_select(state: ORMExecuteState) -> None:
+    """A query through the session sees the queued rows (they are written before it)."""
+    if state.is_select and state.session.info.get(_KEY):
+        _write(state.session)
