@@ -87,7 +87,7 @@ class CPU:
                 total += t.user + t.system
         return total
 
-    def postgres(self) -> float:
+    def postgres(self) -> dict[int, float]:
         async def pids() -> list[int]:
             engine = create_async_engine(self.url, poolclass=NullPool)
             try:
@@ -98,12 +98,17 @@ class CPU:
             finally:
                 await engine.dispose()
 
-        total = 0.0
+        out = {}
         for pid in asyncio.run(pids()):
             with contextlib.suppress(psutil.Error):
                 t = psutil.Process(pid).cpu_times()
-                total += t.user + t.system
-        return total
+                out[pid] = t.user + t.system
+        return out
+
+
+def backend_cpu(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU the backends alive at the end used meanwhile (one that closed during the load is missed)."""
+    return sum(max(0.0, cpu - before.get(pid, 0.0)) for pid, cpu in after.items())
 
 
 def order_body(skus: list[str], rnd: random.Random, lines: int) -> dict[str, Any]:
@@ -178,7 +183,7 @@ def load(server: Server, url: str, buyers: list[Any], skus: list[str], concurren
     placed = statuses.get(201, 0)
     return {"placed": placed, "ops": placed / elapsed, "p50": pct(latencies, 50), "p99": pct(latencies, 99),
             "errors": sum(v for k, v in statuses.items() if k != 201),
-            "web_cpu_ms": (web1 - web0) * 1000 / max(1, placed), "pg_cpu_ms": (pg1 - pg0) * 1000 / max(1, placed),
+            "web_cpu_ms": (web1 - web0) * 1000 / max(1, placed), "pg_cpu_ms": backend_cpu(pg0, pg1) * 1000 / max(1, placed),
             "rss": sum_rss(server)}
 
 
@@ -234,8 +239,9 @@ def main() -> int:
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                           text=True).stdout.strip()
     servers = {label: Server(url, workdir, args.plugins, None) for label, _ in trees}
-    for (_label, path), server in zip(trees, servers.values(), strict=True):
-        server.pythonpath, server.workers = path, args.workers
+    port = next(iter(servers.values())).port  # one at a time, on one port: the API objects stay valid
+    for i, ((_label, path), server) in enumerate(zip(trees, servers.values(), strict=True)):
+        server.pythonpath, server.workers, server.port, server.starts = path, args.workers, port, 100 * i
     results: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in trees}
     levels = [int(c) for c in args.concurrency.split(",")]
     try:
