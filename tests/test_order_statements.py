@@ -40,7 +40,12 @@ def order_statements(buyer: TenantAPI, lines: int) -> list[str]:
         resp = buyer.post("/orders", json=body(lines), headers={"Idempotency-Key": uuid.uuid4().hex})
     assert resp.status_code == 201, resp.text
     assert resp.json()["adjustments"] and len(resp.json()["lines"]) == lines
-    return [s for s in seen if s != "BEGIN IMMEDIATE"]  # SQLite's own BEGIN
+    return [s for s in seen if s != "BEGIN IMMEDIATE" and not background(s)]  # SQLite's own BEGIN
+
+
+def background(statement: str) -> bool:
+    """The in-process outbox relay's own work, which may run while the order is counted."""
+    return "job_outbox" in statement and not statement.lstrip().upper().startswith("INSERT")
 
 
 def test_placing_an_order_costs_the_same_statements_for_1_and_10_lines(tenant: TenantAPI, on_postgres: bool) -> None:
@@ -65,7 +70,7 @@ def test_quote_costs_the_same_statements_for_1_and_10_lines(tenant: TenantAPI) -
     def quote(lines: int) -> int:
         with counting() as seen:
             buyer.ok("post", "/cart/quote", body(lines))
-        return len(seen)
+        return len([s for s in seen if not background(s)])
 
     assert quote(1) == quote(10)
 
