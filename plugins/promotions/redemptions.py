@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from qudao.core.plugin_api import TenantContext
+from qudao.core.plugin_api import TenantContext, add_rows
 from qudao.plugins.promotions import texts as T
 from qudao.plugins.promotions.models import Promotion, Redemption
 from qudao.plugins.promotions.offers import customer_uses
@@ -62,12 +62,12 @@ async def _take(ctx: TenantContext, order: Any, entry: dict[str, Any],
             return ("promotion_limit_exceeded",
                     T.text(language, "limit_customer", n=promo.limit_per_customer, sku=promo.sku,
                            code=promo.code, left=left))
-    if row is None:
-        session.add(Redemption(
+    if row is None:  # queued with the transaction's other rows (one statement at commit on PostgreSQL)
+        add_rows(session, Redemption, [dict(
             promotion_id=pid, order_id=order.id, customer_id=customer_id, code=entry["code"],
             kind=entry["kind"], amount=Decimal(entry["amount"]), qty=entry["qty"],
             coupon=bool(entry.get("coupon")),
-        ))
+        )])
     else:
         row.released, row.amount, row.qty = False, Decimal(entry["amount"]), entry["qty"]
         row.coupon, row.kind, row.customer_id = bool(entry.get("coupon")), entry["kind"], customer_id
