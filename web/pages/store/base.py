@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from litestar.response import Redirect, Response, Template
 
 from qudao.core.errors import Forbidden
-from qudao.core.money import quantize
 from qudao.web import i18n
 from qudao.web.context import RequestContext
 from qudao.web.pages.common import locale_for, login_redirect, render
@@ -52,14 +51,8 @@ def _(msgid: str, **kw: Any) -> str:
 
 
 def money(amount: Any, currency: str = "CNY") -> str:
-    if amount is None or amount == "":
-        return ""
-    try:
-        value = quantize(Decimal(str(amount)), currency)
-    except (InvalidOperation, ValueError):
-        return str(amount)
-    sign = "-" if value < 0 else ""
-    return f"{sign}{SYMBOLS.get(currency, currency + ' ')}{abs(value)}"
+    """Money in the reader's locale (Babel): ¥4,622.40 in Chinese, CN¥4,622.40 in English."""
+    return i18n.format_money(amount, currency)
 
 
 def local_time(ctx: RequestContext, at: datetime | str | None) -> str:
