@@ -50,6 +50,8 @@ class Settings:
     # comma-separated, "*" for any); the public https URL marks every answer secure.
     trusted_proxies: str = ""
     public_url: str = ""
+    # Seconds between passes of the in-process outbox relay (embedded mode, no Redis).
+    outbox_relay_seconds: float = 5.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -82,7 +84,17 @@ def load_settings() -> Settings:
         log_json=(_env("QUDAO_LOG_JSON", "0") == "1"),
         trusted_proxies=_env("QUDAO_TRUSTED_PROXIES", "") or "",
         public_url=_env("QUDAO_PUBLIC_URL", "") or "",
+        outbox_relay_seconds=_seconds(_env("QUDAO_OUTBOX_RELAY_SECONDS"), 5.0),
     )
+
+
+def _seconds(raw: str | None, default: float) -> float:
+    """A positive number of seconds from the environment; anything else keeps the default."""
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        return default
+    return value if value > 0 else default
 
 
 _settings: Settings | None = None

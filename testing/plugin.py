@@ -37,7 +37,10 @@ def qudao_settings(tmp_path_factory: pytest.TempPathFactory, qudao_host: Any) ->
     os.environ["QUDAO_VAR_DIR"] = str(var)
     url = os.environ.get("QUDAO_TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{var / 'test.db'}"
     settings = replace(load_settings(), database_url=url, redis_url=os.environ.get("QUDAO_TEST_REDIS_URL"),
-                       var_dir=Path(var), secret_key="test-secret-key-" + "x" * 32)
+                       var_dir=Path(var), secret_key="test-secret-key-" + "x" * 32,
+                       # tests run the relay themselves (outbox.relay_once); a background pass every few
+                       # seconds would land its statements inside the statement-count tests' windows
+                       outbox_relay_seconds=3600.0)
     reset_settings(settings)
     set_host(qudao_host)
     upgrade_all(url, settings.db_app_role, qudao_host)

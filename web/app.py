@@ -134,7 +134,8 @@ def create_app(settings: Settings | None = None, host: PluginHost | None = None,
                 from qudao.workers.outbox import relay_loop
 
                 app.state.outbox_stop = asyncio.Event()
-                app.state.outbox_task = asyncio.create_task(relay_loop(db, interval=5.0, stop=app.state.outbox_stop))
+                app.state.outbox_task = asyncio.create_task(relay_loop(db, interval=settings.outbox_relay_seconds,
+                                                                     stop=app.state.outbox_stop))
 
     async def on_shutdown(app: Litestar) -> None:
         from qudao.workers.broker import shutdown_broker
