@@ -158,7 +158,7 @@ def test_overdue_reminder_is_sent_once_a_day(tenant: TenantAPI, fake: OAuthFakeW
     assert tenant.client.get(f"/t/{tenant.slug}/admin/channel-tasks").status_code == 200
     tenant.client.get(f"/t/{tenant.slug}/admin/channel-tasks")
     tenant.client.cookies.clear()
-    # the daily CronJob's job for this tenant (python -m qudao.plugins.channel_tasks.schedule sends it)
+    # the daily CronJob's job for this tenant (`qudao enqueue channel_tasks.remind` sends it)
     from qudao.workers.broker import send
 
     send("channel_tasks.remind", {"tenant_id": sql("SELECT id FROM tenants WHERE slug = :s", s=tenant.slug)[0][0]})

@@ -70,6 +70,20 @@ def worker(processes: int, threads: int) -> None:
     sys.exit(run_worker(processes, threads))
 
 
+@main.command()
+@click.argument("actor")
+def enqueue(actor: str) -> None:
+    """Send a plugin job (e.g. rebates.close_due) once for every tenant: run it from cron or a CronJob."""
+    from qudao.core.plugins.host import get_host
+    from qudao.workers.schedule import enqueue_for_every_tenant
+
+    try:
+        n = asyncio.run(enqueue_for_every_tenant(actor, get_host(), get_settings()))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(f"{actor} enqueued for {n} tenants")
+
+
 @main.group()
 def db() -> None:
     """Database commands."""

@@ -2,7 +2,7 @@
 first close, see ``settlement.close``).
 
 ``rebates.close_due`` closes, for every program, each period that has accruals and has ended;
-``python -m qudao.plugins.rebates.schedule`` enqueues it for every tenant (run it daily, e.g.
+``qudao enqueue rebates.close_due`` enqueues it for every tenant (run it daily, e.g.
 from the Helm chart's CronJob: see helm/README.md); the worker skips tenants with the plugin off.
 """
 
