@@ -194,3 +194,24 @@ def test_pages_publish_review_and_answer(tenant: TenantAPI, web: Any) -> None:
 def test_off_means_404(tenant: TenantAPI) -> None:
     assert tenant.get("/channel-tasks").status_code == 404
     assert tenant.client.get(f"/t/{tenant.slug}/channel-tasks", headers=tenant.headers).status_code == 404
+
+
+def test_dashboard_counts_answers_to_review_and_overdue_customers(tenant: TenantAPI, web: Any) -> None:
+    import re
+
+    buyers = shop(tenant)
+    task = publish(tenant, audience={"customers": ["A", "B", "C"]})
+
+    def todos() -> dict[str, str]:
+        html = web.get(f"/t/{tenant.slug}/admin").text
+        found = re.findall(r'<span class="t-count">([0-9,]+)</span><br><span class="t-label">([^<]+)</span>', html)
+        return {label: count for count, label in found}
+
+    web_login(web, tenant.slug, f"owner@{tenant.slug}.test")
+    assert {"待审核的任务反馈": "0", "逾期未完成的任务": "0"}.items() <= todos().items()
+    assert answer(buyers["A"], assignment_of(buyers["A"])).status_code == 200
+    past = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=1)
+    sql("UPDATE channel_tasks_tasks SET due_date = :d WHERE id = :id", d=past, id=task["id"])
+    counts = todos()
+    assert counts["待审核的任务反馈"] == "1"  # A answered, waiting for review
+    assert counts["逾期未完成的任务"] == "2"  # B and C never answered, and the task is past due

@@ -66,6 +66,12 @@ class ChannelTasksPlugin(RoutedPlugin):
                       context={"tasks": tasks}, order=40, url="/admin/channel-tasks")]
 
     @hookimpl
+    async def qudao_dashboard_todos(self, ctx: Any) -> list[Any]:
+        from qudao.plugins.channel_tasks.dashboard import task_todos
+
+        return await task_todos(ctx)
+
+    @hookimpl
     async def qudao_reported_stock(self, ctx: Any, customer_id: int, product_ids: list[int]) -> dict[int, Any]:
         from qudao.plugins.channel_tasks.service import reported_stock
 
