@@ -252,3 +252,30 @@ def test_methods_switched_off_per_tenant(client: TestClient[Any], doubles: Doubl
     resp = shop.buyer.post(f"/orders/{number}/payments", json={"method": "card"})
     assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "method"
     assert "card" not in shop.buyer.ok("get", f"/orders/{number}/payment")["methods"]
+
+
+def test_staff_money_moves_are_audited(client: TestClient[Any], doubles: Doubles) -> None:
+    """Top-ups, bank transfers, refunds and split rules: who, when, before and after (Admin → Audit log)."""
+    shop = make_shop(client)
+    shop.staff.ok("put", "/settlement/rules", {"brand_percent": "70", "distributor_percent": "20"})
+    number = shop.order(qty=3)  # 99.99
+    shop.staff.ok("post", f"/balance/{shop.store}/topups", {"amount": "150.00", "reference": "BANK-1"})
+    shop.staff.ok("post", f"/orders/{number}/payments", {"method": "bank_transfer", "amount": "99.99",
+                                                          "reference": "SLIP-1"})
+    shop.staff.ok("post", f"/orders/{number}/refunds", {"amount": "9.99", "reason": "one case broken"})
+
+    def entries(action: str) -> list[dict[str, Any]]:
+        return shop.staff.ok("get", f"/audit?action={action}")["items"]
+
+    topup = entries("payments.topup")
+    assert [(e["target"], e["before"], e["after"]) for e in topup] == [
+        (shop.store, {"balance": "0.00"}, {"balance": "150.00", "reference": "BANK-1"})]
+    assert topup[0]["user"] and topup[0]["at"]
+    transfer = entries("payments.bank_transfer")
+    assert [(e["target"], e["before"], e["after"]) for e in transfer] == [
+        (number, {"outstanding": "99.99"}, {"received": "99.99", "reference": "SLIP-1"})]
+    refund = entries("payments.refund")
+    assert [(e["target"], e["before"], e["after"]["refunded"], e["after"]["reason"]) for e in refund] == [
+        (number, {"refundable": "99.99"}, "9.99", "one case broken")]
+    rule = entries("payments.split_rule")[0]
+    assert rule["before"] is None and rule["after"]["brand_percent"] == "70" and rule["after"]["distributor_percent"] == "20"

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from qudao.core.customers.models import Customer
 from qudao.core.errors import Conflict, InputError, Refused
-from qudao.plugins.payments.common import currency_of, lock_order, money, user_id
+from qudao.plugins.payments.common import audit_money, currency_of, lock_order, money, user_id
 from qudao.plugins.payments.models import (
     BALANCE,
     P_PENDING,
@@ -54,6 +54,8 @@ async def topup(ctx: Any, customer: Customer, amount_minor: int, reference: str 
     assert account is not None
     after = await balance_change(ctx, account, amount_minor, TOPUP, reference=reference, note=note)
     assert after is not None
+    audit_money(ctx, "topup", customer.code, {"balance": money(after - amount_minor, account.currency)},
+                {"balance": money(after, account.currency), "reference": (reference or "")[:100]})
     await ctx.session.commit()
     return after
 

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from qudao.core.errors import Conflict, InputError, NotFound
 from qudao.core.orders.models import Order
-from qudao.core.plugin_api import fmt
+from qudao.core.plugin_api import audit, fmt
 from qudao.plugins.payments.models import (
     BALANCE,
     BANK_TRANSFER,
@@ -78,6 +78,14 @@ def transfer_key(tenant_id: int, number: str, party: str) -> str:
 def user_id(ctx: Any) -> int | None:
     user = getattr(ctx, "user", None)
     return user.id if user is not None else None
+
+
+def audit_money(ctx: Any, action: str, target: str, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
+    """A staff member moved money (refund, top-up, bank transfer, split rule): one audit entry in the
+    change's transaction (nothing for a buyer's own payment)."""
+    user = getattr(ctx, "user", None)
+    if user is not None and getattr(user, "kind", None) == "staff":
+        audit(ctx.session, f"payments.{action}", target, before, after, user_id=user.id, user_email=user.email or "")
 
 
 def parse_amount(value: Any, currency: str, field: str = "amount") -> int:

@@ -6,7 +6,7 @@ from typing import Any
 
 from qudao.core.errors import InputError
 from qudao.core.orders.models import Order
-from qudao.plugins.payments.common import lock_order, method_enabled, money, user_id
+from qudao.plugins.payments.common import audit_money, lock_order, method_enabled, money, user_id
 from qudao.plugins.payments.models import (
     BANK_TRANSFER,
     CREDIT,
@@ -28,6 +28,8 @@ async def record_bank_transfer(ctx: Any, number: str, amount_minor: int, referen
     ctx.session.add(payment)
     await ctx.session.flush()
     await mark_succeeded(ctx, order, payment)
+    audit_money(ctx, "bank_transfer", order.number, {"outstanding": money(st.outstanding_minor, st.currency)},
+                {"received": money(amount_minor, st.currency), "reference": (reference or "")[:100]})
     await ctx.session.commit()
     return payment
 

@@ -13,7 +13,7 @@ from qudao.core.orders.models import Order
 from qudao.core.plugin_api import enqueue_after_commit
 from qudao.plugins.payments import stripe_client as sc
 from qudao.plugins.payments.balance import balance_account, balance_change
-from qudao.plugins.payments.common import lock_order, money, relock, succeeded_payments, user_id
+from qudao.plugins.payments.common import audit_money, lock_order, money, relock, succeeded_payments, user_id
 from qudao.plugins.payments.models import (
     BALANCE,
     CARD,
@@ -54,6 +54,9 @@ async def create_refund(ctx: Any, number: str, amount_minor: int, reason: str | 
         refunds.append(refund)
         remaining -= share
     await ctx.session.flush()
+    audit_money(ctx, "refund", order.number, {"refundable": money(st.refundable_minor, st.currency)},
+                {"refunded": money(amount_minor, st.currency), "reason": (reason or "")[:200],
+                 "methods": sorted({r.method for r in refunds})})
     for refund in refunds:
         if refund.method == BALANCE:
             await _refund_to_balance(ctx, order, refund)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from qudao.core.errors import InputError
 from qudao.core.plugin_api import utcnow
-from qudao.plugins.payments.common import HUNDRED, user_id
+from qudao.plugins.payments.common import HUNDRED, audit_money, user_id
 from qudao.plugins.payments.models import (
     SplitRule,
 )
@@ -95,11 +95,15 @@ async def put_rule(ctx: Any, data: dict[str, Any]) -> tuple[SplitRule, bool]:
     assert brand is not None
     rule = await current_rule(ctx)
     created = rule is None
+    before = rule_view(rule) if rule is not None else None
     if rule is None:
         rule = SplitRule(name="default")
         ctx.session.add(rule)
     rule.platform_percent, rule.brand_percent = percent_text(platform), percent_text(brand)
     rule.distributor_percent, rule.sales_rep_percent = percent_text(distributor), percent_text(rep)
     rule.updated_by, rule.updated_at = user_id(ctx), utcnow()
+    keep = ("brand_percent", "distributor_percent", "sales_rep_percent", "platform_percent")
+    audit_money(ctx, "split_rule", "default", {k: before[k] for k in keep} if before else None,
+                {k: v for k, v in rule_view(rule).items() if k in keep})
     await ctx.session.commit()
     return rule, created
