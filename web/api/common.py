@@ -78,6 +78,9 @@ def coded_routes(path: str, model: Any, upsert: Callable[[Any, str, dict[str, An
 # --- list endpoints ---------------------------------------------------------------
 
 
+MAX_OFFSET = 1_000_000_000
+
+
 @dataclass(frozen=True)
 class Paging:
     limit: int
@@ -96,6 +99,8 @@ def paging(limit: Any, offset: Any, *, default: int = 50, most: int = 200) -> Pa
         raise InputError([{"field": "limit", "message": f"must be between 1 and {most}"}])
     if off < 0:
         raise InputError([{"field": "offset", "message": "must not be negative"}])
+    if off > MAX_OFFSET:  # beyond any real list, and beyond what the databases' integers hold
+        raise InputError([{"field": "offset", "message": f"must be at most {MAX_OFFSET}"}])
     return Paging(lim, off)
 
 
