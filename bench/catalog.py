@@ -26,14 +26,29 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import run as bench  # noqa: E402 - bench/run.py, next to this file
+from app import API, Server, make_buyer, running, signup  # noqa: E402 - bench/'s shared modules
+from common import (  # noqa: E402
+    APP_ROLE,
+    Plan,
+    Results,
+    analyze,
+    database_name,
+    log,
+    ms,
+    on_server,
+    pct,
+    recreate_database,
+    tenant_id,
+)
+from load import bench_catalog  # noqa: E402
+from pricing import buyer_context  # noqa: E402
+from seed import seed_pricing_tenant  # noqa: E402
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/qudao_bench_catalog"
 SLUG = "bench-price"
@@ -64,7 +79,7 @@ def backend_cpu_delta(before: dict[int, float], after: dict[int, float]) -> floa
     return sum(t - before.get(pid, 0.0) for pid, t in after.items())
 
 
-def sequential(buyer: bench.API, n: int, skus: int) -> list[float]:
+def sequential(buyer: API, n: int, skus: int) -> list[float]:
     """``n`` single requests one after the other (random offsets): latency without queueing."""
     import random
 
@@ -83,46 +98,28 @@ def sequential(buyer: bench.API, n: int, skus: int) -> list[float]:
 
 
 async def database_exists(url: str) -> bool:
-    name = make_url(url).database
-    engine = create_async_engine(bench.admin_url(url), poolclass=NullPool)
-    try:
-        async with engine.connect() as conn:
-            return bool((await conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                            {"n": name})).scalar())
-    finally:
-        await engine.dispose()
+    name = database_name(url)  # [a-z0-9_] only, so it can stand in the statement
+    return bool(await on_server(url, f"SELECT 1 FROM pg_database WHERE datname = '{name}'"))  # noqa: S608
 
 
 async def explain(url: str, offset: int) -> None:
     """Time one catalog page's statements and EXPLAIN ANALYZE those reading products, as the app
     runs them (app role, RLS on, tenant bound, the buyer C00000)."""
-    from sqlalchemy import event, select
+    from sqlalchemy import event
 
-    from qudao.core.auth.models import User
-    from qudao.core.customers.models import Customer
-    from qudao.core.db.session import Database, bind_tenant
-    from qudao.core.plugins.host import get_host
-    from qudao.tenants.models import Tenant
+    from qudao.core.db.session import Database
     from qudao.web.api.catalog import catalog_page
-    from qudao.web.context import RequestContext, load_plugin_states
 
-    db = Database(url, bench.APP_ROLE)
+    db = Database(url, APP_ROLE)
     plans: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
         if "products" in statement and statement.lstrip().upper().startswith("SELECT"):
             plans.append((statement, parameters))
 
-    host = get_host()
     try:
         async with db.sessions() as session:
-            tenant = await session.scalar(select(Tenant).where(Tenant.slug == SLUG))
-            await bind_tenant(session, tenant.id)
-            enabled, settings = await load_plugin_states(session, host)
-            ctx = RequestContext(tenant=tenant, session=session, hooks=host.hooks_for(enabled),
-                                 plugin_settings=settings)
-            ctx.user = await session.scalar(select(User).where(User.email == f"c00000@{SLUG}.bench"))
-            ctx.customer = await session.scalar(select(Customer).where(Customer.code == "C00000"))
+            ctx = await buyer_context(session, SLUG, "C00000")
             for warm in (1000, 2000):  # warm caches (compiled statements, plugin states)
                 await catalog_page(ctx, None, None, 50, warm)
             timings: list[tuple[float, str]] = []
@@ -172,8 +169,8 @@ def main() -> int:
                              "phase (collapsed stacks to FILE)")
     args = parser.parse_args()
     url = args.database_url
-    plan = bench.Plan(catalog_seconds=args.seconds)
-    results = bench.Results()
+    plan = Plan(catalog_seconds=args.seconds)
+    results = Results()
     if args.plugins is not None:
         from qudao.core.plugins.host import PluginHost, set_host
 
@@ -184,30 +181,30 @@ def main() -> int:
 
     reuse = args.reuse and asyncio.run(database_exists(url))
     if not reuse:
-        bench.log(f"(re)creating {make_url(url).database} and migrating")
-        asyncio.run(bench.recreate_database(url))
-    upgrade_all(url, bench.APP_ROLE)  # idempotent; picks up new revisions on a reused database
+        log(f"(re)creating {make_url(url).database} and migrating")
+        asyncio.run(recreate_database(url))
+    upgrade_all(url, APP_ROLE)  # idempotent; picks up new revisions on a reused database
     workdir = Path(tempfile.mkdtemp(prefix="qudao-bench-catalog-"))
-    server = bench.Server(url, workdir, args.plugins, None)
+    server = Server(url, workdir, args.plugins, None)
     owner_engine = create_async_engine(url, poolclass=NullPool)
     try:
-        with bench.running(server):
+        with running(server):
             server.start()
             if reuse:
-                owner = bench.API(server.base, SLUG, "").login(f"owner@{SLUG}.bench")
+                owner = API(server.base, SLUG, "").login(f"owner@{SLUG}.bench")
                 buyer = owner.login(f"c00000@{SLUG}.bench")
             else:
-                owner = bench.signup(server.base, SLUG)
+                owner = signup(server.base, SLUG)
                 t0 = time.perf_counter()
-                tid = asyncio.run(bench.tenant_id(owner_engine, SLUG))
-                counts = asyncio.run(bench.seed_pricing_tenant(owner_engine, tid, plan))
-                bench.log(f"seeded {counts} in {time.perf_counter() - t0:.0f} s")
+                tid = asyncio.run(tenant_id(owner_engine, SLUG))
+                counts = asyncio.run(seed_pricing_tenant(owner_engine, tid, plan))
+                log(f"seeded {counts} in {time.perf_counter() - t0:.0f} s")
                 owner.put("/customers/C00000", {"name": "Customer 0", "tier": "T0", "warehouse": "WH"})
-                buyer = bench.make_buyer(owner, "C00000")
-            asyncio.run(bench.analyze(owner_engine))
+                buyer = make_buyer(owner, "C00000")
+            asyncio.run(analyze(owner_engine))
             if args.explain:
                 asyncio.run(explain(url, args.explain_offset))
-            bench.log("storefront catalog")
+            log("storefront catalog")
             spy = None
             if args.profile:
                 assert server.proc is not None
@@ -219,7 +216,7 @@ def main() -> int:
             dbname = make_url(url).database or ""
             cpu0 = cpu_seconds(server.proc.pid), backend_cpu_seconds(dbname), os.times()
             try:
-                bench.bench_catalog(server, buyer, plan, results)
+                bench_catalog(server, buyer, plan, results)
             finally:
                 if spy is not None:
                     spy.wait(timeout=args.seconds + 30)
@@ -231,7 +228,7 @@ def main() -> int:
                   f"{client / pages * 1000:.1f} ms")
             times = sequential(buyer, args.sequential, plan.skus)
             print(f"sequential GET /products?limit=50 at random offsets, n={len(times)}: "
-                  f"p50 {bench.ms(bench.pct(times, 50))} ms, p99 {bench.ms(bench.pct(times, 99))} ms")
+                  f"p50 {ms(pct(times, 50))} ms, p99 {ms(pct(times, 99))} ms")
     finally:
         server.stop()
         asyncio.run(owner_engine.dispose())

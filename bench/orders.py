@@ -38,22 +38,20 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import (  # noqa: E402 - the suite's helpers
+from app import Server, make_buyer, signup  # noqa: E402 - bench/'s shared modules
+from common import (  # noqa: E402
     APP_ROLE,
     ROOT,
     Plan,
     Results,
-    Server,
-    make_buyer,
     ms,
     pct,
     recreate_database,
     run_pgbench,
-    seed_order_tenant,
-    signup,
     tenant_id,
     timed_loop,
 )
+from seed import seed_order_tenant  # noqa: E402
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/qudao_bench_orders"
 PACKAGES = ("core", "tenants", "plugins", "web", "workers")
