@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request, get, post
@@ -46,42 +47,54 @@ async def application_list(ctx: RequestContext, status: str | None = None, p: st
                 tiers=tiers, types=[(t, TYPE_LABELS[t]) for t in CUSTOMER_TYPES], code_for=suggested_code)
 
 
-@post("/admin/applications/{app_id:str}/approve")
-async def application_approve(ctx: RequestContext, request: Request, app_id: str) -> Response[Any]:
+def _every_field(exc: InputError) -> str:
+    """Approving reads a whole form (tier, type, code, …): name each field that is wrong."""
+    return "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors)
+
+
+def _first_message(exc: InputError) -> str:
+    """Rejecting reads one field, the reason: its message says it all."""
+    return exc.errors[0]["message"]
+
+
+Decision = Callable[[CustomerApplication, dict[str, str], int], Awaitable[str]]
+
+
+async def _decide(ctx: RequestContext, request: Request, app_id: str, decision: Decision,
+                  refusal: Callable[[InputError], str]) -> Response[Any]:
+    """Approve and reject alike: reviewers only, one unit of work, back to the list with the
+    decision's flash message (made before the commit expires the rows) or the refusal."""
     if (r := staff_or_login(ctx, REVIEWERS)) is not None:
         return r
     assert ctx.user is not None
     form = await read_form(request)
     app = await application(ctx.session, _id(app_id))
     try:
-        customer = await approve(ctx.session, app, form, user_id=ctx.user.id)
-        code, email = customer.code, app.email
+        done = await decision(app, form, ctx.user.id)
         await ctx.session.commit()
     except QudaoError as exc:
         await recover(ctx)
-        message = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors) \
-            if isinstance(exc, InputError) else exc.detail
+        message = refusal(exc) if isinstance(exc, InputError) else exc.detail
         return back(ctx, "/applications", message, error=True)
-    return back(ctx, "/applications", say(ctx, N_("Approved: customer %(code)s, login %(email)s"),
-                                          code=code, email=email))
+    return back(ctx, "/applications", done)
+
+
+@post("/admin/applications/{app_id:str}/approve")
+async def application_approve(ctx: RequestContext, request: Request, app_id: str) -> Response[Any]:
+    async def approved(app: CustomerApplication, form: dict[str, str], user_id: int) -> str:
+        customer = await approve(ctx.session, app, form, user_id=user_id)
+        return say(ctx, N_("Approved: customer %(code)s, login %(email)s"), code=customer.code, email=app.email)
+
+    return await _decide(ctx, request, app_id, approved, _every_field)
 
 
 @post("/admin/applications/{app_id:str}/reject")
 async def application_reject(ctx: RequestContext, request: Request, app_id: str) -> Response[Any]:
-    if (r := staff_or_login(ctx, REVIEWERS)) is not None:
-        return r
-    assert ctx.user is not None
-    form = await read_form(request)
-    app = await application(ctx.session, _id(app_id))
-    try:
-        await reject(app, form.get("reason", ""), user_id=ctx.user.id)
-        company = app.company
-        await ctx.session.commit()
-    except QudaoError as exc:
-        await recover(ctx)
-        message = exc.errors[0]["message"] if isinstance(exc, InputError) else exc.detail
-        return back(ctx, "/applications", message, error=True)
-    return back(ctx, "/applications", say(ctx, N_("Rejected: %(company)s"), company=company))
+    async def rejected(app: CustomerApplication, form: dict[str, str], user_id: int) -> str:
+        await reject(app, form.get("reason", ""), user_id=user_id)
+        return say(ctx, N_("Rejected: %(company)s"), company=app.company)
+
+    return await _decide(ctx, request, app_id, rejected, _first_message)
 
 
 HANDLERS = [application_list, application_approve, application_reject]
