@@ -71,6 +71,13 @@ def find(docs, kind, comp=None, api=None):
     ]
 
 
+def exactly_one(c: Checker, docs: list[dict], kind: str, comp: str, api: str | None = None) -> dict | None:
+    """The one ``kind`` object of component ``comp``; unless there is exactly one, a failed check and None."""
+    found = find(docs, kind, comp, api)
+    what = f"{kind} ({api})" if api else kind
+    return found[0] if c.check(len(found) == 1, f"{comp} {what} exists", f"found {len(found)}") else None
+
+
 def annotations(doc: dict) -> dict:
     return doc.get("metadata", {}).get("annotations") or {}
 
@@ -155,10 +162,9 @@ def main() -> int:
     # Deployments
     deps = {}
     for comp, arg in (("web", "serve"), ("worker", "worker")):
-        found = find(docs, "Deployment", comp, "apps/v1")
-        if not c.check(len(found) == 1, f"{comp} Deployment (apps/v1) exists", f"found {len(found)}"):
+        if (d := exactly_one(c, docs, "Deployment", comp, "apps/v1")) is None:
             continue
-        d = deps[comp] = found[0]
+        deps[comp] = d
         name = f"{comp} Deployment {d['metadata']['name']}"
         pod = pod_spec(d)
         sel = d["spec"]["selector"]["matchLabels"]
@@ -230,10 +236,8 @@ def main() -> int:
     hpas = find(docs, "HorizontalPodAutoscaler")
     if autoscaling:
         for comp in ("web", "worker"):
-            found = [h for h in hpas if component(h) == comp]
-            if not c.check(len(found) == 1, f"{comp} HorizontalPodAutoscaler exists", f"found {len(found)}"):
+            if (h := exactly_one(c, hpas, "HorizontalPodAutoscaler", comp)) is None:
                 continue
-            h = found[0]
             c.check(h["apiVersion"] == "autoscaling/v2", f"{comp} HPA is autoscaling/v2", h["apiVersion"])
             tgt = h["spec"]["scaleTargetRef"]
             dep = deps.get(comp)
@@ -245,12 +249,9 @@ def main() -> int:
         c.check(not hpas, "no HPA when autoscaling is disabled", f"found {len(hpas)}")
 
     # PDBs
-    pdbs = find(docs, "PodDisruptionBudget")
     for comp in ("web", "worker"):
-        found = [p for p in pdbs if component(p) == comp]
-        if not c.check(len(found) == 1, f"{comp} PodDisruptionBudget exists", f"found {len(found)}"):
+        if (p := exactly_one(c, docs, "PodDisruptionBudget", comp)) is None:
             continue
-        p = found[0]
         c.check(p["apiVersion"] == "policy/v1", f"{comp} PDB is policy/v1", p["apiVersion"])
         dep = deps.get(comp)
         if dep:

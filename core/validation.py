@@ -92,6 +92,29 @@ class Fields:
             raise InputError(self.errors)
 
 
+def required_amount(data: dict[str, Any], currency: str, *, signed: bool = False, field: str = "amount") -> Decimal:
+    """A body's required, non-zero money amount (``signed``: negative too, e.g. an adjustment);
+    anything else is an InputError naming ``field``."""
+    if data.get(field) in (None, ""):
+        raise InputError("is required", field=field)
+    try:
+        amount = parse_money(data[field], currency, allow_negative=signed)
+    except ValueError as exc:
+        raise InputError(str(exc), field=field) from None
+    if amount == 0:
+        raise InputError("must not be zero" if signed else "must be more than 0", field=field)
+    return amount
+
+
+def form_value(form: dict[str, Any], key: str) -> str:
+    """One stripped value of a submitted form (the last one when the field was sent twice; ``""``
+    when it is missing): what every admin form handler reads a text field with."""
+    value = form.get(key, "")
+    if isinstance(value, list):
+        value = value[-1] if value else ""
+    return str(value).strip()
+
+
 def check_code(value: str, field: str = "code") -> str:
     if not CODE_RE.match(value or ""):
         raise InputError([{"field": field, "message": "must be 1-64 letters, digits, '.', '_' or '-'"}])

@@ -7,7 +7,7 @@
 * ``job_worker``: with ``QUDAO_TEST_REDIS_URL`` the app's broker is Redis and nothing consumes it
   in-process, so this runs a ``dramatiq.Worker`` on the current broker for the session; with the
   in-process broker the app's own worker already runs.
-* :func:`drain`: wait until every job (and every retry it scheduled) has finished, on both brokers.
+* :func:`drain` (the kit's ``run_jobs``): wait until every job (and every retry it scheduled) has finished, on both brokers.
 * :func:`signed_event` / :func:`post_event`: build and deliver Stripe-signed webhook events.
 """
 
@@ -27,6 +27,7 @@ from litestar.testing import TestClient
 
 from qudao.core.config import get_settings, reset_settings
 from qudao.plugins.payments import stripe_client
+from qudao.testing import run_jobs as drain
 from tests.conftest import PASSWORD, TenantAPI, signup
 from tests.doubles.localstripe_server import LocalStripe
 from tests.doubles.stripe_connect import StripeConnectDouble
@@ -96,24 +97,6 @@ def job_worker(client: TestClient[Any]) -> Any:
     if isinstance(broker, RedisBroker):
         return start_local_worker()
     return None  # the in-process worker of qudao.workers.broker already consumes the StubBroker
-
-
-def drain(timeout_ms: int = 60_000) -> None:
-    """Wait until the job queues are empty, including delayed retries (both brokers)."""
-    from dramatiq.brokers.redis import RedisBroker
-
-    from qudao.workers.broker import _state, current_broker, join
-
-    broker = current_broker()
-    if isinstance(broker, RedisBroker):
-        # qsize on Redis counts queued, delayed and unacknowledged messages: 0 means all done
-        for queue in sorted(q for q in broker.get_declared_queues() if not q.endswith((".DQ", ".XQ"))):
-            broker.join(queue, timeout=timeout_ms)
-        worker = _state.get("worker")
-        if worker is not None:
-            worker.join()
-    else:
-        join(timeout_ms)
 
 
 # --- tenants, orders ------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from litestar.response import File, Redirect, Response
 
 from qudao.core.customers.models import CUSTOMER_TYPES
 from qudao.core.errors import Conflict, InputError
+from qudao.core.validation import form_value as _one
 from qudao.plugins.channel_tasks import answers, photos, publish, remind, service
 from qudao.plugins.channel_tasks.api import REVIEWERS, answer_input, max_mb
 from qudao.web.context import RequestContext
@@ -21,13 +22,6 @@ from qudao.web.pages.common import buyer_or_login, form_data, render, staff_or_l
 FLASHES = {"published": "Task published.", "answered": "Answer sent. Thank you!", "accepted": "Answer accepted.",
            "returned": "Answer sent back.", "reminded": "Reminders sent."}
 ADMINS = ("owner", "admin")
-
-
-def _one(form: dict[str, Any], key: str) -> str:
-    value = form.get(key, "")
-    if isinstance(value, list):
-        value = value[-1] if value else ""
-    return str(value).strip()
 
 
 def task_body(form: dict[str, Any]) -> dict[str, Any]:

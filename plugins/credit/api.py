@@ -21,6 +21,7 @@ from litestar import Request, Response, get, post, put
 from qudao.core.customers.models import Customer
 from qudao.core.errors import InputError, NotFound
 from qudao.core.plugin_api import parse_money
+from qudao.core.validation import required_amount
 from qudao.plugins.credit import accounts, receivables
 from qudao.plugins.credit.models import CreditAccount, to_minor
 from qudao.web.api.common import json_body, paging, upserted
@@ -92,18 +93,6 @@ def parse_line(data: dict[str, Any], currency: str) -> tuple[Decimal, dict[str, 
     if errors:
         raise InputError(errors)
     return limit, fields
-
-
-def parse_amount(data: dict[str, Any], currency: str, *, signed: bool = False) -> Decimal:
-    if "amount" not in data or data["amount"] in (None, ""):
-        raise InputError("is required", field="amount")
-    try:
-        amount = parse_money(data["amount"], currency, allow_negative=signed)
-    except ValueError as exc:
-        raise InputError(str(exc), field="amount") from None
-    if amount == 0:
-        raise InputError("must not be zero" if signed else "must be more than 0", field="amount")
-    return amount
 
 
 # --- lookups -------------------------------------------------------------------
@@ -185,7 +174,7 @@ async def post_payment(ctx: RequestContext, request: Request, customer: str) -> 
     reference = _text(data, "reference", errors, 100) or ""
     if errors:
         raise InputError(errors)
-    amount = parse_amount(data, account.currency)
+    amount = required_amount(data, account.currency)
     try:
         entry = await receivables.repay(ctx, account, to_minor(amount, account.currency), note=note,
                                     reference=reference)
@@ -205,7 +194,7 @@ async def post_adjustment(ctx: RequestContext, request: Request, customer: str) 
         errors.append({"field": "note", "message": "is required: say why the balance changes"})
     if errors:
         raise InputError(errors)
-    amount = parse_amount(data, account.currency, signed=True)
+    amount = required_amount(data, account.currency, signed=True)
     try:
         entry = await receivables.adjust(ctx, account, to_minor(amount, account.currency), note=note or "")
     except accounts.CreditRefused as exc:  # nothing was written

@@ -17,8 +17,10 @@ from sqlalchemy import select
 
 from qudao.core.customers.models import Customer
 from qudao.core.errors import InputError, NotFound
+from qudao.core.validation import form_value as _one
+from qudao.core.validation import required_amount
 from qudao.plugins.credit import accounts, receivables
-from qudao.plugins.credit.api import FINANCE, line_of, parse_amount, parse_line
+from qudao.plugins.credit.api import FINANCE, line_of, parse_line
 from qudao.plugins.credit.models import CreditAccount, from_minor, to_minor
 from qudao.web.context import RequestContext
 from qudao.web.pages.common import buyer_or_login, form_data, render, staff_or_login
@@ -28,13 +30,6 @@ FLASHES = {
     "paid": "Repayment recorded.",
     "adjusted": "Adjustment recorded.",
 }
-
-
-def _one(form: dict[str, Any], key: str) -> str:
-    value = form.get(key, "")
-    if isinstance(value, list):
-        value = value[-1] if value else ""
-    return str(value).strip()
 
 
 def _line_body(form: dict[str, Any]) -> dict[str, Any]:
@@ -146,7 +141,7 @@ async def admin_save(ctx: RequestContext, request: Request, code: str) -> Respon
 @post("/admin/credit/{code:str}/payments")
 async def admin_payment(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
     async def pay(form: dict[str, Any], customer: Customer, account: CreditAccount) -> None:
-        amount = parse_amount({"amount": _one(form, "amount")}, account.currency)
+        amount = required_amount({"amount": _one(form, "amount")}, account.currency)
         await receivables.repay(ctx, account, to_minor(amount, account.currency), note=_one(form, "note")[:500],
                                 reference=_one(form, "reference")[:100])
     return await _detail_write(ctx, request, code, "payment", "paid", pay)
@@ -158,7 +153,7 @@ async def admin_adjustment(ctx: RequestContext, request: Request, code: str) -> 
         note = _one(form, "note")[:500]
         if not note:
             raise InputError("is required: say why the balance changes", field="note")
-        amount = parse_amount({"amount": _one(form, "amount")}, account.currency, signed=True)
+        amount = required_amount({"amount": _one(form, "amount")}, account.currency, signed=True)
         await receivables.adjust(ctx, account, to_minor(amount, account.currency), note=note)
     return await _detail_write(ctx, request, code, "adjustment", "adjusted", adjust)
 

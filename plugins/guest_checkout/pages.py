@@ -15,6 +15,7 @@ from qudao.core.errors import Conflict, InputError, NotFound, Refused
 from qudao.core.orders.checkout import visible_products
 from qudao.core.orders.service import place_order
 from qudao.core.pricing.engine import resolve_prices
+from qudao.core.validation import form_value as _one
 from qudao.plugins.guest_checkout import service
 from qudao.web.api.catalog import catalog_page
 from qudao.web.api.orders import parse_guest
@@ -23,13 +24,6 @@ from qudao.web.pages.common import form_data, render, staff_or_login
 
 SHARE_COOKIE_DAYS = 30
 PAGE_SIZE = 24
-
-
-def _one(form: dict[str, Any], key: str) -> str:
-    value = form.get(key, "")
-    if isinstance(value, list):
-        value = value[-1] if value else ""
-    return str(value).strip()
 
 
 @get("/s/{code:str}")

@@ -23,8 +23,7 @@ from litestar import Request, Response, get, post, put
 
 from qudao.core.customers.models import Customer
 from qudao.core.errors import InputError, NotFound
-from qudao.core.plugin_api import parse_money
-from qudao.core.validation import check_code
+from qudao.core.validation import check_code, required_amount
 from qudao.plugins.rebates import ledger, programs, settlement
 from qudao.plugins.rebates.models import to_minor
 from qudao.plugins.rebates.progress import customer_progress
@@ -231,16 +230,9 @@ async def post_adjustment(ctx: RequestContext, request: Request, customer: str) 
     found = await customer_or_404(ctx, customer)
     reason = _reason(data, required=True)
     currency = ctx.tenant.currency or "CNY"
-    if data.get("amount") in (None, ""):
-        raise InputError("is required", field="amount")
-    if not isinstance(data["amount"], str):
+    if data.get("amount") not in (None, "") and not isinstance(data["amount"], str):
         raise InputError('must be a decimal string such as "-50.00"', field="amount")
-    try:
-        amount = parse_money(data["amount"], currency, allow_negative=True)
-    except ValueError as exc:
-        raise InputError(str(exc), field="amount") from None
-    if amount == 0:
-        raise InputError("must not be zero", field="amount")
+    amount = required_amount(data, currency, signed=True)
     try:
         await ledger.adjust(ctx, found.id, to_minor(amount, currency), reason)
     except ledger.RebateRefused as exc:

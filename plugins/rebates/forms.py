@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from qudao.core.validation import form_value as one
 from qudao.plugins.rebates.programs import BUYER_LISTS, PRODUCT_LISTS
-
-
-def one(form: dict[str, Any], key: str) -> str:
-    value = form.get(key, "")
-    if isinstance(value, list):
-        value = value[-1] if value else ""
-    return str(value).strip()
 
 
 def codes(text: str) -> list[str]:

@@ -32,12 +32,11 @@ def who(ctx: Any) -> str:
 
 
 async def account_for(session: AsyncSession, customer_id: int | None, *, fresh: bool = False) -> RebateAccount | None:
+    """The customer's account, if any (``fresh``: re-read, not the identity map's copy)."""
     if customer_id is None:
         return None
-    stmt = select(RebateAccount).where(RebateAccount.customer_id == customer_id)
-    if fresh:
-        stmt = stmt.execution_options(populate_existing=True)
-    return await session.scalar(stmt)
+    return await session.scalar(select(RebateAccount).where(RebateAccount.customer_id == customer_id),
+                                execution_options={"populate_existing": fresh})
 
 
 async def open_account(ctx: Any, customer_id: int) -> RebateAccount:

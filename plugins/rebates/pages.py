@@ -15,9 +15,10 @@ from sqlalchemy import select
 from qudao.core.customers.models import Customer
 from qudao.core.errors import Conflict, InputError, NotFound
 from qudao.core.plugin_api import parse_money
+from qudao.core.validation import form_value as one
 from qudao.plugins.rebates import ledger, programs, reports, settlement
 from qudao.plugins.rebates.api import FINANCE, customer_or_404
-from qudao.plugins.rebates.forms import one, program_body, program_values
+from qudao.plugins.rebates.forms import program_body, program_values
 from qudao.plugins.rebates.models import ENTRY_STATUSES, PENDING, to_minor
 from qudao.plugins.rebates.progress import customer_progress
 from qudao.web.context import RequestContext

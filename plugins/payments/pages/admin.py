@@ -13,19 +13,12 @@ from sqlalchemy import select
 from qudao.core.customers.models import Customer
 from qudao.core.errors import InputError, QudaoError
 from qudao.core.orders.service import order_for
-from qudao.plugins.payments import (
-    accounts,
-    balance,
-    common,
-    offline,
-    reconcile,
-    refunds,
-    settlement,
-    split_rules,
-    summary,
-)
+from qudao.core.validation import form_value as one
+from qudao.plugins.payments import accounts, common, reconcile, split_rules, summary
 from qudao.plugins.payments.api import period_report
+from qudao.plugins.payments.balance import topup
 from qudao.plugins.payments.models import BalanceAccount, Payment
+from qudao.plugins.payments.offline import record_bank_transfer
 from qudao.plugins.payments.pages.helpers import (
     FINANCE,
     admin_url,
@@ -33,8 +26,9 @@ from qudao.plugins.payments.pages.helpers import (
     back,
     flash_of,
     message,
-    one,
 )
+from qudao.plugins.payments.refunds import create_refund
+from qudao.plugins.payments.settlement import settlement_view
 from qudao.web.context import RequestContext
 from qudao.web.pages.common import form_data, render, staff_or_login
 
@@ -64,7 +58,7 @@ async def admin_order(ctx: RequestContext, request: Request, number: str) -> Res
         return redirect
     order = await order_for(ctx, number)
     pay = await summary.payment_summary(ctx, order)
-    lines = await settlement.settlement_view(ctx, order)
+    lines = await settlement_view(ctx, order)
     flash, kind = flash_of(request)
     return render(ctx, "payments/admin_order.html", order=order, pay=pay, settlement=lines,
                   flash=flash, flash_kind=kind)
@@ -78,7 +72,7 @@ async def admin_bank_transfer(ctx: RequestContext, request: Request, number: str
 
     async def record() -> None:
         amount = await order_amount(ctx, number, form)
-        await offline.record_bank_transfer(ctx, number, amount, one(form, "reference")[:100] or None,
+        await record_bank_transfer(ctx, number, amount, one(form, "reference")[:100] or None,
                                            one(form, "note")[:500] or None)
     return await attempt(f"{admin_url(ctx)}/orders/{quote(number)}", record(), "Bank transfer recorded.")
 
@@ -91,7 +85,7 @@ async def admin_refund(ctx: RequestContext, request: Request, number: str) -> Re
 
     async def refund() -> None:
         amount = await order_amount(ctx, number, form)
-        await refunds.create_refund(ctx, number, amount, one(form, "reason")[:500] or None)
+        await create_refund(ctx, number, amount, one(form, "reason")[:500] or None)
     return await attempt(f"{admin_url(ctx)}/orders/{quote(number)}", refund(),
                          "Refund made; the parties' shares are being reversed.")
 
@@ -207,7 +201,7 @@ async def admin_topup(ctx: RequestContext, request: Request) -> Redirect:
         if customer is None:
             raise InputError(f"no customer '{code}'", field="customer")
         amount = common.parse_amount(one(form, "amount"), common.currency_of(ctx))
-        await balance.topup(ctx, customer, amount, one(form, "reference")[:100] or None,
+        await topup(ctx, customer, amount, one(form, "reference")[:100] or None,
                             one(form, "note")[:500] or None)
     except QudaoError as exc:
         return back(url, error=message(exc))

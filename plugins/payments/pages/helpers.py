@@ -1,4 +1,4 @@
-"""What the payment pages share: form values, flash messages after post/redirect/get, URLs."""
+"""What the payment pages share: flash messages after post/redirect/get, URLs."""
 
 from __future__ import annotations
 
@@ -15,14 +15,6 @@ from qudao.web.context import RequestContext
 FINANCE = ("finance",)
 TEST_CARDS = [("4242424242424242", "Visa 4242 — succeeds"),
               ("4000002760003184", "Visa 3184 — asks for 3-D Secure")]
-
-
-def one(form: dict[str, Any], key: str) -> str:
-    """One stripped form value (the last one when the field was sent twice)."""
-    value = form.get(key, "")
-    if isinstance(value, list):
-        value = value[-1] if value else ""
-    return str(value).strip()
 
 
 def message(exc: QudaoError) -> str:

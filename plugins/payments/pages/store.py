@@ -13,6 +13,7 @@ from sqlalchemy import select
 from qudao.core.errors import NotFound, QudaoError
 from qudao.core.orders.models import Order
 from qudao.core.orders.service import order_for
+from qudao.core.validation import form_value as one
 from qudao.plugins.payments import (
     accounts,
     balance,
@@ -31,7 +32,6 @@ from qudao.plugins.payments.pages.helpers import (
     back,
     flash_of,
     message,
-    one,
     store_url,
 )
 from qudao.web.context import RequestContext

@@ -200,15 +200,8 @@ class WeChatClient:
     def _post_send(self, token: str, endpoint: str, body: bytes) -> dict[str, Any]:
         return _decode(self._client().post(endpoint, **self._with_token(token, body)))
 
-    def send_template(
-        self,
-        openid: str,
-        template_id: str,
-        data: Mapping[str, Any],
-        url: str | None = None,
-        *,
-        client_msg_id: str | None = None,
-    ) -> SendResult:
+    def send_template(self, openid: str, template_id: str, data: Mapping[str, Any],
+                      url: str | None = None, *, client_msg_id: str | None = None) -> SendResult:
         """Send a template message; values are truncated to 20 characters.
 
         ``data`` maps template keys to strings (``{"thing1": "Order 42"}``).
@@ -273,15 +266,9 @@ class WeChatClient:
     async def _post_send_async(self, token: str, endpoint: str, body: bytes) -> dict[str, Any]:
         return _decode(await self._apost(endpoint, **self._with_token(token, body)))
 
-    async def send_template_async(
-        self,
-        openid: str,
-        template_id: str,
-        data: Mapping[str, Any],
-        url: str | None = None,
-        *,
-        client_msg_id: str | None = None,
-    ) -> SendResult:
+    async def send_template_async(self, openid: str, template_id: str, data: Mapping[str, Any],
+                                  url: str | None = None, *,
+                                  client_msg_id: str | None = None) -> SendResult:
         """Async :meth:`send_template`."""
         try:
             endpoint, body = self._send_request(openid, template_id, data, url, client_msg_id)
