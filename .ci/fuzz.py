@@ -14,15 +14,14 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
+
+from qudao.testing.served import free_port, stop_group, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -30,12 +29,6 @@ SLUG = "demo"
 STAFF = ("admin@demo.qudao.test", "demo-password-123")
 BUYER = ("buyer@sh-001.test", "demo-password-123")
 CHECKS = "not_a_server_error,response_schema_conformance"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def token(base: str, email: str, password: str) -> str:
@@ -95,18 +88,10 @@ def main() -> int:
     server = subprocess.Popen([str(VENV_BIN / "qudao"), "serve", "--host", "127.0.0.1", "--port", str(port)],
                               cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                print((workdir / "server.log").read_text(errors="replace")[-4000:])
-                print("the app did not start")
-                return 1
-            time.sleep(0.5)
+        if (why := wait_healthy(base, server, 180, interval=0.5)) is not None:
+            print((workdir / "server.log").read_text(errors="replace")[-4000:])
+            print(f"the app did not start ({why})")
+            return 1
         staff, buyer = token(base, *STAFF), token(base, *BUYER)
         params = fixed_parameters(base, staff)
         failed = run_st(base, staff, workdir, args, "staff", [], params)
@@ -121,12 +106,7 @@ def main() -> int:
             failed = 1
         return 1 if failed else 0
     finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
+        stop_group(server, timeout=20)
         log.close()
         if os.environ.get("QUDAO_FUZZ_KEEP") != "1":
             shutil.rmtree(workdir, ignore_errors=True)

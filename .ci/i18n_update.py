@@ -87,11 +87,11 @@ DYNAMIC_MSGIDS = (
 
 DEFAULT_MAPPING = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
 DEFAULT_OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
-_PLACEHOLDER = re.compile(r"%\([A-Za-z0-9_]+\)[sdifr]|%[sdifr]|\{[A-Za-z0-9_]*\}")
+PLACEHOLDER = re.compile(r"%\([A-Za-z0-9_]+\)[sdifr]|%[sdifr]|\{[A-Za-z0-9_]*\}")
 
 
 def placeholders(text: str) -> list[str]:
-    return sorted(_PLACEHOLDER.findall(text))
+    return sorted(PLACEHOLDER.findall(text))
 
 
 def extract(root: Path = ROOT, sources: tuple[str, ...] = SOURCES, dynamic: bool = True) -> Catalog:

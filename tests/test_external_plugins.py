@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from qudao.core.plugins.hookspecs import API_VERSION
+from qudao.testing.served import free_port, wait_healthy
 from qudao.web.scaffold import ScaffoldError, api_range, new_plugin
 from tests.conftest import PASSWORD, TenantAPI, signup, web_login
 
@@ -74,12 +73,6 @@ def test_scaffold_refuses_bad_names_and_busy_folders(tmp_path: Path) -> None:
 # --- installed third-party packages (CI's fresh-venv step) -------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _staff_page(base: str, slug: str, path: str) -> int:
     with httpx.Client(base_url=base, follow_redirects=False, timeout=30) as c:
         c.get(f"/t/{slug}/login")
@@ -100,20 +93,13 @@ def test_installed_scaffold_is_seen_by_a_process_started_after_the_install(tmp_p
     assert re.search(r"^\s+hello\s+0\.1\.0\s+api >=", listed.stdout, re.M), listed.stdout + listed.stderr
     upgraded = subprocess.run([QUDAO, "db", "upgrade"], env=env, capture_output=True, text=True, timeout=300)
     assert upgraded.returncode == 0 and "hello" in upgraded.stdout.split("upgraded:", 1)[1], upgraded.stderr
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([QUDAO, "serve", "--no-demo", "--no-migrate", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, "qudao serve did not start"
-            time.sleep(0.3)
+        why = wait_healthy(base, server, 90, interval=0.3)
+        assert why is None, f"qudao serve did not start: {why}"
         api = httpx.Client(base_url=base, timeout=30)
         tenants = []
         for slug in ("hello-on", "hello-off"):

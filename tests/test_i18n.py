@@ -8,26 +8,33 @@ plugins/<name>/locales/zh_CN/LC_MESSAGES/messages.po) and commit.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
-from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from tests.conftest import TenantAPI, web_login
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "web" / "locales"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "gettext_": None, "ngettext_": (1, 2),
-            "pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3)}
-DEFAULT_MAPPING = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
-DEFAULT_OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
-PLACEHOLDER = re.compile(r"%\([A-Za-z0-9_]+\)[sdifr]|%[sdifr]|\{[A-Za-z0-9_]*\}")
 HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _i18n_update() -> Any:
+    """``.ci/i18n_update.py`` (not a package): its extraction and placeholder rules are the ones checked here."""
+    spec = importlib.util.spec_from_file_location("i18n_update", ROOT / ".ci" / "i18n_update.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+i18n_update = _i18n_update()
+PLACEHOLDER = i18n_update.PLACEHOLDER
 
 
 def catalog(lang: str) -> Catalog:
@@ -50,8 +57,7 @@ def as_tuple(value: Any) -> tuple[str, ...]:
     return value if isinstance(value, tuple) else (value,)
 
 
-def placeholders(text: str) -> list[str]:
-    return sorted(PLACEHOLDER.findall(text))
+placeholders = i18n_update.placeholders
 
 
 # --- (a) the catalogs ---------------------------------------------------------------
@@ -135,20 +141,12 @@ def test_admin_menu_and_dashboard_in_chinese(web: Any, tenant: TenantAPI) -> Non
 
 
 def extracted_msgids() -> dict[str, str]:
-    """msgid -> first place it is used, for web/ and plugins/ as babel.cfg maps them."""
-    cfg = ROOT / "babel.cfg" if (ROOT / "babel.cfg").exists() else None
-    if cfg is None:  # the same mapping as babel.cfg
-        method_map, options_map = DEFAULT_MAPPING, DEFAULT_OPTIONS
-    else:
-        with cfg.open() as fh:
-            method_map, options_map = parse_mapping_cfg(fh)
+    """msgid -> first place it is used, for web/ and plugins/ as babel.cfg maps them (extracted as
+    ``.ci/i18n_update.py`` does, without the msgids it adds for ``_(variable)``)."""
     found: dict[str, str] = {}
-    for src in ("web", "plugins"):
-        for filename, lineno, message, _comments, _context in extract_from_dir(
-                ROOT / src, method_map, options_map, keywords=KEYWORDS):
-            msgid = message[0] if isinstance(message, tuple) else message
-            if msgid:
-                found.setdefault(msgid, f"{src}/{filename}:{lineno}")
+    for message in entries(i18n_update.extract(ROOT, ("web", "plugins"), dynamic=False)):
+        where, lineno = message.locations[0]
+        found.setdefault(as_tuple(message.id)[0], f"{where}:{lineno}")
     return found
 
 

@@ -9,11 +9,8 @@ third-party plugins installed on the machine never leak into the test run.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from qudao.testing.served import free_port, stop_group, wait_healthy
 from tests.conftest import PASSWORD, TenantAPI
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,12 +37,6 @@ BOOT = (
 CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
     def __init__(self, name: str, env: dict[str, str], logdir: Path) -> None:
         self.name, self.port = name, free_port()
@@ -57,32 +49,15 @@ class Server:
             cwd=ROOT, env=env, stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_ready(self, deadline: float) -> None:
-        while True:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"server {self.name} exited {self.proc.returncode}:\n{self.output()}")
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"server {self.name} did not start:\n{self.output()}")
-            time.sleep(0.2)
+        if (why := wait_healthy(self.base, self.proc, max(0.0, deadline - time.monotonic()))) is not None:
+            raise AssertionError(f"server {self.name} {why}:\n{self.output()}")
 
     def output(self) -> str:
         self._out.flush()
         return self.log.read_text(errors="replace")[-4000:]
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=15)
+        stop_group(self.proc)
         self._out.close()
 
 
