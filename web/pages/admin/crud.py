@@ -4,6 +4,7 @@
   ``sort_order()`` reads that order from the URL (``?sort=-total``) against allowed columns.
 * ``by_code()`` / ``code_taken()``: load a tenant's record by its code (404 in words) and
   the duplicate check a create form runs.
+* ``product_page()``: a product's own page (its prices, its stock), also when a form on it is refused.
 * ``CodedRecords``: the new, edit, create and update pages of a small record known by a
   code and a name (brands, tiers, warehouses); ``handlers()`` makes their four routes.
 """
@@ -18,6 +19,8 @@ from litestar import Request, get, post
 from litestar.response import Response
 from sqlalchemy import Select, func, select
 
+from qudao.core.catalog.models import Product
+from qudao.core.catalog.service import product_by_sku
 from qudao.core.errors import InputError, NotFound
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import back, page, page_number, paging, read_form, recover, say
@@ -54,6 +57,15 @@ async def by_code(ctx: RequestContext, model: Any, code: str, what: str) -> Any:
 
 async def code_taken(ctx: RequestContext, model: Any, code: str) -> bool:
     return await ctx.session.scalar(select(model.id).where(model.code == code)) is not None
+
+
+async def product_page(ctx: RequestContext, sku: str, template: str,
+                       facts: Callable[[RequestContext, Product], Awaitable[dict[str, Any]]],
+                       status_code: int = 200, **context: Any) -> Response[Any]:
+    """``template`` for the product ``sku`` (404 in words if unknown) with what ``facts`` loads for it;
+    after a refusal call it once the session is recovered (the rows loaded before are expired)."""
+    product = await product_by_sku(ctx.session, sku)
+    return page(ctx, template, status_code=status_code, **context, **await facts(ctx, product))
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from qudao.core.pricing.policies import (
 )
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import N_, back, checkbox, nul_free, page, read_form, recover, say
-from qudao.web.pages.admin.crud import by_code, code_taken, paginate
+from qudao.web.pages.admin.crud import by_code, code_taken, paginate, product_page
 from qudao.web.pages.common import staff_or_login
 
 
@@ -124,8 +124,7 @@ async def _product_prices(ctx: RequestContext, product: Product) -> dict[str, An
 async def product_prices(ctx: RequestContext, sku: str) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
         return r
-    product = await product_by_sku(ctx.session, sku)
-    return page(ctx, "admin/product_prices.html", submitted={}, cform={}, **await _product_prices(ctx, product))
+    return await product_page(ctx, sku, "admin/product_prices.html", _product_prices, submitted={}, cform={})
 
 
 @post("/admin/prices/product/{sku:str}/tiers")
@@ -133,7 +132,7 @@ async def product_tier_prices_save(ctx: RequestContext, request: Request, sku: s
     if (r := staff_or_login(ctx)) is not None:
         return r
     assert ctx.user is not None
-    product = await product_by_sku(ctx.session, sku)
+    await product_by_sku(ctx.session, sku)
     form = await read_form(request)
     submitted = {k[5:-1]: v for k, v in form.items() if k.startswith("tier[") and k.endswith("]")}
     current = {k[8:-1]: v for k, v in form.items() if k.startswith("current[") and k.endswith("]")}
@@ -150,11 +149,9 @@ async def product_tier_prices_save(ctx: RequestContext, request: Request, sku: s
         await ctx.session.commit()
     except QudaoError as exc:
         await recover(ctx)
-        product = await product_by_sku(ctx.session, sku)
         errs = exc.errors if isinstance(exc, InputError) else [{"field": "tier", "message": exc.detail}]
-        return page(ctx, "admin/product_prices.html", status_code=422, submitted=submitted, cform={},
-                    errors=errs, **await _product_prices(ctx, product))
-    del product
+        return await product_page(ctx, sku, "admin/product_prices.html", _product_prices, status_code=422,
+                                  submitted=submitted, cform={}, errors=errs)
     return back(ctx, f"/prices/product/{sku}", say(ctx, N_("Tier prices saved")))
 
 
@@ -176,10 +173,9 @@ async def product_customer_price_save(ctx: RequestContext, request: Request, sku
         await ctx.session.commit()
     except QudaoError as exc:
         await recover(ctx)
-        product = await product_by_sku(ctx.session, sku)
         errs = exc.errors if isinstance(exc, InputError) else [{"field": "customer", "message": exc.detail}]
-        return page(ctx, "admin/product_prices.html", status_code=422, submitted={}, cform=form, errors=errs,
-                    **await _product_prices(ctx, product))
+        return await product_page(ctx, sku, "admin/product_prices.html", _product_prices, status_code=422,
+                                  submitted={}, cform=form, errors=errs)
     return back(ctx, f"/prices/product/{sku}", say(ctx, N_("Customer price for %(code)s saved"), code=code))
 
 

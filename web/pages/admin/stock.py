@@ -32,7 +32,7 @@ from qudao.core.inventory.stocktake import (
 )
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import N_, back, checkbox, nul_free, page, read_form, recover, say
-from qudao.web.pages.admin.crud import CodedRecords, paginate, sort_order
+from qudao.web.pages.admin.crud import CodedRecords, paginate, product_page, sort_order
 from qudao.web.pages.common import staff_or_login
 
 WAREHOUSE_ROLES = ("warehouse",)
@@ -93,8 +93,7 @@ async def _product_stock(ctx: RequestContext, product: Product) -> dict[str, Any
 async def product_stock(ctx: RequestContext, sku: str) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
         return r
-    product = await product_by_sku(ctx.session, sku)
-    return page(ctx, "admin/product_stock.html", **await _product_stock(ctx, product))
+    return await product_page(ctx, sku, "admin/product_stock.html", _product_stock)
 
 
 async def _stock_change(ctx: RequestContext, request: Request, sku: str, form_key: str,
@@ -114,9 +113,8 @@ async def _stock_change(ctx: RequestContext, request: Request, sku: str, form_ke
         await ctx.session.commit()
     except InputError as exc:
         await recover(ctx)
-        product = await product_by_sku(ctx.session, sku)
-        return page(ctx, "admin/product_stock.html", status_code=422, errors=exc.errors,
-                    **{form_key: form}, **await _product_stock(ctx, product))
+        return await product_page(ctx, sku, "admin/product_stock.html", _product_stock, status_code=422,
+                                  errors=exc.errors, **{form_key: form})
     return back(ctx, f"/stock/product/{sku}", message)
 
 
