@@ -15,11 +15,12 @@ from qudao.core.orders.checkout import build_cart
 from qudao.core.orders.edit import edit_order
 from qudao.core.orders.models import Order
 from qudao.core.orders.rules import ordering_view, parse_ordering
-from qudao.core.orders.service import change_status, order_for, order_view, place_order
+from qudao.core.orders.service import order_for, order_view, place_order
 from qudao.core.validation import Fields
 from qudao.tenants.models import Tenant
 from qudao.web.api.common import json_body, paging
 from qudao.web.context import RequestContext, require_admin, require_staff
+from qudao.web.order_status import move_order
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{5,19}$")
 
@@ -128,12 +129,7 @@ async def post_status(request: Request, ctx: RequestContext, number: str) -> dic
     carrier = f.text("carrier", max_len=100)
     tracking = f.text("tracking_number", max_len=100)
     f.check()
-    order = await order_for(ctx, number)
-    if carrier is not None:
-        order.carrier = carrier
-    if tracking is not None:
-        order.tracking_number = tracking
-    await change_status(ctx, order, status or "", note)
+    order = await move_order(ctx, number, status or "", note, carrier=carrier, tracking_number=tracking)
     return await order_view(ctx.session, order)
 
 

@@ -21,6 +21,7 @@ from qudao.core.orders.models import Order, OrderAdjustment, OrderEvent, OrderLi
 from qudao.core.orders.service import change_status, order_for
 from qudao.core.validation import Fields
 from qudao.web.context import RequestContext
+from qudao.web.order_status import move_order
 from qudao.web.pages.admin.base import N_, back, nul_free, page, read_form, recover, safe_back, say
 from qudao.web.pages.admin.crud import paginate, sort_order
 from qudao.web.pages.admin.decide import order_context
@@ -199,12 +200,7 @@ async def order_status(ctx: RequestContext, request: Request, number: str) -> Re
         if status == "shipped" and not carrier:
             f.error("carrier", "name the carrier")
         f.check()
-        order = await order_for(ctx, number)
-        if carrier is not None:
-            order.carrier = carrier
-        if tracking is not None:
-            order.tracking_number = tracking
-        await change_status(ctx, order, status, note)
+        await move_order(ctx, number, status, note, carrier=carrier, tracking_number=tracking)
     except QudaoError as exc:
         return await refused(ctx, target, exc, field_names=True)
     label = STATUS_LABELS.get(status, status)
