@@ -106,6 +106,19 @@ def required_amount(data: dict[str, Any], currency: str, *, signed: bool = False
     return amount
 
 
+TRUE_WORDS = ("1", "true", "on", "yes")
+FALSE_WORDS = ("0", "false", "off", "no")
+
+
+def as_bool(value: Any) -> bool | None:
+    """``value`` read as a yes/no (a bool, or one of ``TRUE_WORDS``/``FALSE_WORDS`` in any case, as
+    forms and query strings send them); None when it is neither, for the caller's own error."""
+    if isinstance(value, bool):
+        return value
+    word = str(value).lower()
+    return True if word in TRUE_WORDS else False if word in FALSE_WORDS else None
+
+
 def form_value(form: dict[str, Any], key: str) -> str:
     """One stripped value of a submitted form (the last one when the field was sent twice; ``""``
     when it is missing): what every admin form handler reads a text field with."""

@@ -16,6 +16,7 @@ from qudao.core.catalog.models import Product
 from qudao.core.customers.models import CUSTOMER_TYPES, Customer, Tier
 from qudao.core.errors import InputError
 from qudao.core.plugin_api import TenantContext, utcnow
+from qudao.core.validation import as_bool
 from qudao.plugins.channel_tasks.models import Assignment, Task
 from qudao.plugins.channel_tasks.photos import MAX_PHOTOS
 
@@ -62,14 +63,10 @@ def _list(value: Any, name: str, errors: list[dict[str, str]]) -> list[str]:
 def _flag(value: Any, name: str, errors: list[dict[str, str]]) -> bool:
     if value in (None, ""):
         return False
-    if isinstance(value, bool):
-        return value
-    if str(value).lower() in ("1", "true", "on", "yes"):
-        return True
-    if str(value).lower() in ("0", "false", "off", "no"):
+    if (flag := as_bool(value)) is None:
+        errors.append({"field": name, "message": "must be true or false"})
         return False
-    errors.append({"field": name, "message": "must be true or false"})
-    return False
+    return flag
 
 
 async def parse_task(ctx: TenantContext, data: dict[str, Any]) -> tuple[dict[str, Any], list[int]]:

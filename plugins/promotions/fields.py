@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from qudao.core.money import parse_money
 from qudao.core.plugin_api import TenantContext
+from qudao.core.validation import as_bool
 from qudao.plugins.promotions import rules as R
 
 CODE_RE = re.compile(r"^[\w.\-]{1,64}$")
@@ -141,14 +142,10 @@ def bool_field(errors: Errors, data: dict[str, Any], name: str, default: bool) -
     value = data.get(name)
     if value is None:
         return default
-    if isinstance(value, bool):
-        return value
-    if str(value).lower() in ("true", "1", "on", "yes"):
-        return True
-    if str(value).lower() in ("false", "0", "off", "no"):
-        return False
-    errors.add(name, "must be true or false")
-    return default
+    if (flag := as_bool(value)) is None:
+        errors.add(name, "must be true or false")
+        return default
+    return flag
 
 
 def text_field(errors: Errors, data: dict[str, Any], name: str, max_len: int = 64) -> str | None:

@@ -27,8 +27,7 @@ FLASHES = {"requeued": "Message queued to be sent again.", "swept": "Due message
 
 
 class BadOAuth(QudaoError):
-    status = 400
-    title = "Bad request"
+    """A WeChat sign-in callback that cannot be used: 400 "Bad request", QudaoError's own."""
 
 
 class WeChatUnavailable(QudaoError):
