@@ -96,8 +96,12 @@ HELPERS = {
     "Todo": "a dashboard to-do count a plugin returns from `qudao_dashboard_todos` (`label`, `count`, `url`, "
             "`icon`, `order`)",
     "PluginMeta": "what the plugin is: `name`, `title`, `version`, `api` range, `requires`, `settings`, "
-                  "`package_dir` (finds migrations/, templates/, static/, locales/)",
-    "RoutedPlugin": "a base class serving the `HANDLERS` of the plugin package's `api` and `pages` modules",
+                  "`package_dir` (finds migrations/, templates/, static/, locales/), `actors`, and the fixed "
+                  "menu entries `admin_menu` / `storefront_menu` (`((label, path), …)`, served by `RoutedPlugin`)",
+    "RoutedPlugin": "a base class for a plugin defined in its package's `__init__`: serves the `HANDLERS` of the "
+                    "package's `api` and `pages` modules and the menus its `meta` declares (admin: to staff; "
+                    "storefront: to buyers with `ctx.customer`), and defaults `package_dir` to the package's "
+                    "folder; a menu hook the plugin implements itself replaces the declared entries",
     "Setting": "one field of the plugin's settings schema (rendered as a form, validated on save)",
     "TenantContext": "what a hook gets as `ctx`: `tenant`, `session`, `user`, `customer`, `guest`, "
                      "`settings(name)`, `is_enabled(name)`",

@@ -66,12 +66,21 @@ def qudao_platform_routes() -> list[Any]:
 
 @hookspec
 def qudao_admin_menu(ctx: Any) -> list[tuple[str, str]]:
-    """Return ``(label, path)`` admin menu entries; path relative to ``/t/{slug}/admin``."""
+    """Return ``(label, path)`` admin menu entries; path relative to ``/t/{slug}/admin``.
+
+    Shown to staff only. A ``RoutedPlugin`` may declare fixed entries in ``PluginMeta.admin_menu``
+    instead of implementing this hook.
+    """
 
 
 @hookspec
 def qudao_storefront_menu(ctx: Any) -> list[tuple[str, str]]:
-    """Return ``(label, path)`` storefront menu entries; path relative to ``/t/{slug}``."""
+    """Return ``(label, path)`` storefront menu entries; path relative to ``/t/{slug}``.
+
+    Called for visitors too (``ctx.user`` is None). A ``RoutedPlugin`` may declare fixed entries
+    for buyers signed in for a customer (``ctx.customer`` set) in ``PluginMeta.storefront_menu``
+    instead of implementing this hook; a menu for visitors or by role stays this hook.
+    """
 
 
 @hookspec

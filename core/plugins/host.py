@@ -157,7 +157,8 @@ def set_host(host: PluginHost | None) -> None:
 
 
 def _check_hooks(plugin: Any, meta: PluginMeta) -> None:
-    """Refuse, with one line, a hook the host does not define or an ``async def`` where it cannot await."""
+    """Refuse, with one line, a hook the host does not define, an ``async def`` where it cannot await,
+    or menu entries declared in the meta that no hook serves (a plugin not built on ``RoutedPlugin``)."""
     for attr in dir(plugin):
         if not attr.startswith("qudao_"):
             continue
@@ -170,3 +171,7 @@ def _check_hooks(plugin: Any, meta: PluginMeta) -> None:
         if attr in hookspecs.SYNC_HOOKS and inspect.iscoroutinefunction(fn):
             raise PluginError(f"plugin '{meta.name}' {meta.version}: '{attr}' must be a plain function, "
                               "not async def")
+    for declared, hook in (("admin_menu", "qudao_admin_menu"), ("storefront_menu", "qudao_storefront_menu")):
+        if getattr(meta, declared) and not hasattr(getattr(plugin, hook, None), "qudao_impl"):
+            raise PluginError(f"plugin '{meta.name}' {meta.version} declares {declared} but does not serve it: "
+                              f"subclass RoutedPlugin (or implement {hook})")

@@ -21,8 +21,17 @@ class Setting:
     help: str = ""
 
 
+MenuEntry = tuple[str, str]  # (label, path)
+
+
 @dataclass(frozen=True)
 class PluginMeta:
+    """What a plugin is. ``admin_menu`` / ``storefront_menu`` declare the usual menu entries
+    without writing the menu hooks (``RoutedPlugin`` serves them): admin entries go to staff,
+    paths relative to ``/t/{slug}/admin``; storefront entries go to a buyer signed in for a
+    customer (``ctx.customer`` set), paths relative to ``/t/{slug}``. A menu that depends on more
+    (visitors, roles) stays an explicit ``qudao_*_menu`` hook, which replaces the declared one."""
+
     name: str
     title: str
     version: str
@@ -32,6 +41,8 @@ class PluginMeta:
     settings: tuple[Setting, ...] = ()
     package_dir: Path | None = None
     actors: tuple[str, ...] = field(default=())
+    admin_menu: tuple[MenuEntry, ...] = ()
+    storefront_menu: tuple[MenuEntry, ...] = ()
 
     @property
     def migrations_dir(self) -> Path | None:

@@ -18,7 +18,6 @@ Semantics (documented choice):
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from qudao.core.plugin_api import PluginMeta, RoutedPlugin, hookimpl
@@ -27,16 +26,10 @@ from qudao.plugins.brand_isolation import models  # noqa: F401 - registers brand
 
 class BrandIsolationPlugin(RoutedPlugin):
     meta = PluginMeta(
-        name="brand_isolation",
-        title="Brand isolation 品牌授权",
-        version="0.1.0",
+        name="brand_isolation", title="Brand isolation 品牌授权", version="0.1.0",
         description="Distributors see and order only the product brands they are authorized for.",
-        package_dir=Path(__file__).parent,
+        admin_menu=(("Brand access", "/brand-access"),),
     )
-
-    @hookimpl
-    def qudao_admin_menu(self, ctx: Any) -> list[tuple[str, str]]:
-        return [("Brand access", "/brand-access")]
 
     @hookimpl
     def qudao_product_criteria(self, ctx: Any) -> list[Any]:

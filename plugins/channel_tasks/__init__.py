@@ -8,7 +8,6 @@ plugins through ``qudao_reported_stock`` (replenishment reads it; plugins never 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from qudao.core.plugin_api import Panel, PluginMeta, RoutedPlugin, Setting, hookimpl
@@ -17,11 +16,8 @@ from qudao.plugins.channel_tasks import jobs, models  # noqa: F401 - registers t
 
 class ChannelTasksPlugin(RoutedPlugin):
     meta = PluginMeta(
-        name="channel_tasks",
-        title="Channel tasks 任务下发",
-        version="0.1.0",
+        name="channel_tasks", title="Channel tasks 任务下发", version="0.1.0",
         description="Tasks for customers with answers (text, numbers, photos), review and reminders.",
-        package_dir=Path(__file__).parent,
         settings=(
             Setting("max_photo_mb", "int", label="Largest photo (MB)", default=8, min=1, max=8),
             Setting("photo_url_base", "str", label="Photo URL base (optional)", default="",
@@ -29,15 +25,9 @@ class ChannelTasksPlugin(RoutedPlugin):
                          "photo links become <base>/<tenant id>/channel_tasks/<name>. Empty: served by the app."),
         ),
         actors=("channel_tasks.remind",),
+        admin_menu=(("Tasks", "/channel-tasks"),),
+        storefront_menu=(("Tasks", "/channel-tasks"),),
     )
-
-    @hookimpl
-    def qudao_admin_menu(self, ctx: Any) -> list[tuple[str, str]]:
-        return [("Tasks", "/channel-tasks")]
-
-    @hookimpl
-    def qudao_storefront_menu(self, ctx: Any) -> list[tuple[str, str]]:
-        return [("Tasks", "/channel-tasks")] if getattr(ctx, "customer", None) is not None else []
 
     @hookimpl
     async def qudao_storefront_panels(self, ctx: Any) -> list[Any]:

@@ -9,7 +9,6 @@ a credit account (``PUT /credit/{customer}``); others order unrestricted.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from qudao.core.plugin_api import PluginMeta, RoutedPlugin, Setting, hookimpl
@@ -26,11 +25,8 @@ def resold(cart: Any = None, order: Any = None) -> bool:
 
 class CreditPlugin(RoutedPlugin):
     meta = PluginMeta(
-        name="credit",
-        title="Credit 信用额度",
-        version="0.1.0",
+        name="credit", title="Credit 信用额度", version="0.1.0",
         description="Credit limits, payment terms and receivables per customer.",
-        package_dir=Path(__file__).parent,
         settings=(
             Setting("default_terms_days", "int", label="Default payment terms (days)", default=30, min=0,
                     max=3650, help="Due date of an order = order date + terms; a customer's own terms win."),
@@ -39,15 +35,9 @@ class CreditPlugin(RoutedPlugin):
             Setting("warn_at_percent", "int", label="Warn when credit used reaches (% of the limit)", default=80,
                     min=0, max=100, help="Buyers get a credit warning (e.g. over WeChat) once; 0 turns it off."),
         ),
+        admin_menu=(("Credit", "/credit"),),
+        storefront_menu=(("My credit", "/credit"),),
     )
-
-    @hookimpl
-    def qudao_admin_menu(self, ctx: Any) -> list[tuple[str, str]]:
-        return [("Credit", "/credit")]
-
-    @hookimpl
-    def qudao_storefront_menu(self, ctx: Any) -> list[tuple[str, str]]:
-        return [("My credit", "/credit")] if getattr(ctx, "customer", None) is not None else []
 
     @hookimpl
     async def qudao_dashboard_todos(self, ctx: Any) -> list[Any]:

@@ -22,7 +22,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from qudao.core.plugin_api import PluginMeta, RoutedPlugin, Setting, Violation, hookimpl
@@ -31,11 +30,8 @@ from qudao.plugins.guest_checkout import models  # noqa: F401 - registers guest_
 
 class GuestCheckoutPlugin(RoutedPlugin):
     meta = PluginMeta(
-        name="guest_checkout",
-        title="Guest checkout 游客下单",
-        version="0.1.0",
+        name="guest_checkout", title="Guest checkout 游客下单", version="0.1.0",
         description="Guests order at retail prices without an account; share links.",
-        package_dir=Path(__file__).parent,
         settings=(
             Setting("categories", "str", "Categories guests see",
                     help="Comma-separated category codes (with their sub-categories); empty = all."),
@@ -46,6 +42,7 @@ class GuestCheckoutPlugin(RoutedPlugin):
             Setting("rate_window_minutes", "int", "Rate-limit window (minutes)", default=60, min=1,
                     max=7 * 24 * 60),
         ),
+        admin_menu=(("Guests & sharing", "/guest-checkout"),),
     )
 
     @hookimpl
@@ -53,11 +50,8 @@ class GuestCheckoutPlugin(RoutedPlugin):
         return True
 
     @hookimpl
-    def qudao_admin_menu(self, ctx: Any) -> list[tuple[str, str]]:
-        return [("Guests & sharing", "/guest-checkout")]
-
-    @hookimpl
     def qudao_storefront_menu(self, ctx: Any) -> list[tuple[str, str]]:
+        """Not the declared kind (buyers only): a visitor gets "order as a guest"."""
         if getattr(ctx, "user", None) is None:
             return [("Order as a guest", "/guest")]
         return [("Shared links", "/share-links")]

@@ -3,7 +3,6 @@
 See README.md in this folder for the design (flows, idempotency keys, what runs where).
 """
 
-from pathlib import Path
 from typing import Any
 
 from qudao.core.plugin_api import PluginMeta, RoutedPlugin, Setting, hookimpl
@@ -12,11 +11,8 @@ from qudao.plugins.payments import jobs  # noqa: F401 - registers the payments.*
 
 class PaymentsPlugin(RoutedPlugin):
     meta = PluginMeta(
-        name="payments",
-        title="Payments 支付与分账",
-        version="0.1.0",
+        name="payments", title="Payments 支付与分账", version="0.1.0",
         description="Card payments through Stripe, prepaid balance, bank transfer; settlement splits.",
-        package_dir=Path(__file__).parent,
         settings=(
             Setting("method_card", "bool", label="Card payments (Stripe)", default=True),
             Setting("method_balance", "bool", label="Prepaid balance", default=True),
@@ -24,6 +20,8 @@ class PaymentsPlugin(RoutedPlugin):
             Setting("method_credit", "bool", label="Pay later on credit (needs the credit plugin)", default=True),
         ),
         actors=("payments.payout", "payments.reverse", "payments.refund"),
+        admin_menu=(("Payments", "/payments"),),
+        storefront_menu=(("Pay orders", "/payments/orders"), ("My balance", "/payments/balance")),
     )
 
     @hookimpl
@@ -31,16 +29,6 @@ class PaymentsPlugin(RoutedPlugin):
         from qudao.plugins.payments.webhook import stripe_webhook
 
         return [stripe_webhook]
-
-    @hookimpl
-    def qudao_admin_menu(self, ctx: Any) -> list[tuple[str, str]]:
-        return [("Payments", "/payments")]
-
-    @hookimpl
-    def qudao_storefront_menu(self, ctx: Any) -> list[tuple[str, str]]:
-        if getattr(ctx, "customer", None) is None:
-            return []
-        return [("Pay orders", "/payments/orders"), ("My balance", "/payments/balance")]
 
 
 plugin = PaymentsPlugin()

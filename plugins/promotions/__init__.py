@@ -15,7 +15,6 @@ limits); the badges in ``badges.py``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from qudao.core.plugin_api import PluginMeta, RoutedPlugin, Violation, hookimpl
@@ -38,21 +37,16 @@ def resold(cart: Any) -> bool:
 
 class PromotionsPlugin(RoutedPlugin):
     meta = PluginMeta(
-        name="promotions",
-        title="Promotions 促销",
-        version="0.1.0",
+        name="promotions", title="Promotions 促销", version="0.1.0",
         description="Promotions: threshold discounts, gifts, special prices, bundles and coupons.",
-        package_dir=Path(__file__).parent,
+        admin_menu=(("Promotions", "/promotions"),),
     )
 
-    # --- routes and menus ------------------------------------------------------
-
-    @hookimpl
-    def qudao_admin_menu(self, ctx: Any) -> list[tuple[str, str]]:
-        return [("Promotions", "/promotions")]
+    # --- menus -----------------------------------------------------------------
 
     @hookimpl
     def qudao_storefront_menu(self, ctx: Any) -> list[tuple[str, str]]:
+        """Not the declared kind (buyers only): visitors see the promotions too."""
         return [("Promotions", "/promotions")]
 
     # --- checkout pipeline -----------------------------------------------------

@@ -15,7 +15,6 @@ Works only through hooks:
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from qudao.core.plugin_api import PluginMeta, RoutedPlugin, Setting, hookimpl
@@ -32,27 +31,18 @@ PLUGIN = "rebates"
 
 class RebatesPlugin(RoutedPlugin):
     meta = PluginMeta(
-        name=PLUGIN,
-        title="Rebates 返利",
-        version="0.1.0",
+        name=PLUGIN, title="Rebates 返利", version="0.1.0",
         description="Rebate programs (tiered or per unit), accrual at receipt, settlement with approval, "
                     "and rebate deductions at checkout.",
-        package_dir=Path(__file__).parent,
         settings=(
             Setting("auto_close", "bool", label="Close ended periods automatically (daily job)", default=True,
                     help="The rebates.close_due job closes every program's periods that ended; entries still "
                          "wait for approval."),
         ),
         actors=("rebates.close_period", "rebates.close_due"),
+        admin_menu=(("Rebates", "/rebates"),),
+        storefront_menu=(("My rebates", "/rebates"),),
     )
-
-    @hookimpl
-    def qudao_admin_menu(self, ctx: Any) -> list[tuple[str, str]]:
-        return [("Rebates", "/rebates")]
-
-    @hookimpl
-    def qudao_storefront_menu(self, ctx: Any) -> list[tuple[str, str]]:
-        return [("My rebates", "/rebates")] if getattr(ctx, "customer", None) is not None else []
 
     # --- panels --------------------------------------------------------------------
 

@@ -10,7 +10,6 @@ product's order multiple and packing unit, never below its minimum. Each line sa
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from qudao.core.plugin_api import Panel, PluginMeta, RoutedPlugin, Setting, hookimpl
@@ -18,11 +17,8 @@ from qudao.core.plugin_api import Panel, PluginMeta, RoutedPlugin, Setting, hook
 
 class ReplenishmentPlugin(RoutedPlugin):
     meta = PluginMeta(
-        name="replenishment",
-        title="Replenishment 补货建议",
-        version="0.1.0",
+        name="replenishment", title="Replenishment 补货建议", version="0.1.0",
         description="Suggested carts from each customer's demand, stock, lead time and target days of cover.",
-        package_dir=Path(__file__).parent,
         settings=(
             Setting("lead_time_days", "int", label="Lead time (days)", default=3, min=0, max=120,
                     help="Days from ordering to the goods being on the customer's shelf."),
@@ -30,15 +26,9 @@ class ReplenishmentPlugin(RoutedPlugin):
                     help="How many days of sales the customer should hold after a delivery."),
             Setting("history_days", "int", label="Demand from the last (days)", default=28, min=7, max=365),
         ),
+        admin_menu=(("Replenishment", "/replenishment"),),
+        storefront_menu=(("Restock", "/replenishment"),),
     )
-
-    @hookimpl
-    def qudao_admin_menu(self, ctx: Any) -> list[tuple[str, str]]:
-        return [("Replenishment", "/replenishment")]
-
-    @hookimpl
-    def qudao_storefront_menu(self, ctx: Any) -> list[tuple[str, str]]:
-        return [("Restock", "/replenishment")] if getattr(ctx, "customer", None) is not None else []
 
     @hookimpl
     async def qudao_storefront_panels(self, ctx: Any) -> list[Any]:

@@ -10,7 +10,6 @@ and an Excel export. Targets are imported from Excel and copied to the next peri
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from qudao.core.plugin_api import Panel, PluginMeta, RoutedPlugin, hookimpl
@@ -19,17 +18,11 @@ from qudao.plugins.sales_targets import models  # noqa: F401 - registers sales_t
 
 class SalesTargetsPlugin(RoutedPlugin):
     meta = PluginMeta(
-        name="sales_targets",
-        title="Sales targets 销售计划",
-        version="0.1.0",
+        name="sales_targets", title="Sales targets 销售计划", version="0.1.0",
         description="Targets per period for regions, customer types, customers, reps and product groups, "
                     "with attainment from orders.",
-        package_dir=Path(__file__).parent,
+        admin_menu=(("Sales targets", "/sales-targets"),),
     )
-
-    @hookimpl
-    def qudao_admin_menu(self, ctx: Any) -> list[tuple[str, str]]:
-        return [("Sales targets", "/sales-targets")]
 
     @hookimpl
     async def qudao_dashboard_panels(self, ctx: Any) -> list[Any]:

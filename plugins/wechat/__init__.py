@@ -21,7 +21,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -61,14 +60,13 @@ def _site(ctx: Any) -> str | None:
 
 class WeChatPlugin(RoutedPlugin):
     meta = PluginMeta(
-        name="wechat",
-        title="WeChat 微信通知",
-        version="0.3.0",
+        name="wechat", title="WeChat 微信通知", version="0.3.0",
         description="WeChat official-account template messages for buyers and staff.",
-        package_dir=Path(__file__).parent,
         settings=tuple(_SETTINGS),
         actors=("wechat.notify", "wechat.low_stock", "wechat.credit_warning", "wechat.customer_notice", "wechat.send",
                 "wechat.sweep"),
+        admin_menu=(("WeChat messages", "/wechat/messages"), ("WeChat outbox", "/wechat/outbox"),
+                    ("My WeChat", "/wechat/me")),
     )
 
     # --- routes and menus ----------------------------------------------------------
@@ -80,12 +78,8 @@ class WeChatPlugin(RoutedPlugin):
         return list(PLATFORM_HANDLERS)
 
     @hookimpl
-    def qudao_admin_menu(self, ctx: Any) -> list[tuple[str, str]]:
-        return [("WeChat messages", "/wechat/messages"), ("WeChat outbox", "/wechat/outbox"),
-                ("My WeChat", "/wechat/me")]
-
-    @hookimpl
     def qudao_storefront_menu(self, ctx: Any) -> list[tuple[str, str]]:
+        """Not the declared kind (a customer set): any signed-in buyer login may bind WeChat."""
         user = getattr(ctx, "user", None)
         return [("WeChat", "/wechat")] if user is not None and user.kind != "staff" else []
 
