@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 
 class QudaoError(Exception):
+    """A domain error: ``status`` is its HTTP answer, ``title`` the problem's title.
+
+    A subclass names them as class keywords, ``class Gone(QudaoError, status=410): ...`` (the
+    title is then the status's reason phrase, "Gone", unless ``title=`` says otherwise), or as
+    class attributes.
+    """
+
     status = 400
     title = "Bad request"
+
+    def __init_subclass__(cls, status: int | None = None, title: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status = status
+            cls.title = title or vars(cls).get("title") or HTTPStatus(status).phrase.capitalize()
+        elif title is not None:
+            cls.title = title
 
     def __init__(self, detail: str = "", **extra: Any) -> None:
         super().__init__(detail or self.title)
@@ -15,11 +31,8 @@ class QudaoError(Exception):
         self.extra = extra
 
 
-class InputError(QudaoError):
+class InputError(QudaoError, status=422, title="Invalid input"):
     """Bad input: ``errors`` is a list of ``{field, message}``; nothing was stored."""
-
-    status = 422
-    title = "Invalid input"
 
     def __init__(self, errors: list[dict[str, str]] | str, field: str | None = None) -> None:
         if isinstance(errors, str):
@@ -28,31 +41,15 @@ class InputError(QudaoError):
         super().__init__("; ".join(f"{e['field']} {e['message']}" for e in errors))
 
 
-class NotFound(QudaoError):
-    status = 404
-    title = "Not found"
+# Titles "Not found", "Forbidden", "Unauthorized", "Conflict" (the reason phrases).
+class NotFound(QudaoError, status=404): ...
+class Forbidden(QudaoError, status=403): ...
+class Unauthorized(QudaoError, status=401): ...
+class Conflict(QudaoError, status=409): ...
 
 
-class Forbidden(QudaoError):
-    status = 403
-    title = "Forbidden"
-
-
-class Unauthorized(QudaoError):
-    status = 401
-    title = "Unauthorized"
-
-
-class Conflict(QudaoError):
-    status = 409
-    title = "Conflict"
-
-
-class Refused(QudaoError):
+class Refused(QudaoError, status=422, title="Order refused"):
     """A business refusal: ``violations`` is a list of ``{code, message}``."""
-
-    status = 422
-    title = "Order refused"
 
     def __init__(self, violations: list[dict[str, str]], detail: str = "") -> None:
         self.violations = violations

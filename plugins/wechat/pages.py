@@ -30,9 +30,8 @@ class BadOAuth(QudaoError):
     """A WeChat sign-in callback that cannot be used: 400 "Bad request", QudaoError's own."""
 
 
-class WeChatUnavailable(QudaoError):
-    status = 502
-    title = "Bad gateway"
+class WeChatUnavailable(QudaoError, status=502):
+    """WeChat did not answer the code exchange ("Bad gateway")."""
 
 
 def _labels() -> dict[str, str]:
