@@ -12,6 +12,13 @@ from qudao.core.money import parse_money
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
 
 
+def set_given(row: Any, **values: Any) -> None:
+    """Set the attributes whose value the body gave (not None): an update leaves the rest alone."""
+    for attr, value in values.items():
+        if value is not None:
+            setattr(row, attr, value)
+
+
 class Fields:
     """Collects errors while reading a body, then raises them all at once."""
 

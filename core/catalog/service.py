@@ -14,7 +14,7 @@ from qudao.core.catalog.search import search_key
 from qudao.core.db.base import new_id
 from qudao.core.errors import NotFound
 from qudao.core.pricing.history import record_price_change
-from qudao.core.validation import Fields, check_code, upsert_named
+from qudao.core.validation import Fields, check_code, set_given, upsert_named
 
 
 async def upsert_brand(session: AsyncSession, code: str, data: dict[str, Any]) -> tuple[Brand, bool]:
@@ -108,22 +108,13 @@ async def upsert_product(session: AsyncSession, sku: str, data: dict[str, Any], 
             cache.products[sku] = product
     old_price, old_retail = (None, None) if created else (product.price, product.retail_price)
     old_floor = None if created else product.floor_price
-    if name is not None:
-        product.name = name
-    if price is not None:
-        product.price = price
-    if f.has("retail_price"):
+    set_given(product, name=name, price=price, unit=unit, spec=spec, erp_code=erp_code, barcode=barcode,
+              description=description, active=active, featured=featured, min_qty=min_qty, order_multiple=multiple,
+              pack_unit=pack_unit, pack_size=pack_size, tags=tags)
+    if f.has("retail_price"):  # a null clears these
         product.retail_price = retail
     if f.has("floor_price"):
         product.floor_price = floor
-    for attr, value in (("unit", unit), ("spec", spec), ("erp_code", erp_code), ("barcode", barcode),
-                        ("description", description), ("active", active), ("featured", featured),
-                        ("min_qty", min_qty), ("order_multiple", multiple), ("pack_unit", pack_unit),
-                        ("pack_size", pack_size)):
-        if value is not None:
-            setattr(product, attr, value)
-    if tags is not None:
-        product.tags = tags
     if f.has("brand"):
         product.brand_id = brand.id if brand else None
     if f.has("category"):

@@ -12,7 +12,7 @@ from qudao.core.auth.passwords import hash_password, password_problem
 from qudao.core.customers.models import CUSTOMER_TYPES, Customer, Tier
 from qudao.core.errors import Conflict, InputError, NotFound
 from qudao.core.inventory.models import Warehouse
-from qudao.core.validation import Fields, check_code, upsert_named
+from qudao.core.validation import Fields, check_code, set_given, upsert_named
 from qudao.tenants.provisioning import EMAIL_RE
 
 
@@ -80,30 +80,14 @@ async def upsert_customer(session: AsyncSession, code: str, data: dict[str, Any]
     if customer is None:
         customer = Customer(code=code, name=name)
         session.add(customer)
-    if name is not None:
-        customer.name = name
-    if ctype is not None:
-        customer.type = ctype
-    if status is not None:
-        customer.status = status
-    if f.has("region"):
+    set_given(customer, name=name, type=ctype, status=status, addresses=addresses, can_resell=can_resell,
+              direct_from_brand=direct_from_brand, groups=groups)
+    if f.has("region"):  # a null or empty text clears it
         customer.region = region
-    if f.has("tier"):
-        customer.tier_id = tier.id if tier else None
-    if f.has("parent"):
-        customer.parent_id = parent.id if parent else None
-    if f.has("warehouse"):
-        customer.warehouse_id = warehouse.id if warehouse else None
-    if f.has("sales_rep"):
-        customer.sales_rep_id = rep.id if rep else None
-    if addresses is not None:
-        customer.addresses = addresses
-    if can_resell is not None:
-        customer.can_resell = can_resell
-    if direct_from_brand is not None:
-        customer.direct_from_brand = direct_from_brand
-    if groups is not None:
-        customer.groups = groups
+    for key, attr, row in (("tier", "tier_id", tier), ("parent", "parent_id", parent),
+                           ("warehouse", "warehouse_id", warehouse), ("sales_rep", "sales_rep_id", rep)):
+        if f.has(key):  # a null or empty code clears the link
+            setattr(customer, attr, row.id if row else None)
     await session.flush()
     return customer, created
 

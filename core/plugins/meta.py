@@ -7,6 +7,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from qudao.core.validation import as_bool
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -92,13 +94,9 @@ def validate_settings(meta: PluginMeta, data: Any) -> tuple[dict[str, Any], list
 
 def _coerce(s: Setting, value: Any) -> Any:
     if s.kind == "bool":
-        if isinstance(value, bool):
-            return value
-        if str(value).lower() in ("1", "true", "on", "yes"):
-            return True
-        if str(value).lower() in ("0", "false", "off", "no"):
-            return False
-        raise ValueError("must be true or false")
+        if (flag := as_bool(value)) is None:
+            raise ValueError("must be true or false")
+        return flag
     if s.kind == "int":
         if isinstance(value, bool):
             raise ValueError("must be a whole number")
