@@ -30,6 +30,7 @@ from qudao.plugins.payments.pages.helpers import (
     TEST_CARDS,
     attempt,
     back,
+    buyer_only,
     flash_of,
     message,
     store_url,
@@ -40,10 +41,8 @@ from qudao.web.pages.common import buyer_or_login, form_data, render
 
 @get("/payments/orders")
 async def my_orders(ctx: RequestContext) -> Response[Any]:
-    if (redirect := buyer_or_login(ctx)) is not None:
+    if (redirect := buyer_only(ctx)) is not None:
         return redirect
-    if ctx.customer is None:
-        raise NotFound("buyers only")
     orders = (await ctx.session.scalars(select(Order).where(Order.customer_id == ctx.customer.id)
                                         .order_by(Order.created_at.desc()).limit(100))).all()
     rows = []
@@ -57,10 +56,8 @@ async def my_orders(ctx: RequestContext) -> Response[Any]:
 
 @get("/payments/orders/{number:str}")
 async def pay_page(ctx: RequestContext, request: Request, number: str) -> Response[Any]:
-    if (redirect := buyer_or_login(ctx)) is not None:
+    if (redirect := buyer_only(ctx)) is not None:
         return redirect
-    if ctx.customer is None:
-        raise NotFound("buyers only")
     order = await order_for(ctx, number)
     # a buyer coming back (e.g. from 3-D Secure) sees the current truth from Stripe
     open_cards = (await ctx.session.scalars(select(Payment).where(
@@ -134,19 +131,15 @@ async def pay_credit(ctx: RequestContext, number: str) -> Redirect:
 
 @get("/payments/balance")
 async def my_balance(ctx: RequestContext) -> Response[Any]:
-    if (redirect := buyer_or_login(ctx)) is not None:
+    if (redirect := buyer_only(ctx)) is not None:
         return redirect
-    if ctx.customer is None:
-        raise NotFound("buyers only")
     return render(ctx, "payments/store_balance.html", balance=await balance_view(ctx, ctx.customer, limit=100))
 
 
 @get("/payments/account")
 async def my_account(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (redirect := buyer_or_login(ctx)) is not None:
+    if (redirect := buyer_only(ctx)) is not None:
         return redirect
-    if ctx.customer is None:
-        raise NotFound("buyers only")
     party = settlement.customer_party(ctx.customer.code)
     acct = await ctx.session.scalar(select(ConnectedAccount).where(ConnectedAccount.party == party))
     if acct is not None:
@@ -161,10 +154,8 @@ async def my_account(ctx: RequestContext, request: Request) -> Response[Any]:
 
 @post("/payments/account")
 async def my_account_onboard(ctx: RequestContext, request: Request) -> Redirect:
-    if (redirect := buyer_or_login(ctx)) is not None:
+    if (redirect := buyer_only(ctx)) is not None:
         return redirect
-    if ctx.customer is None:
-        raise NotFound("buyers only")
     back = f"{str(request.base_url).rstrip('/')}{store_url(ctx)}/account"
     try:
         _, url, _created = await accounts.onboard(ctx, settlement.customer_party(ctx.customer.code), ctx.customer,
