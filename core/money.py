@@ -40,3 +40,17 @@ def parse_money(value: object, currency: str = "CNY", *, allow_negative: bool = 
 def fmt(amount: Decimal, currency: str = "CNY") -> str:
     """Contract format: a decimal string with the currency's places."""
     return str(quantize(amount, currency))
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """Decimal money -> integer minor units (fen for CNY), rounded half-up to the currency's places.
+
+    Balances a conditional SQL UPDATE compares (``WHERE balance_minor >= :a``) are kept in minor
+    units: the database compares integers exactly on every backend, where SQLite keeps the
+    ``Money`` type as text."""
+    return int(quantize(Decimal(amount), currency).scaleb(places(currency)))
+
+
+def from_minor(minor: int, currency: str) -> Decimal:
+    """Integer minor units -> Decimal money with the currency's places."""
+    return quantize(Decimal(int(minor)).scaleb(-places(currency)), currency)

@@ -21,10 +21,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, insert, select, update
+from sqlalchemy import JSON, Index, String, Text, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from qudao.core.db.base import Base, new_id, utcnow
+from qudao.core.db.base import Base, utcnow
+from qudao.core.db.columns import Count, CreatedAt, GlobalId
 
 log = structlog.get_logger("qudao.outbox")
 
@@ -41,14 +42,14 @@ class JobOutbox(Base):
 
     __tablename__ = "job_outbox"
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id, autoincrement=False)
+    id: Mapped[GlobalId]
     actor: Mapped[str] = mapped_column(String(200))
     kwargs: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    run_after: Mapped[datetime] = mapped_column()  # created_at + the job's delay
-    next_try_at: Mapped[datetime] = mapped_column()
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    sent_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[CreatedAt]
+    run_after: Mapped[datetime]  # created_at + the job's delay
+    next_try_at: Mapped[datetime]
+    attempts: Mapped[Count]
+    sent_at: Mapped[datetime | None] = mapped_column()  # assigned: the index below uses it
     last_error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (

@@ -4,11 +4,27 @@
 """
 
 from qudao.core.audit import record as audit
-from qudao.core.db.base import Base, TenantOwned, new_id, tenant_fk, utcnow
+from qudao.core.db.base import Base, TenantOwned, new_id, tenant_fk, tenant_ref, utcnow
+from qudao.core.db.columns import (
+    Code,
+    Count,
+    CreatedAt,
+    Currency,
+    Email,
+    Int32,
+    Json,
+    JsonDict,
+    JsonList,
+    Name,
+    Note,
+    OrderNumber,
+    Timestamps,
+    UpdatedAt,
+)
 from qudao.core.db.rows import add_rows
 from qudao.core.db.session import enqueue_after_commit, transaction_note
 from qudao.core.jobs import job
-from qudao.core.money import fmt, parse_money, quantize
+from qudao.core.money import fmt, from_minor, parse_money, quantize, to_minor
 from qudao.core.orders.cart import Adjustment, Cart, CartLine, GiftLine, Violation
 from qudao.core.plugins.base import RoutedPlugin
 from qudao.core.plugins.context import TenantContext
@@ -21,6 +37,9 @@ from qudao.core.plugins.panels import OrderFact, Panel, Todo
 __all__ = [
     "API_VERSION", "Adjustment", "Base", "Cart", "CartLine", "GiftLine", "OrderFact", "Panel", "PluginMeta",
     "RoutedPlugin", "Setting", "TenantContext", "TenantOwned", "Todo", "Violation", "add_rows", "audit",
-    "enqueue_after_commit", "fmt", "gather_hook", "hookimpl", "job", "new_id", "parse_money", "quantize", "render_page",
-    "tenant_fk", "transaction_note", "utcnow",
+    "enqueue_after_commit", "fmt", "from_minor", "gather_hook", "hookimpl", "job", "new_id", "parse_money",
+    "quantize", "render_page", "tenant_fk", "tenant_ref", "to_minor", "transaction_note", "utcnow",
+    # column kinds for plugin models (core/db/columns.py)
+    "Code", "Count", "CreatedAt", "Currency", "Email", "Int32", "Json", "JsonDict", "JsonList", "Name",
+    "Note", "OrderNumber", "Timestamps", "UpdatedAt",
 ]

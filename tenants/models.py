@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Integer, String
+from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.db.base import Base, new_id, utcnow
+from qudao.core.db.base import Base
+from qudao.core.db.columns import CreatedAt, Currency, Email, GlobalId, Name
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "ordering": {"min_order_amount": None, "min_order_qty": None, "order_window": None},
@@ -19,15 +19,15 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 class Tenant(Base):
     __tablename__ = "tenants"
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id, autoincrement=False)
+    id: Mapped[GlobalId]
     slug: Mapped[str] = mapped_column(String(40), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    name: Mapped[Name]
+    currency: Mapped[Currency] = mapped_column(default="CNY")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
     status: Mapped[str] = mapped_column(String(20), default="active")
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=lambda: dict(DEFAULT_SETTINGS))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[CreatedAt]
     # Bumped by every change to this row or to the tenant's plugin states (tenants/cache.py), so
     # each web process can keep them cached and check them in the transaction's first statement.
     config_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -44,7 +44,7 @@ class Tenant(Base):
 class PlatformOperator(Base):
     __tablename__ = "platform_operators"
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id, autoincrement=False)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    id: Mapped[GlobalId]
+    email: Mapped[Email] = mapped_column(unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[CreatedAt]

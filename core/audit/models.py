@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-from sqlalchemy import JSON, BigInteger, Index, String
+from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.db.base import Base, TenantOwned, utcnow
+from qudao.core.db.base import Base, TenantOwned
+from qudao.core.db.columns import CreatedAt, Email, Json
 
 
 class AuditEntry(TenantOwned, Base):
@@ -18,12 +16,12 @@ class AuditEntry(TenantOwned, Base):
 
     __tablename__ = "audit_log"
 
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    user_id: Mapped[int | None] = mapped_column(BigInteger)
-    user_email: Mapped[str] = mapped_column(String(254), default="")
+    at: Mapped[CreatedAt]
+    user_id: Mapped[int | None]
+    user_email: Mapped[Email] = mapped_column(default="")
     action: Mapped[str] = mapped_column(String(60))
     target: Mapped[str] = mapped_column(String(300))
-    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    before: Mapped[Json | None]
+    after: Mapped[Json | None]
 
     __table_args__ = (Index("ix_audit_log_tenant_at", "tenant_id", "at"),)

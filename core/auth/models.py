@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.db.base import Base, TenantOwned, new_id, tenant_fk, utcnow
+from qudao.core.db.base import Base, TenantOwned, tenant_ref
+from qudao.core.db.columns import CreatedAt, Email, GlobalId, Int32, Name
 
 STAFF_ROLES = ("owner", "admin", "order_clerk", "warehouse", "finance", "sales_rep")
 ADMIN_ROLES = ("owner", "admin")
@@ -17,21 +18,18 @@ class User(TenantOwned, Base):
     """A login: ``kind`` is ``staff`` (with a role) or ``customer`` (a buyer of one customer)."""
 
     __tablename__ = "users"
-    __table_args__ = (
-        UniqueConstraint("tenant_id", "email"),
-        tenant_fk("customer_id", "customers", ondelete="CASCADE"),
-    )
+    __table_args__ = (UniqueConstraint("tenant_id", "email"),)
 
-    email: Mapped[str] = mapped_column(String(254))
-    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[Email]
+    name: Mapped[Name] = mapped_column(default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(10))
     role: Mapped[str | None] = mapped_column(String(20))
-    customer_id: Mapped[int | None] = mapped_column(BigInteger)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    customer_id: Mapped[int | None] = tenant_ref("customers", ondelete="CASCADE")
+    active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(String(10))
-    session_version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    session_version: Mapped[Int32] = mapped_column(default=1)
+    created_at: Mapped[CreatedAt]
 
     @property
     def is_staff(self) -> bool:
@@ -46,17 +44,14 @@ class ApiToken(TenantOwned, Base):
     """A bearer token, stored as a SHA-256 hash; revocable and listed on the user's page."""
 
     __tablename__ = "api_tokens"
-    __table_args__ = (
-        UniqueConstraint("tenant_id", "token_hash"),
-        tenant_fk("user_id", "users", ondelete="CASCADE"),
-    )
+    __table_args__ = (UniqueConstraint("tenant_id", "token_hash"),)
 
-    user_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = tenant_ref("users", ondelete="CASCADE")
     token_hash: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(100), default="api")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column()
-    revoked_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[CreatedAt]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
 
 class WebSession(Base):
@@ -70,10 +65,10 @@ class WebSession(Base):
 
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     tenant_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("tenants.id", ondelete="CASCADE"))
-    user_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    operator_id: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column()
+    user_id: Mapped[int | None] = mapped_column(index=True)
+    operator_id: Mapped[int | None]
+    created_at: Mapped[CreatedAt]
+    expires_at: Mapped[datetime]
 
 
 class LoginAttempt(Base):
@@ -85,9 +80,9 @@ class LoginAttempt(Base):
 
     __tablename__ = "login_attempts"
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id, autoincrement=False)
+    id: Mapped[GlobalId]
     account_key: Mapped[str] = mapped_column(String(300), index=True)
     ip: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    at: Mapped[CreatedAt] = mapped_column(index=True)
     outcome: Mapped[str] = mapped_column(String(16), default="failed", server_default="failed")
     device: Mapped[str | None] = mapped_column(String(32))

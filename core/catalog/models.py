@@ -2,39 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.db.base import Base, TenantOwned, tenant_fk, utcnow
+from qudao.core.db.base import Base, TenantOwned, tenant_ref
+from qudao.core.db.columns import Code, Int32, JsonList, Name, Timestamps
 
 
 class Brand(TenantOwned, Base):
     __tablename__ = "brands"
     __table_args__ = (UniqueConstraint("tenant_id", "code"),)
 
-    code: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(200))
+    code: Mapped[Code]
+    name: Mapped[Name]
 
 
 class Category(TenantOwned, Base):
     __tablename__ = "categories"
-    __table_args__ = (UniqueConstraint("tenant_id", "code"), tenant_fk("parent_id", "categories"))
+    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
 
-    code: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(200))
-    parent_id: Mapped[int | None] = mapped_column(BigInteger)
+    code: Mapped[Code]
+    name: Mapped[Name]
+    parent_id: Mapped[int | None] = tenant_ref("categories")
 
 
-class Product(TenantOwned, Base):
+class Product(Timestamps, TenantOwned, Base):
     __tablename__ = "products"
     __table_args__ = (
         UniqueConstraint("tenant_id", "sku"),
-        tenant_fk("brand_id", "brands"),
-        tenant_fk("category_id", "categories"),
         # The catalog listing (count, and the page's ids at any OFFSET) reads only this index:
         # SKU order, plus every column its filters test (active, featured, brand and category for
         # brand access and guests, guests' retail price) and the id to fetch the page's rows by,
@@ -43,29 +41,27 @@ class Product(TenantOwned, Base):
               "retail_price"),
     )
 
-    sku: Mapped[str] = mapped_column(String(64))
+    sku: Mapped[Code]
     name: Mapped[str] = mapped_column(String(300))
     search_key: Mapped[str] = mapped_column(String(600), default="")
-    erp_code: Mapped[str | None] = mapped_column(String(64))
+    erp_code: Mapped[Code | None]
     spec: Mapped[str | None] = mapped_column(String(200))
-    barcode: Mapped[str | None] = mapped_column(String(64))
+    barcode: Mapped[Code | None]
     unit: Mapped[str] = mapped_column(String(20), default="件")
     pack_unit: Mapped[str | None] = mapped_column(String(20))
-    pack_size: Mapped[int | None] = mapped_column(Integer)
-    brand_id: Mapped[int | None] = mapped_column(BigInteger)
-    category_id: Mapped[int | None] = mapped_column(BigInteger)
-    price: Mapped[Decimal] = mapped_column()
-    retail_price: Mapped[Decimal | None] = mapped_column()
-    floor_price: Mapped[Decimal | None] = mapped_column()
-    min_qty: Mapped[int] = mapped_column(Integer, default=1)
-    order_multiple: Mapped[int] = mapped_column(Integer, default=1)
+    pack_size: Mapped[Int32 | None]
+    brand_id: Mapped[int | None] = tenant_ref("brands")
+    category_id: Mapped[int | None] = tenant_ref("categories")
+    price: Mapped[Decimal]
+    retail_price: Mapped[Decimal | None]
+    floor_price: Mapped[Decimal | None]
+    min_qty: Mapped[Int32] = mapped_column(default=1)
+    order_multiple: Mapped[Int32] = mapped_column(default=1)
     description: Mapped[str] = mapped_column(Text, default="")
-    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
-    images: Mapped[list[str]] = mapped_column(JSON, default=list)
-    featured: Mapped[bool] = mapped_column(Boolean, default=False)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    tags: Mapped[JsonList[str]]
+    images: Mapped[JsonList[str]]
+    featured: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
 
     def extra(self) -> dict[str, Any]:
         return {"spec": self.spec, "unit": self.unit}

@@ -6,13 +6,13 @@ Orders, warehouses and stock carry their seller/owner themselves (``Order.seller
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Index, String, UniqueConstraint
+from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.db.base import Base, TenantOwned, tenant_fk, utcnow
+from qudao.core.db.base import Base, TenantOwned, tenant_ref
+from qudao.core.db.columns import Code, CreatedAt, UpdatedAt
 
 SCOPES = ("all", "tier", "customer")
 
@@ -24,32 +24,25 @@ class ResellerPrice(TenantOwned, Base):
     """
 
     __tablename__ = "reseller_prices"
-    __table_args__ = (
-        UniqueConstraint("tenant_id", "seller_id", "product_id", "scope", "target_id"),
-        tenant_fk("seller_id", "customers", ondelete="CASCADE"),
-        tenant_fk("product_id", "products", ondelete="CASCADE"),
-    )
+    __table_args__ = (UniqueConstraint("tenant_id", "seller_id", "product_id", "scope", "target_id"),)
 
-    seller_id: Mapped[int] = mapped_column(BigInteger)
-    product_id: Mapped[int] = mapped_column(BigInteger)
+    seller_id: Mapped[int] = tenant_ref("customers", ondelete="CASCADE")
+    product_id: Mapped[int] = tenant_ref("products", ondelete="CASCADE")
     scope: Mapped[str] = mapped_column(String(10))
-    target_id: Mapped[int] = mapped_column(BigInteger, default=0)
-    price: Mapped[Decimal] = mapped_column()
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    target_id: Mapped[int] = mapped_column(default=0)
+    price: Mapped[Decimal]
+    updated_at: Mapped[UpdatedAt]
 
 
 class FloorAttempt(TenantOwned, Base):
     """A reseller price write refused for being below the brand's HQ floor (counted in reports)."""
 
     __tablename__ = "reseller_floor_attempts"
-    __table_args__ = (
-        tenant_fk("seller_id", "customers", ondelete="CASCADE"),
-        Index("ix_reseller_floor_attempts_seller", "tenant_id", "seller_id", "at"),
-    )
+    __table_args__ = (Index("ix_reseller_floor_attempts_seller", "tenant_id", "seller_id", "at"),)
 
-    seller_id: Mapped[int] = mapped_column(BigInteger)
-    sku: Mapped[str] = mapped_column(String(64))
-    price: Mapped[Decimal] = mapped_column()
-    floor: Mapped[Decimal] = mapped_column()
-    user_id: Mapped[int | None] = mapped_column(BigInteger)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    seller_id: Mapped[int] = tenant_ref("customers", ondelete="CASCADE")
+    sku: Mapped[Code]
+    price: Mapped[Decimal]
+    floor: Mapped[Decimal]
+    user_id: Mapped[int | None]
+    at: Mapped[CreatedAt]

@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, String, Text, func, select
+from sqlalchemy import Index, String, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -20,6 +20,7 @@ from qudao.core.auth.passwords import hash_password, password_problem
 from qudao.core.customers.models import CUSTOMER_TYPES, Customer
 from qudao.core.customers.service import upsert_buyer, upsert_customer
 from qudao.core.db.base import Base, TenantOwned, utcnow
+from qudao.core.db.columns import Code, CreatedAt, Email, Name, Note
 from qudao.core.errors import Conflict, InputError, NotFound
 from qudao.core.validation import Fields, check_code
 from qudao.tenants.provisioning import EMAIL_RE
@@ -32,20 +33,20 @@ class CustomerApplication(TenantOwned, Base):
     __tablename__ = "customer_applications"
     __table_args__ = (Index("ix_customer_applications_status", "tenant_id", "status", "created_at"),)
 
-    company: Mapped[str] = mapped_column(String(200))
+    company: Mapped[Name]
     contact: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str] = mapped_column(String(40))
-    email: Mapped[str] = mapped_column(String(254))
+    email: Mapped[Email]
     region: Mapped[str] = mapped_column(String(200), default="")
     address: Mapped[str] = mapped_column(String(300), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(12), default=PENDING)
-    customer_code: Mapped[str | None] = mapped_column(String(64))
-    reason: Mapped[str] = mapped_column(String(500), default="")
-    reviewed_by: Mapped[int | None] = mapped_column(BigInteger)
-    reviewed_at: Mapped[datetime | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    customer_code: Mapped[Code | None]
+    reason: Mapped[Note]
+    reviewed_by: Mapped[int | None]
+    reviewed_at: Mapped[datetime | None]
+    created_at: Mapped[CreatedAt]
 
 
 async def submit(session: AsyncSession, data: dict[str, Any]) -> CustomerApplication:

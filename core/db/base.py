@@ -25,7 +25,7 @@ from sqlalchemy import (
     Numeric,
     TypeDecorator,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, declared_attr, mapped_column
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -128,12 +128,33 @@ class TenantOwned:
     def id(cls) -> Mapped[int]:  # noqa: N805
         return mapped_column(BigInteger, primary_key=True, default=new_id, autoincrement=False)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Adds the foreign key of each :func:`tenant_ref` column (it needs the whole table)."""
+        super().__init_subclass__(**kwargs)  # maps the class: its Table exists from here on
+        table = cls.__dict__.get("__table__")
+        for column in table.columns if table is not None else ():
+            if _REF in column.info:
+                target, ondelete = column.info[_REF]
+                table.append_constraint(tenant_fk(column.name, target, ondelete=ondelete))
+
 
 def tenant_fk(column: str, table: str, *, ondelete: str | None = None) -> ForeignKeyConstraint:
     """A foreign key to another tenant-owned table, always including tenant_id."""
     return ForeignKeyConstraint(
         ["tenant_id", column], [f"{table}.tenant_id", f"{table}.id"], ondelete=ondelete
     )
+
+
+_REF = "tenant_ref"
+
+
+def tenant_ref(table: str, *, ondelete: str | None = None, **kwargs: Any) -> MappedColumn[Any]:
+    """A column holding the id of a row of another tenant-owned ``table``, with its foreign key
+    said where the column is: ``tier_id: Mapped[int] = tenant_ref("tiers", ondelete="CASCADE")``.
+
+    The key is :func:`tenant_fk`'s ``(tenant_id, column) -> (table.tenant_id, table.id)``, added to
+    the table when ``TenantOwned`` maps the class; ``kwargs`` go to ``mapped_column``."""
+    return mapped_column(BigInteger, info={_REF: (table, ondelete)}, **kwargs)
 
 
 def tenant_owned_tables() -> list[str]:

@@ -6,16 +6,16 @@ always worked out fresh by ``checkout.build_cart`` (the same code that places th
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, String, UniqueConstraint, delete, func, select, update
+from sqlalchemy import UniqueConstraint, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
 from qudao.core.catalog.models import Product
-from qudao.core.db.base import Base, TenantOwned, new_id, tenant_fk, utcnow
+from qudao.core.db.base import Base, TenantOwned, new_id, tenant_ref, utcnow
+from qudao.core.db.columns import Code, CreatedAt, Int32, UpdatedAt
 from qudao.core.errors import InputError
 from qudao.core.orders.checkout import MAX_LINES, MAX_QTY
 
@@ -24,28 +24,21 @@ class SavedCart(TenantOwned, Base):
     """One cart per buyer user (unique per tenant and user)."""
 
     __tablename__ = "carts"
-    __table_args__ = (
-        UniqueConstraint("tenant_id", "user_id"),
-        tenant_fk("user_id", "users", ondelete="CASCADE"),
-    )
+    __table_args__ = (UniqueConstraint("tenant_id", "user_id"),)
 
-    user_id: Mapped[int] = mapped_column(BigInteger)
-    coupon: Mapped[str | None] = mapped_column(String(64))
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    user_id: Mapped[int] = tenant_ref("users", ondelete="CASCADE")
+    coupon: Mapped[Code | None]
+    updated_at: Mapped[UpdatedAt]
 
 
 class SavedCartItem(TenantOwned, Base):
     __tablename__ = "cart_items"
-    __table_args__ = (
-        UniqueConstraint("tenant_id", "cart_id", "product_id"),
-        tenant_fk("cart_id", "carts", ondelete="CASCADE"),
-        tenant_fk("product_id", "products", ondelete="CASCADE"),
-    )
+    __table_args__ = (UniqueConstraint("tenant_id", "cart_id", "product_id"),)
 
-    cart_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    product_id: Mapped[int] = mapped_column(BigInteger)
-    qty: Mapped[int] = mapped_column(Integer)
-    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cart_id: Mapped[int] = tenant_ref("carts", ondelete="CASCADE", index=True)
+    product_id: Mapped[int] = tenant_ref("products", ondelete="CASCADE")
+    qty: Mapped[Int32]
+    added_at: Mapped[CreatedAt]
 
 
 def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]

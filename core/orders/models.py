@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.db.base import Base, TenantOwned, tenant_fk, utcnow
+from qudao.core.db.base import Base, TenantOwned, tenant_ref
+from qudao.core.db.columns import Code, Count, CreatedAt, Currency, Int32, Json, JsonDict, OrderNumber
 
 
 class Order(TenantOwned, Base):
@@ -17,77 +17,68 @@ class Order(TenantOwned, Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "number"),
         UniqueConstraint("tenant_id", "idempotency_scope", "idempotency_key"),
-        tenant_fk("customer_id", "customers"),
-        tenant_fk("warehouse_id", "warehouses"),
-        tenant_fk("seller_customer_id", "customers"),
         Index("ix_orders_seller", "tenant_id", "seller_customer_id", "created_at"),
     )
 
-    number: Mapped[str] = mapped_column(String(40))
-    customer_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    guest: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    number: Mapped[OrderNumber]
+    customer_id: Mapped[int | None] = tenant_ref("customers", index=True)
+    guest: Mapped[Json | None]
     status: Mapped[str] = mapped_column(String(20), default="submitted")
-    currency: Mapped[str] = mapped_column(String(3))
-    subtotal: Mapped[Decimal] = mapped_column()
-    discount: Mapped[Decimal] = mapped_column()
-    total: Mapped[Decimal] = mapped_column()
+    currency: Mapped[Currency]
+    subtotal: Mapped[Decimal]
+    discount: Mapped[Decimal]
+    total: Mapped[Decimal]
     paid_amount: Mapped[Decimal] = mapped_column(default=Decimal("0"))
-    warehouse_id: Mapped[int | None] = mapped_column(BigInteger)
+    warehouse_id: Mapped[int | None] = tenant_ref("warehouses")
     idempotency_scope: Mapped[str | None] = mapped_column(String(80))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
-    delivery_date: Mapped[date | None] = mapped_column(Date)
+    delivery_date: Mapped[date | None]
     delivery_address: Mapped[str | None] = mapped_column(String(500))
     note: Mapped[str | None] = mapped_column(String(1000))
-    placed_by: Mapped[int | None] = mapped_column(BigInteger)
+    placed_by: Mapped[int | None]
     carrier: Mapped[str | None] = mapped_column(String(100))
     tracking_number: Mapped[str | None] = mapped_column(String(100))
-    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    extra: Mapped[JsonDict]
+    created_at: Mapped[CreatedAt] = mapped_column(index=True)
     # None: the brand sells; else the reseller customer selling to its store (core/channels).
-    seller_customer_id: Mapped[int | None] = mapped_column(BigInteger)
+    seller_customer_id: Mapped[int | None] = tenant_ref("customers")
 
 
 class OrderLine(TenantOwned, Base):
     __tablename__ = "order_lines"
-    __table_args__ = (
-        tenant_fk("order_id", "orders", ondelete="CASCADE"),
-        tenant_fk("product_id", "products"),
-    )
 
-    order_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    line_no: Mapped[int] = mapped_column(Integer)
-    product_id: Mapped[int] = mapped_column(BigInteger)
-    sku: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int] = tenant_ref("orders", ondelete="CASCADE", index=True)
+    line_no: Mapped[Int32]
+    product_id: Mapped[int] = tenant_ref("products")
+    sku: Mapped[Code]
     name: Mapped[str] = mapped_column(String(300))
-    qty: Mapped[int] = mapped_column(Integer)
-    unit_price: Mapped[Decimal] = mapped_column()
-    line_total: Mapped[Decimal] = mapped_column()
-    gift: Mapped[bool] = mapped_column(Boolean, default=False)
+    qty: Mapped[Int32]
+    unit_price: Mapped[Decimal]
+    line_total: Mapped[Decimal]
+    gift: Mapped[bool] = mapped_column(default=False)
     price_source: Mapped[str] = mapped_column(String(100), default="base")
     locked_by: Mapped[str | None] = mapped_column(String(100))  # a promotion locked this quantity
 
 
 class OrderAdjustment(TenantOwned, Base):
     __tablename__ = "order_adjustments"
-    __table_args__ = (tenant_fk("order_id", "orders", ondelete="CASCADE"),)
 
-    order_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    order_id: Mapped[int] = tenant_ref("orders", ondelete="CASCADE", index=True)
     source: Mapped[str] = mapped_column(String(100))
     label: Mapped[str] = mapped_column(String(300))
-    amount: Mapped[Decimal] = mapped_column()
+    amount: Mapped[Decimal]
 
 
 class OrderEvent(TenantOwned, Base):
     __tablename__ = "order_events"
-    __table_args__ = (tenant_fk("order_id", "orders", ondelete="CASCADE"),)
 
-    order_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    order_id: Mapped[int] = tenant_ref("orders", ondelete="CASCADE", index=True)
     status: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(String(1000), default="")
-    user_id: Mapped[int | None] = mapped_column(BigInteger)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None]
+    at: Mapped[CreatedAt]
     # The audit of a staff edit (status "edited"): each changed line's before/after, totals.
-    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    detail: Mapped[Json | None]
 
 
 class OrderCounter(TenantOwned, Base):
@@ -99,4 +90,4 @@ class OrderCounter(TenantOwned, Base):
     # orders of a day could collide on the index that is not the arbiter and fail.
 
     day: Mapped[str] = mapped_column(String(8))
-    last: Mapped[int] = mapped_column(Integer, default=0)
+    last: Mapped[Count]

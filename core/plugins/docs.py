@@ -129,7 +129,29 @@ HELPERS = {
                    "app's layout (menus, locale)",
     "quantize": "round a `Decimal` to a currency's minor unit, half up",
     "tenant_fk": "a foreign key to another tenant-owned table, always including `tenant_id`",
+    "tenant_ref": "a column referring to a row of another tenant-owned table, its `tenant_fk` said with it: "
+                  "`tier_id: Mapped[int] = tenant_ref(\"tiers\", ondelete=\"CASCADE\")`",
     "utcnow": "the current time in UTC (timezone-aware)",
+    "to_minor": "`to_minor(amount, currency)`: `Decimal` money to integer minor units (fen), rounded "
+                "half up; for balances a conditional SQL UPDATE compares",
+    "from_minor": "`from_minor(minor, currency)`: integer minor units back to `Decimal` money",
+    # column kinds (core/db/columns.py): `code: Mapped[Code]`; `Mapped[Code | None]` is the nullable one,
+    # and a `mapped_column(...)` on the right adds to it (`index=True`, `default=...`)
+    "Code": "column kind: a tenant's own code (SKU, customer, coupon …), `String(64)`",
+    "Name": "column kind: a display name, `String(200)`",
+    "OrderNumber": "column kind: an order's number as people read it, `String(40)`",
+    "Email": "column kind: an email address, `String(254)`",
+    "Currency": "column kind: an ISO 4217 currency code, `String(3)`",
+    "Note": "column kind: free text a person wrote, `String(500)`, `\"\"` by default",
+    "Int32": "column kind: a plain `INTEGER` (a `Mapped[int]` alone is a `BIGINT`, as ids and `*_minor` "
+             "amounts are)",
+    "Count": "column kind: an `INTEGER` starting at 0",
+    "Json": "column kind: a JSON object with no default (`Mapped[Json | None]`)",
+    "JsonDict": "column kind: a JSON object, `{}` by default",
+    "JsonList": "column kind: a JSON list, `[]` by default: `Mapped[JsonList[str]]`",
+    "CreatedAt": "column kind: the UTC time the row was written",
+    "UpdatedAt": "column kind: the UTC time the row was written, moved on by every ORM update",
+    "Timestamps": "a mixin adding `created_at` and `updated_at`; list it before `TenantOwned` in the bases",
 }
 
 

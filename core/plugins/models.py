@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-from sqlalchemy import JSON, Boolean, String, UniqueConstraint
+from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.db.base import Base, TenantOwned, utcnow
+from qudao.core.db.base import Base, TenantOwned
+from qudao.core.db.columns import JsonDict, UpdatedAt
 
 
 class PluginState(TenantOwned, Base):
@@ -16,6 +14,6 @@ class PluginState(TenantOwned, Base):
     __table_args__ = (UniqueConstraint("tenant_id", "name"),)
 
     name: Mapped[str] = mapped_column(String(60))
-    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    enabled: Mapped[bool] = mapped_column(default=False)
+    settings: Mapped[JsonDict]
+    updated_at: Mapped[UpdatedAt]

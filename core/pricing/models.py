@@ -4,38 +4,30 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.db.base import Base, TenantOwned, tenant_fk, utcnow
+from qudao.core.db.base import Base, TenantOwned, tenant_ref
+from qudao.core.db.columns import Code, CreatedAt, Int32, Json, JsonList, Name, Timestamps
 
 
 class TierPrice(TenantOwned, Base):
     __tablename__ = "tier_prices"
-    __table_args__ = (
-        UniqueConstraint("tenant_id", "tier_id", "product_id"),
-        tenant_fk("tier_id", "tiers", ondelete="CASCADE"),
-        tenant_fk("product_id", "products", ondelete="CASCADE"),
-    )
+    __table_args__ = (UniqueConstraint("tenant_id", "tier_id", "product_id"),)
 
-    tier_id: Mapped[int] = mapped_column(BigInteger)
-    product_id: Mapped[int] = mapped_column(BigInteger)
-    price: Mapped[Decimal] = mapped_column()
+    tier_id: Mapped[int] = tenant_ref("tiers", ondelete="CASCADE")
+    product_id: Mapped[int] = tenant_ref("products", ondelete="CASCADE")
+    price: Mapped[Decimal]
 
 
 class CustomerPrice(TenantOwned, Base):
     __tablename__ = "customer_prices"
-    __table_args__ = (
-        UniqueConstraint("tenant_id", "customer_id", "product_id"),
-        tenant_fk("customer_id", "customers", ondelete="CASCADE"),
-        tenant_fk("product_id", "products", ondelete="CASCADE"),
-    )
+    __table_args__ = (UniqueConstraint("tenant_id", "customer_id", "product_id"),)
 
-    customer_id: Mapped[int] = mapped_column(BigInteger)
-    product_id: Mapped[int] = mapped_column(BigInteger)
-    price: Mapped[Decimal] = mapped_column()
+    customer_id: Mapped[int] = tenant_ref("customers", ondelete="CASCADE")
+    product_id: Mapped[int] = tenant_ref("products", ondelete="CASCADE")
+    price: Mapped[Decimal]
 
 
 class PriceChange(TenantOwned, Base):
@@ -45,18 +37,18 @@ class PriceChange(TenantOwned, Base):
 
     scope: Mapped[str] = mapped_column(String(20))  # base | tier | customer | retail | floor | break | policy
     # tier or customer code; policy code; for a break "<min_qty>" or "<min_qty>@<tier>"
-    scope_key: Mapped[str | None] = mapped_column(String(64))
-    sku: Mapped[str] = mapped_column(String(64), index=True)
-    old_price: Mapped[Decimal | None] = mapped_column()
-    new_price: Mapped[Decimal | None] = mapped_column()
-    changed_by: Mapped[int | None] = mapped_column(BigInteger)
-    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    scope_key: Mapped[Code | None]
+    sku: Mapped[Code] = mapped_column(index=True)
+    old_price: Mapped[Decimal | None]
+    new_price: Mapped[Decimal | None]
+    changed_by: Mapped[int | None]
+    changed_at: Mapped[CreatedAt]
     # a policy change keeps the whole policy as it became (None when deleted) in ``detail["policy"]``,
     # so past answers can re-evaluate its scope and window; sku is "*" for policies
-    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    detail: Mapped[Json | None]
 
 
-class PricePolicy(TenantOwned, Base):
+class PricePolicy(Timestamps, TenantOwned, Base):
     """A priced rule for a scope of products × buyers, within a validity window.
 
     Product scope (any of them matches; all empty = every product): ``skus``,
@@ -71,39 +63,33 @@ class PricePolicy(TenantOwned, Base):
     __tablename__ = "price_policies"
     __table_args__ = (UniqueConstraint("tenant_id", "code"),)
 
-    code: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(200))
-    priority: Mapped[int] = mapped_column(Integer, default=0)
-    valid_from: Mapped[datetime | None] = mapped_column()
-    valid_until: Mapped[datetime | None] = mapped_column()
-    skus: Mapped[list[str]] = mapped_column(JSON, default=list)
-    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
-    brands: Mapped[list[str]] = mapped_column(JSON, default=list)
-    customers: Mapped[list[str]] = mapped_column(JSON, default=list)
-    tiers: Mapped[list[str]] = mapped_column(JSON, default=list)
-    customer_types: Mapped[list[str]] = mapped_column(JSON, default=list)
-    regions: Mapped[list[str]] = mapped_column(JSON, default=list)
-    price: Mapped[Decimal | None] = mapped_column()
-    percent: Mapped[Decimal | None] = mapped_column()
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    code: Mapped[Code]
+    name: Mapped[Name]
+    priority: Mapped[Int32] = mapped_column(default=0)
+    valid_from: Mapped[datetime | None]
+    valid_until: Mapped[datetime | None]
+    skus: Mapped[JsonList[str]]
+    categories: Mapped[JsonList[str]]
+    brands: Mapped[JsonList[str]]
+    customers: Mapped[JsonList[str]]
+    tiers: Mapped[JsonList[str]]
+    customer_types: Mapped[JsonList[str]]
+    regions: Mapped[JsonList[str]]
+    price: Mapped[Decimal | None]
+    percent: Mapped[Decimal | None]
+    active: Mapped[bool] = mapped_column(default=True)
 
 
 class PriceBreak(TenantOwned, Base):
     """A volume price: from ``min_qty`` units on a line, ``price`` (for one tier, or everyone)."""
 
     __tablename__ = "price_breaks"
-    __table_args__ = (
-        tenant_fk("product_id", "products", ondelete="CASCADE"),
-        tenant_fk("tier_id", "tiers", ondelete="CASCADE"),
-        Index("ix_price_breaks_product", "tenant_id", "product_id"),
-    )
+    __table_args__ = (Index("ix_price_breaks_product", "tenant_id", "product_id"),)
 
-    product_id: Mapped[int] = mapped_column(BigInteger)
-    tier_id: Mapped[int | None] = mapped_column(BigInteger)
-    min_qty: Mapped[int] = mapped_column(Integer)
-    price: Mapped[Decimal] = mapped_column()
+    product_id: Mapped[int] = tenant_ref("products", ondelete="CASCADE")
+    tier_id: Mapped[int | None] = tenant_ref("tiers", ondelete="CASCADE")
+    min_qty: Mapped[Int32]
+    price: Mapped[Decimal]
 
 
 class CustomerPricingChange(TenantOwned, Base):
@@ -118,8 +104,8 @@ class CustomerPricingChange(TenantOwned, Base):
         Index("ix_customer_pricing_changes_customer", "tenant_id", "customer_id", "changed_at"),
     )
 
-    customer_id: Mapped[int] = mapped_column(BigInteger)
-    tier_id: Mapped[int | None] = mapped_column(BigInteger)
+    customer_id: Mapped[int]
+    tier_id: Mapped[int | None]
     type: Mapped[str | None] = mapped_column(String(20))
     region: Mapped[str | None] = mapped_column(String(200))
-    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_at: Mapped[CreatedAt]

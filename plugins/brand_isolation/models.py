@@ -3,12 +3,10 @@ customer group) may see."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import BigInteger, CheckConstraint, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.plugin_api import Base, TenantOwned, tenant_fk, utcnow
+from qudao.core.plugin_api import Base, CreatedAt, TenantOwned, tenant_ref
 
 
 class BrandAccess(TenantOwned, Base):
@@ -19,16 +17,13 @@ class BrandAccess(TenantOwned, Base):
         UniqueConstraint("tenant_id", "customer_id", "brand_id"),
         UniqueConstraint("tenant_id", "tier_id", "brand_id"),
         CheckConstraint("(customer_id IS NULL) <> (tier_id IS NULL)", name="one_target"),
-        tenant_fk("brand_id", "brands", ondelete="CASCADE"),
-        tenant_fk("customer_id", "customers", ondelete="CASCADE"),
-        tenant_fk("tier_id", "tiers", ondelete="CASCADE"),
         Index("ix_brand_isolation_access_brand", "tenant_id", "brand_id"),
     )
 
-    brand_id: Mapped[int] = mapped_column(BigInteger)
-    customer_id: Mapped[int | None] = mapped_column(BigInteger)
-    tier_id: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    brand_id: Mapped[int] = tenant_ref("brands", ondelete="CASCADE")
+    customer_id: Mapped[int | None] = tenant_ref("customers", ondelete="CASCADE")
+    tier_id: Mapped[int | None] = tenant_ref("tiers", ondelete="CASCADE")
+    created_at: Mapped[CreatedAt]
 
 
 class BrandGroupAccess(TenantOwned, Base):
@@ -37,10 +32,9 @@ class BrandGroupAccess(TenantOwned, Base):
     __tablename__ = "brand_isolation_group_access"
     __table_args__ = (
         UniqueConstraint("tenant_id", "group_name", "brand_id"),
-        tenant_fk("brand_id", "brands", ondelete="CASCADE"),
         Index("ix_brand_isolation_group_access_brand", "tenant_id", "brand_id"),
     )
 
     group_name: Mapped[str] = mapped_column(String(64))
-    brand_id: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    brand_id: Mapped[int] = tenant_ref("brands", ondelete="CASCADE")
+    created_at: Mapped[CreatedAt]

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.plugin_api import Base, TenantOwned, tenant_fk, utcnow
+from qudao.core.plugin_api import Base, Count, CreatedAt, JsonDict, JsonList, TenantOwned, tenant_ref
 
 OPEN, SUBMITTED, ACCEPTED, RETURNED = "open", "submitted", "accepted", "returned"
 STATUSES = (OPEN, SUBMITTED, ACCEPTED, RETURNED)
@@ -25,49 +25,44 @@ class Task(TenantOwned, Base):
 
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, default="")
-    due_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date]
     ask_text: Mapped[bool] = mapped_column(default=True)
-    min_photos: Mapped[int] = mapped_column(Integer, default=0)
-    numbers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    audience: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_by: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    min_photos: Mapped[Count]
+    numbers: Mapped[JsonList[dict[str, Any]]]
+    audience: Mapped[JsonDict]
+    created_by: Mapped[int | None]
+    created_at: Mapped[CreatedAt]
 
 
 class Assignment(TenantOwned, Base):
     __tablename__ = "channel_tasks_assignments"
     __table_args__ = (
         UniqueConstraint("tenant_id", "task_id", "customer_id"),
-        tenant_fk("task_id", "channel_tasks_tasks", ondelete="CASCADE"),
-        tenant_fk("customer_id", "customers", ondelete="CASCADE"),
         Index("ix_channel_tasks_assignments_customer", "tenant_id", "customer_id", "status"),
     )
 
-    task_id: Mapped[int] = mapped_column(BigInteger)
-    customer_id: Mapped[int] = mapped_column(BigInteger)
+    task_id: Mapped[int] = tenant_ref("channel_tasks_tasks", ondelete="CASCADE")
+    customer_id: Mapped[int] = tenant_ref("customers", ondelete="CASCADE")
     status: Mapped[str] = mapped_column(String(10), default=OPEN)
     answer_text: Mapped[str] = mapped_column(Text, default="")
-    answer_numbers: Mapped[list[Any]] = mapped_column(JSON, default=list)  # one per task.numbers entry
-    photos: Mapped[list[str]] = mapped_column(JSON, default=list)  # stored names
-    answered_by: Mapped[int | None] = mapped_column(BigInteger)
-    submitted_at: Mapped[datetime | None] = mapped_column()
+    answer_numbers: Mapped[JsonList[Any]]  # one per task.numbers entry
+    photos: Mapped[JsonList[str]]  # stored names
+    answered_by: Mapped[int | None]
+    submitted_at: Mapped[datetime | None]
     review_comment: Mapped[str] = mapped_column(String(1000), default="")
-    reviewed_by: Mapped[int | None] = mapped_column(BigInteger)
-    reviewed_at: Mapped[datetime | None] = mapped_column()
+    reviewed_by: Mapped[int | None]
+    reviewed_at: Mapped[datetime | None]
 
 
 class Reminder(TenantOwned, Base):
     """The unique key is the once-a-day guard: a reminder is sent only by the job that inserted it."""
 
     __tablename__ = "channel_tasks_reminders"
-    __table_args__ = (
-        UniqueConstraint("tenant_id", "assignment_id", "day"),
-        tenant_fk("assignment_id", "channel_tasks_assignments", ondelete="CASCADE"),
-    )
+    __table_args__ = (UniqueConstraint("tenant_id", "assignment_id", "day"),)
 
-    assignment_id: Mapped[int] = mapped_column(BigInteger)
+    assignment_id: Mapped[int] = tenant_ref("channel_tasks_assignments", ondelete="CASCADE")
     day: Mapped[str] = mapped_column(String(10))
-    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[CreatedAt]
 
 
 class Sweep(TenantOwned, Base):
@@ -77,4 +72,4 @@ class Sweep(TenantOwned, Base):
     __table_args__ = (UniqueConstraint("tenant_id", "day"),)
 
     day: Mapped[str] = mapped_column(String(10))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[CreatedAt]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.plugin_api import Base, TenantOwned, tenant_fk, utcnow
+from qudao.core.plugin_api import Base, Code, Count, CreatedAt, OrderNumber, TenantOwned, tenant_ref
 
 
 class GuestAttempt(TenantOwned, Base):
@@ -16,15 +16,14 @@ class GuestAttempt(TenantOwned, Base):
 
     __tablename__ = "guest_checkout_attempts"
     __table_args__ = (
-        tenant_fk("order_id", "orders", ondelete="CASCADE"),
         Index("ix_guest_checkout_attempts_ip", "tenant_id", "ip", "at"),
         Index("ix_guest_checkout_attempts_phone", "tenant_id", "phone", "at"),
     )
 
     ip: Mapped[str] = mapped_column(String(64))
     phone: Mapped[str] = mapped_column(String(32))
-    order_id: Mapped[int | None] = mapped_column(BigInteger)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    order_id: Mapped[int | None] = tenant_ref("orders", ondelete="CASCADE")
+    at: Mapped[CreatedAt]
 
 
 class ShareLink(TenantOwned, Base):
@@ -34,19 +33,17 @@ class ShareLink(TenantOwned, Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "code"),
         UniqueConstraint("tenant_id", "sharer_user_id", "product_id"),
-        tenant_fk("product_id", "products", ondelete="CASCADE"),
-        tenant_fk("sharer_user_id", "users", ondelete="CASCADE"),
     )
 
     code: Mapped[str] = mapped_column(String(32))
-    product_id: Mapped[int] = mapped_column(BigInteger)
-    sku: Mapped[str] = mapped_column(String(64))
-    sharer_user_id: Mapped[int] = mapped_column(BigInteger)
+    product_id: Mapped[int] = tenant_ref("products", ondelete="CASCADE")
+    sku: Mapped[Code]
+    sharer_user_id: Mapped[int] = tenant_ref("users", ondelete="CASCADE")
     sharer_kind: Mapped[str] = mapped_column(String(10))
-    sharer_customer_id: Mapped[int | None] = mapped_column(BigInteger)
-    clicks: Mapped[int] = mapped_column(Integer, default=0)
-    last_click_at: Mapped[datetime | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sharer_customer_id: Mapped[int | None]
+    clicks: Mapped[Count]
+    last_click_at: Mapped[datetime | None]
+    created_at: Mapped[CreatedAt]
 
 
 class ShareOrder(TenantOwned, Base):
@@ -55,16 +52,15 @@ class ShareOrder(TenantOwned, Base):
     __tablename__ = "guest_checkout_share_orders"
     __table_args__ = (
         UniqueConstraint("tenant_id", "order_id"),
-        tenant_fk("order_id", "orders", ondelete="CASCADE"),
         Index("ix_guest_checkout_share_orders_code", "tenant_id", "code"),
     )
 
     code: Mapped[str] = mapped_column(String(32))
-    order_id: Mapped[int] = mapped_column(BigInteger)
-    order_number: Mapped[str] = mapped_column(String(40))
-    total: Mapped[Decimal] = mapped_column()
+    order_id: Mapped[int] = tenant_ref("orders", ondelete="CASCADE")
+    order_number: Mapped[OrderNumber]
+    total: Mapped[Decimal]
     guest: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[CreatedAt]
 
 
 class Conversion(TenantOwned, Base):
@@ -73,13 +69,11 @@ class Conversion(TenantOwned, Base):
     __tablename__ = "guest_checkout_conversions"
     __table_args__ = (
         UniqueConstraint("tenant_id", "order_id"),
-        tenant_fk("order_id", "orders", ondelete="CASCADE"),
-        tenant_fk("customer_id", "customers", ondelete="CASCADE"),
         Index("ix_guest_checkout_conversions_phone", "tenant_id", "phone"),
     )
 
-    order_id: Mapped[int] = mapped_column(BigInteger)
-    customer_id: Mapped[int] = mapped_column(BigInteger)
+    order_id: Mapped[int] = tenant_ref("orders", ondelete="CASCADE")
+    customer_id: Mapped[int] = tenant_ref("customers", ondelete="CASCADE")
     phone: Mapped[str] = mapped_column(String(32))
-    user_id: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None]
+    created_at: Mapped[CreatedAt]

@@ -5,20 +5,28 @@ counts them, and because balances are changed with one conditional SQL UPDATE
 (``SET balance_minor = balance_minor - :a WHERE balance_minor >= :a``) that the database
 must evaluate numerically (SQLite keeps the ``Money`` type as text). Amounts are
 converted to and from ``Decimal`` at the edges with the currency's places
-(:func:`to_minor` / :func:`from_minor`).
+(``to_minor`` / ``from_minor`` of the plugin API).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.money import places, quantize
-from qudao.core.plugin_api import Base, TenantOwned, tenant_fk, utcnow
+from qudao.core.plugin_api import (
+    Base,
+    CreatedAt,
+    Currency,
+    Json,
+    OrderNumber,
+    TenantOwned,
+    tenant_ref,
+    utcnow,
+)
+from qudao.core.plugin_api import from_minor as from_minor  # the plugin's modules import them from here
+from qudao.core.plugin_api import to_minor as to_minor
 
 # payment methods
 CARD, BALANCE, BANK_TRANSFER, CREDIT = "card", "balance", "bank_transfer", "credit"
@@ -49,31 +57,22 @@ PLATFORM, BRAND, DISTRIBUTOR, SALES_REP = "platform", "brand", "distributor", "s
 TOPUP, PAY, REFUND = "topup", "pay", "refund"
 
 
-def to_minor(amount: Decimal, currency: str) -> int:
-    return int(quantize(Decimal(amount), currency).scaleb(places(currency)))
-
-
-def from_minor(minor: int, currency: str) -> Decimal:
-    return quantize(Decimal(int(minor)).scaleb(-places(currency)), currency)
-
-
 class Payment(TenantOwned, Base):
     """One attempt to pay (part of) an order by one method."""
 
     __tablename__ = "payments_payments"
     __table_args__ = (
         UniqueConstraint("tenant_id", "payment_intent_id"),
-        tenant_fk("order_id", "orders", ondelete="CASCADE"),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         CheckConstraint("refunded_minor >= 0 AND refunded_minor <= amount_minor", name="refunded_in_range"),
     )
 
-    order_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    order_number: Mapped[str] = mapped_column(String(40))
+    order_id: Mapped[int] = tenant_ref("orders", ondelete="CASCADE", index=True)
+    order_number: Mapped[OrderNumber]
     method: Mapped[str] = mapped_column(String(20))
-    amount_minor: Mapped[int] = mapped_column(BigInteger)
-    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
-    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int]
+    refunded_minor: Mapped[int] = mapped_column(default=0)
+    currency: Mapped[Currency]
     status: Mapped[str] = mapped_column(String(20), default=P_CREATING)
     stripe_status: Mapped[str | None] = mapped_column(String(40))
     payment_intent_id: Mapped[str | None] = mapped_column(String(100))
@@ -82,33 +81,29 @@ class Payment(TenantOwned, Base):
     reference: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(String(500))
     failure: Mapped[str | None] = mapped_column(String(500))
-    created_by: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    succeeded_at: Mapped[datetime | None] = mapped_column()
+    created_by: Mapped[int | None]
+    created_at: Mapped[CreatedAt] = mapped_column(index=True)
+    succeeded_at: Mapped[datetime | None]
 
 
 class Refund(TenantOwned, Base):
     """Money given back on one payment; card refunds go through Stripe with a deterministic key."""
 
     __tablename__ = "payments_refunds"
-    __table_args__ = (
-        tenant_fk("order_id", "orders", ondelete="CASCADE"),
-        tenant_fk("payment_id", "payments_payments", ondelete="CASCADE"),
-        CheckConstraint("amount_minor > 0", name="amount_positive"),
-    )
+    __table_args__ = (CheckConstraint("amount_minor > 0", name="amount_positive"),)
 
-    order_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    order_number: Mapped[str] = mapped_column(String(40))
-    payment_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    order_id: Mapped[int] = tenant_ref("orders", ondelete="CASCADE", index=True)
+    order_number: Mapped[OrderNumber]
+    payment_id: Mapped[int] = tenant_ref("payments_payments", ondelete="CASCADE", index=True)
     method: Mapped[str] = mapped_column(String(20))
-    amount_minor: Mapped[int] = mapped_column(BigInteger)
-    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int]
+    currency: Mapped[Currency]
     status: Mapped[str] = mapped_column(String(20), default=R_PENDING)
     stripe_refund_id: Mapped[str | None] = mapped_column(String(100))
     reason: Mapped[str | None] = mapped_column(String(500))
     failure: Mapped[str | None] = mapped_column(String(500))
-    created_by: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_by: Mapped[int | None]
+    created_at: Mapped[CreatedAt] = mapped_column(index=True)
 
 
 class BalanceAccount(TenantOwned, Base):
@@ -117,31 +112,29 @@ class BalanceAccount(TenantOwned, Base):
     __tablename__ = "payments_balance_accounts"
     __table_args__ = (
         UniqueConstraint("tenant_id", "customer_id"),
-        tenant_fk("customer_id", "customers", ondelete="CASCADE"),
         CheckConstraint("balance_minor >= 0", name="balance_not_negative"),
     )
 
-    customer_id: Mapped[int] = mapped_column(BigInteger)
-    currency: Mapped[str] = mapped_column(String(3))
-    balance_minor: Mapped[int] = mapped_column(BigInteger, default=0)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    customer_id: Mapped[int] = tenant_ref("customers", ondelete="CASCADE")
+    currency: Mapped[Currency]
+    balance_minor: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[CreatedAt]
 
 
 class BalanceEntry(TenantOwned, Base):
     """Prepaid balance ledger: top-ups (+), payments (-), refunds back to the balance (+)."""
 
     __tablename__ = "payments_balance_entries"
-    __table_args__ = (tenant_fk("account_id", "payments_balance_accounts", ondelete="CASCADE"),)
 
-    account_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    account_id: Mapped[int] = tenant_ref("payments_balance_accounts", ondelete="CASCADE", index=True)
     kind: Mapped[str] = mapped_column(String(20))
-    amount_minor: Mapped[int] = mapped_column(BigInteger)
-    balance_after_minor: Mapped[int] = mapped_column(BigInteger)
-    order_number: Mapped[str | None] = mapped_column(String(40))
+    amount_minor: Mapped[int]
+    balance_after_minor: Mapped[int]
+    order_number: Mapped[OrderNumber | None]
     reference: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(String(500))
-    created_by: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None]
+    created_at: Mapped[CreatedAt]
 
 
 class SplitRule(TenantOwned, Base):
@@ -159,7 +152,7 @@ class SplitRule(TenantOwned, Base):
     brand_percent: Mapped[str] = mapped_column(String(20))
     distributor_percent: Mapped[str] = mapped_column(String(20))
     sales_rep_percent: Mapped[str] = mapped_column(String(20), default="0")
-    updated_by: Mapped[int | None] = mapped_column(BigInteger)
+    updated_by: Mapped[int | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -167,17 +160,14 @@ class ConnectedAccount(TenantOwned, Base):
     """A party's Stripe Connect (express) account: ``brand`` or ``customer:<code>`` (a distributor)."""
 
     __tablename__ = "payments_connected_accounts"
-    __table_args__ = (
-        UniqueConstraint("tenant_id", "party"),
-        tenant_fk("customer_id", "customers", ondelete="CASCADE"),
-    )
+    __table_args__ = (UniqueConstraint("tenant_id", "party"),)
 
     party: Mapped[str] = mapped_column(String(100))
-    customer_id: Mapped[int | None] = mapped_column(BigInteger)
+    customer_id: Mapped[int | None] = tenant_ref("customers", ondelete="CASCADE")
     stripe_account_id: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | active
     email: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[CreatedAt]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -188,49 +178,44 @@ class SettlementLine(TenantOwned, Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "order_id", "party"),
         UniqueConstraint("tenant_id", "idempotency_key"),
-        tenant_fk("order_id", "orders", ondelete="CASCADE"),
         CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
         CheckConstraint("reversed_minor >= 0", name="reversed_not_negative"),
         Index("ix_payments_settlement_lines_status", "tenant_id", "status"),
     )
 
-    order_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    order_number: Mapped[str] = mapped_column(String(40))
+    order_id: Mapped[int] = tenant_ref("orders", ondelete="CASCADE", index=True)
+    order_number: Mapped[OrderNumber]
     party: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(20))
     percent: Mapped[str] = mapped_column(String(20))
-    amount_minor: Mapped[int] = mapped_column(BigInteger)
-    reversed_minor: Mapped[int] = mapped_column(BigInteger, default=0)
-    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int]
+    reversed_minor: Mapped[int] = mapped_column(default=0)
+    currency: Mapped[Currency]
     status: Mapped[str] = mapped_column(String(20))
     source_charge_id: Mapped[str | None] = mapped_column(String(100))
     stripe_transfer_id: Mapped[str | None] = mapped_column(String(100))
     destination: Mapped[str | None] = mapped_column(String(100))
     idempotency_key: Mapped[str] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    paid_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[CreatedAt] = mapped_column(index=True)
+    paid_at: Mapped[datetime | None]
 
 
 class Reversal(TenantOwned, Base):
     """A settlement line's share of one refund (a Stripe transfer reversal for transferred lines)."""
 
     __tablename__ = "payments_reversals"
-    __table_args__ = (
-        UniqueConstraint("tenant_id", "refund_id", "line_id"),
-        tenant_fk("refund_id", "payments_refunds", ondelete="CASCADE"),
-        tenant_fk("line_id", "payments_settlement_lines", ondelete="CASCADE"),
-    )
+    __table_args__ = (UniqueConstraint("tenant_id", "refund_id", "line_id"),)
 
-    refund_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    line_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    order_number: Mapped[str] = mapped_column(String(40))
+    refund_id: Mapped[int] = tenant_ref("payments_refunds", ondelete="CASCADE", index=True)
+    line_id: Mapped[int] = tenant_ref("payments_settlement_lines", ondelete="CASCADE", index=True)
+    order_number: Mapped[OrderNumber]
     party: Mapped[str] = mapped_column(String(100))
-    amount_minor: Mapped[int] = mapped_column(BigInteger)  # signed only for the platform's remainder
+    amount_minor: Mapped[int]  # signed only for the platform's remainder
     status: Mapped[str] = mapped_column(String(20), default=L_PENDING)  # pending | done | kept
     stripe_reversal_id: Mapped[str | None] = mapped_column(String(100))
     idempotency_key: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[CreatedAt]
 
 
 class WebhookEvent(TenantOwned, Base):
@@ -243,6 +228,6 @@ class WebhookEvent(TenantOwned, Base):
     type: Mapped[str] = mapped_column(String(100))
     object_id: Mapped[str | None] = mapped_column(String(100))
     outcome: Mapped[str | None] = mapped_column(String(200))
-    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    payload: Mapped[Json | None]
+    received_at: Mapped[CreatedAt]
 

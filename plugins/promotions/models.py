@@ -6,13 +6,24 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.plugin_api import Base, TenantOwned, tenant_fk, utcnow
+from qudao.core.plugin_api import (
+    Base,
+    Code,
+    Count,
+    CreatedAt,
+    Int32,
+    JsonList,
+    Name,
+    TenantOwned,
+    Timestamps,
+    tenant_ref,
+)
 
 
-class Promotion(TenantOwned, Base):
+class Promotion(Timestamps, TenantOwned, Base):
     """One promotion. Which fields matter depends on ``kind`` (see rules.py)."""
 
     __tablename__ = "promotions_promotions"
@@ -21,61 +32,54 @@ class Promotion(TenantOwned, Base):
         UniqueConstraint("tenant_id", "coupon_key"),
     )
 
-    code: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(200), default="")
+    code: Mapped[Code]
+    name: Mapped[Name] = mapped_column(default="")
     kind: Mapped[str] = mapped_column(String(32))
-    threshold: Mapped[Decimal | None] = mapped_column()
-    amount: Mapped[Decimal | None] = mapped_column()
-    percent: Mapped[Decimal | None] = mapped_column()
-    sku: Mapped[str | None] = mapped_column(String(64))
-    price: Mapped[Decimal | None] = mapped_column()
-    gift_sku: Mapped[str | None] = mapped_column(String(64))
-    gift_qty: Mapped[int | None] = mapped_column(Integer)
-    buy_qty: Mapped[int | None] = mapped_column(Integer)
-    repeat: Mapped[bool] = mapped_column(Boolean, default=False)
-    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    threshold: Mapped[Decimal | None]
+    amount: Mapped[Decimal | None]
+    percent: Mapped[Decimal | None]
+    sku: Mapped[Code | None]
+    price: Mapped[Decimal | None]
+    gift_sku: Mapped[Code | None]
+    gift_qty: Mapped[Int32 | None]
+    buy_qty: Mapped[Int32 | None]
+    repeat: Mapped[bool] = mapped_column(default=False)
+    items: Mapped[JsonList[dict[str, Any]]]
     # coupons: the code a buyer enters (coupon_key is its upper-cased form, unique per tenant)
-    coupon: Mapped[str | None] = mapped_column(String(64))
-    coupon_key: Mapped[str | None] = mapped_column(String(64))
-    uses_limit: Mapped[int | None] = mapped_column(Integer)
-    uses_per_customer: Mapped[int | None] = mapped_column(Integer)
-    used_count: Mapped[int] = mapped_column(Integer, default=0)
+    coupon: Mapped[Code | None]
+    coupon_key: Mapped[Code | None]
+    uses_limit: Mapped[Int32 | None]
+    uses_per_customer: Mapped[Int32 | None]
+    used_count: Mapped[Count]
     # purchase limits (限购) on the promotional item
-    limit_per_order: Mapped[int | None] = mapped_column(Integer)
-    limit_per_customer: Mapped[int | None] = mapped_column(Integer)
+    limit_per_order: Mapped[Int32 | None]
+    limit_per_customer: Mapped[Int32 | None]
     # the quantities of the lines that qualified ("main items") cannot be changed once ordered
-    lock_qty: Mapped[bool] = mapped_column(Boolean, default=False)
+    lock_qty: Mapped[bool] = mapped_column(default=False)
     # stacking
     stack_group: Mapped[str] = mapped_column(String(64), default="default")
-    priority: Mapped[int] = mapped_column(Integer, default=0)
+    priority: Mapped[Int32] = mapped_column(default=0)
     # targeting: tiers/customers live in promotions_targets; the flags say a list was given,
     # so a promotion never widens to everyone when its targets disappear
-    target_tiers: Mapped[bool] = mapped_column(Boolean, default=False)
-    target_customers: Mapped[bool] = mapped_column(Boolean, default=False)
-    customer_types: Mapped[list[str]] = mapped_column(JSON, default=list)
-    regions: Mapped[list[str]] = mapped_column(JSON, default=list)
-    groups: Mapped[list[str]] = mapped_column(JSON, default=list)
-    starts_at: Mapped[datetime | None] = mapped_column()
-    ends_at: Mapped[datetime | None] = mapped_column()
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    target_tiers: Mapped[bool] = mapped_column(default=False)
+    target_customers: Mapped[bool] = mapped_column(default=False)
+    customer_types: Mapped[JsonList[str]]
+    regions: Mapped[JsonList[str]]
+    groups: Mapped[JsonList[str]]
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
+    active: Mapped[bool] = mapped_column(default=True)
 
 
 class PromotionTarget(TenantOwned, Base):
     """A tier or a named customer a promotion is meant for."""
 
     __tablename__ = "promotions_targets"
-    __table_args__ = (
-        tenant_fk("promotion_id", "promotions_promotions", ondelete="CASCADE"),
-        tenant_fk("tier_id", "tiers", ondelete="CASCADE"),
-        tenant_fk("customer_id", "customers", ondelete="CASCADE"),
-        Index("ix_promotions_targets_promotion", "tenant_id", "promotion_id"),
-    )
+    __table_args__ = (Index("ix_promotions_targets_promotion", "tenant_id", "promotion_id"),)
 
-    promotion_id: Mapped[int] = mapped_column(BigInteger)
-    tier_id: Mapped[int | None] = mapped_column(BigInteger)
-    customer_id: Mapped[int | None] = mapped_column(BigInteger)
+    promotion_id: Mapped[int] = tenant_ref("promotions_promotions", ondelete="CASCADE")
+    tier_id: Mapped[int | None] = tenant_ref("tiers", ondelete="CASCADE")
+    customer_id: Mapped[int | None] = tenant_ref("customers", ondelete="CASCADE")
 
 
 class Redemption(TenantOwned, Base):
@@ -88,19 +92,16 @@ class Redemption(TenantOwned, Base):
     __tablename__ = "promotions_redemptions"
     __table_args__ = (
         UniqueConstraint("tenant_id", "order_id", "promotion_id"),
-        tenant_fk("promotion_id", "promotions_promotions", ondelete="CASCADE"),
-        tenant_fk("order_id", "orders", ondelete="CASCADE"),
-        tenant_fk("customer_id", "customers", ondelete="CASCADE"),
         Index("ix_promotions_redemptions_customer", "tenant_id", "promotion_id", "customer_id"),
     )
 
-    promotion_id: Mapped[int] = mapped_column(BigInteger)
-    order_id: Mapped[int] = mapped_column(BigInteger)
-    customer_id: Mapped[int | None] = mapped_column(BigInteger)
-    code: Mapped[str] = mapped_column(String(64))
+    promotion_id: Mapped[int] = tenant_ref("promotions_promotions", ondelete="CASCADE")
+    order_id: Mapped[int] = tenant_ref("orders", ondelete="CASCADE")
+    customer_id: Mapped[int | None] = tenant_ref("customers", ondelete="CASCADE")
+    code: Mapped[Code]
     kind: Mapped[str] = mapped_column(String(32))
-    amount: Mapped[Decimal] = mapped_column()
-    qty: Mapped[int] = mapped_column(Integer, default=0)
-    coupon: Mapped[bool] = mapped_column(Boolean, default=False)
-    released: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    amount: Mapped[Decimal]
+    qty: Mapped[Count]
+    coupon: Mapped[bool] = mapped_column(default=False)
+    released: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[CreatedAt]

@@ -10,13 +10,29 @@ text, so only integers compare correctly on every backend. Percentages are kept 
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.plugin_api import Base, TenantOwned, quantize, tenant_fk, utcnow
+from qudao.core.plugin_api import (
+    Base,
+    Code,
+    CreatedAt,
+    Currency,
+    Email,
+    Int32,
+    JsonList,
+    Name,
+    Note,
+    OrderNumber,
+    TenantOwned,
+    Timestamps,
+    UpdatedAt,
+    tenant_ref,
+)
+from qudao.core.plugin_api import from_minor as from_minor  # the plugin's modules import them from here
+from qudao.core.plugin_api import to_minor as to_minor
 
 # program.method
 TIERED, PER_UNIT = "tiered", "per_unit"
@@ -43,47 +59,33 @@ LEDGER_KINDS = (L_APPROVAL, L_DEDUCTION, L_RESTORE, L_EDIT, L_ADJUSTMENT)
 USE_TAKEN, USE_RESTORED = "taken", "restored"
 
 
-def to_minor(amount: Decimal, currency: str) -> int:
-    from qudao.core.money import places
-
-    return int(quantize(Decimal(amount), currency).scaleb(places(currency)))
-
-
-def from_minor(minor: int, currency: str) -> Decimal:
-    from qudao.core.money import places
-
-    return quantize(Decimal(int(minor)).scaleb(-places(currency)), currency)
-
-
-class RebateProgram(TenantOwned, Base):
+class RebateProgram(Timestamps, TenantOwned, Base):
     """A rebate program: who and what it covers, how it is computed, over which periods."""
 
     __tablename__ = "rebates_programs"
     __table_args__ = (UniqueConstraint("tenant_id", "code"),)
 
-    code: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(200))
+    code: Mapped[Code]
+    name: Mapped[Name]
     basis: Mapped[str] = mapped_column(String(10), default=AMOUNT)
     period: Mapped[str] = mapped_column(String(10), default=QUARTER)
     method: Mapped[str] = mapped_column(String(10), default=TIERED)
     tier_mode: Mapped[str] = mapped_column(String(12), default=RETROACTIVE)
     # [{"from": "500000.00" | 500, "percent": "2"}] ascending; "from" in money or units (basis)
-    tiers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    tiers: Mapped[JsonList[dict[str, Any]]]
     per_unit: Mapped[str | None] = mapped_column(String(40))  # money per unit, e.g. "1.00"
     # product scope (any matches; none = every product) and buyer scope (all given must match)
-    skus: Mapped[list[str]] = mapped_column(JSON, default=list)
-    brands: Mapped[list[str]] = mapped_column(JSON, default=list)
-    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
-    customers: Mapped[list[str]] = mapped_column(JSON, default=list)
-    customer_tiers: Mapped[list[str]] = mapped_column(JSON, default=list)
-    customer_types: Mapped[list[str]] = mapped_column(JSON, default=list)
-    regions: Mapped[list[str]] = mapped_column(JSON, default=list)
-    valid_from: Mapped[date] = mapped_column(Date)
-    valid_until: Mapped[date | None] = mapped_column(Date)
+    skus: Mapped[JsonList[str]]
+    brands: Mapped[JsonList[str]]
+    categories: Mapped[JsonList[str]]
+    customers: Mapped[JsonList[str]]
+    customer_tiers: Mapped[JsonList[str]]
+    customer_types: Mapped[JsonList[str]]
+    regions: Mapped[JsonList[str]]
+    valid_from: Mapped[date]
+    valid_until: Mapped[date | None]
     max_deduct_percent: Mapped[str] = mapped_column(String(10), default="100")
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    active: Mapped[bool] = mapped_column(default=True)
 
 
 class RebateAccrual(TenantOwned, Base):
@@ -94,39 +96,32 @@ class RebateAccrual(TenantOwned, Base):
     """
 
     __tablename__ = "rebates_accruals"
-    __table_args__ = (
-        UniqueConstraint("tenant_id", "program_id", "order_id", "kind"),
-        tenant_fk("program_id", "rebates_programs", ondelete="CASCADE"),
-        tenant_fk("order_id", "orders", ondelete="CASCADE"),
-    )
+    __table_args__ = (UniqueConstraint("tenant_id", "program_id", "order_id", "kind"),)
 
-    program_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    customer_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    order_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    order_number: Mapped[str] = mapped_column(String(40))
+    program_id: Mapped[int] = tenant_ref("rebates_programs", ondelete="CASCADE", index=True)
+    customer_id: Mapped[int] = mapped_column(index=True)
+    order_id: Mapped[int] = tenant_ref("orders", ondelete="CASCADE", index=True)
+    order_number: Mapped[OrderNumber]
     period_key: Mapped[str] = mapped_column(String(30))
-    day: Mapped[date] = mapped_column(Date)
+    day: Mapped[date]
     kind: Mapped[str] = mapped_column(String(10), default=ACCRUAL)
-    amount_minor: Mapped[int] = mapped_column(BigInteger)  # net of discounts, signed
-    qty: Mapped[int] = mapped_column(Integer)  # bought units (gifts excluded), signed
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    amount_minor: Mapped[int]  # net of discounts, signed
+    qty: Mapped[Int32]  # bought units (gifts excluded), signed
+    at: Mapped[CreatedAt]
 
 
 class RebatePeriod(TenantOwned, Base):
     """A closed period of a program; unique, so closing twice finds the first close."""
 
     __tablename__ = "rebates_periods"
-    __table_args__ = (
-        UniqueConstraint("tenant_id", "program_id", "period_key"),
-        tenant_fk("program_id", "rebates_programs", ondelete="CASCADE"),
-    )
+    __table_args__ = (UniqueConstraint("tenant_id", "program_id", "period_key"),)
 
-    program_id: Mapped[int] = mapped_column(BigInteger)
+    program_id: Mapped[int] = tenant_ref("rebates_programs", ondelete="CASCADE")
     period_key: Mapped[str] = mapped_column(String(30))
-    starts_on: Mapped[date] = mapped_column(Date)
-    ends_on: Mapped[date] = mapped_column(Date)
-    closed_at: Mapped[datetime] = mapped_column(default=utcnow)
-    closed_by: Mapped[str] = mapped_column(String(254), default="")
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    closed_at: Mapped[CreatedAt]
+    closed_by: Mapped[Email] = mapped_column(default="")
 
 
 class RebateEntry(TenantOwned, Base):
@@ -135,24 +130,22 @@ class RebateEntry(TenantOwned, Base):
     __tablename__ = "rebates_entries"
     __table_args__ = (
         UniqueConstraint("tenant_id", "program_id", "period_key", "customer_id"),
-        tenant_fk("program_id", "rebates_programs", ondelete="CASCADE"),
-        tenant_fk("customer_id", "customers", ondelete="CASCADE"),
         CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
     )
 
-    program_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    customer_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    program_id: Mapped[int] = tenant_ref("rebates_programs", ondelete="CASCADE", index=True)
+    customer_id: Mapped[int] = tenant_ref("customers", ondelete="CASCADE", index=True)
     period_key: Mapped[str] = mapped_column(String(30))
-    basis_minor: Mapped[int] = mapped_column(BigInteger)
-    qty: Mapped[int] = mapped_column(Integer)
+    basis_minor: Mapped[int]
+    qty: Mapped[Int32]
     rate: Mapped[str] = mapped_column(String(20), default="")  # what the math applied, for people
-    amount_minor: Mapped[int] = mapped_column(BigInteger)
-    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    amount_minor: Mapped[int]
+    currency: Mapped[Currency] = mapped_column(default="CNY")
     status: Mapped[str] = mapped_column(String(10), default=PENDING)
-    reason: Mapped[str] = mapped_column(String(500), default="")
-    decided_by: Mapped[str] = mapped_column(String(254), default="")
-    decided_at: Mapped[datetime | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[Note]
+    decided_by: Mapped[Email] = mapped_column(default="")
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[CreatedAt]
 
 
 class RebateAccount(TenantOwned, Base):
@@ -161,36 +154,34 @@ class RebateAccount(TenantOwned, Base):
     __tablename__ = "rebates_accounts"
     __table_args__ = (
         UniqueConstraint("tenant_id", "customer_id"),
-        tenant_fk("customer_id", "customers", ondelete="CASCADE"),
         CheckConstraint("balance_minor >= 0", name="balance_not_negative"),
     )
 
-    customer_id: Mapped[int] = mapped_column(BigInteger)
-    currency: Mapped[str] = mapped_column(String(3), default="CNY")
-    balance_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    customer_id: Mapped[int] = tenant_ref("customers", ondelete="CASCADE")
+    currency: Mapped[Currency] = mapped_column(default="CNY")
+    balance_minor: Mapped[int] = mapped_column(default=0)
     # the largest max_deduct_percent of the programs that credited it, in basis points
-    cap_bp: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    cap_bp: Mapped[Int32] = mapped_column(default=0)
+    updated_at: Mapped[UpdatedAt]
 
 
 class RebateLedger(TenantOwned, Base):
     """Every movement of a rebate account, with who, when and why."""
 
     __tablename__ = "rebates_ledger"
-    __table_args__ = (tenant_fk("account_id", "rebates_accounts", ondelete="CASCADE"),)
 
-    account_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    customer_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    account_id: Mapped[int] = tenant_ref("rebates_accounts", ondelete="CASCADE", index=True)
+    customer_id: Mapped[int] = mapped_column(index=True)
     kind: Mapped[str] = mapped_column(String(12))
-    amount_minor: Mapped[int] = mapped_column(BigInteger)
-    balance_minor: Mapped[int] = mapped_column(BigInteger)  # the balance right after this movement
-    entry_id: Mapped[int | None] = mapped_column(BigInteger)
-    program_id: Mapped[int | None] = mapped_column(BigInteger)
-    order_id: Mapped[int | None] = mapped_column(BigInteger)
-    order_number: Mapped[str | None] = mapped_column(String(40))
-    note: Mapped[str] = mapped_column(String(500), default="")
-    user_email: Mapped[str] = mapped_column(String(254), default="")
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    amount_minor: Mapped[int]
+    balance_minor: Mapped[int]  # the balance right after this movement
+    entry_id: Mapped[int | None]
+    program_id: Mapped[int | None]
+    order_id: Mapped[int | None]
+    order_number: Mapped[OrderNumber | None]
+    note: Mapped[Note]
+    user_email: Mapped[Email] = mapped_column(default="")
+    at: Mapped[CreatedAt] = mapped_column(index=True)
 
 
 class RebateUse(TenantOwned, Base):
@@ -199,14 +190,12 @@ class RebateUse(TenantOwned, Base):
     __tablename__ = "rebates_uses"
     __table_args__ = (
         UniqueConstraint("tenant_id", "order_id"),
-        tenant_fk("account_id", "rebates_accounts", ondelete="CASCADE"),
-        tenant_fk("order_id", "orders", ondelete="CASCADE"),
         CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
     )
 
-    account_id: Mapped[int] = mapped_column(BigInteger)
-    customer_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    order_id: Mapped[int] = mapped_column(BigInteger)
-    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    account_id: Mapped[int] = tenant_ref("rebates_accounts", ondelete="CASCADE")
+    customer_id: Mapped[int] = mapped_column(index=True)
+    order_id: Mapped[int] = tenant_ref("orders", ondelete="CASCADE")
+    amount_minor: Mapped[int]
     status: Mapped[str] = mapped_column(String(10), default=USE_TAKEN)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[CreatedAt]

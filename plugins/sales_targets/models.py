@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, Date, Index, String, UniqueConstraint
+from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.plugin_api import Base, TenantOwned, tenant_fk, utcnow
+from qudao.core.plugin_api import Base, JsonList, TenantOwned, Timestamps, tenant_ref
 
 DIMENSIONS = ("all", "region", "customer_type", "customer", "sales_rep")
 SCOPES = ("all", "brand", "category", "skus")
@@ -16,7 +16,7 @@ MEASURES = ("amount", "qty")
 RULES = ("placed", "approved", "received")
 
 
-class SalesTarget(TenantOwned, Base):
+class SalesTarget(Timestamps, TenantOwned, Base):
     """``dim_key`` is the region path, the customer type, or the customer's / rep's id as text
     ("" for all); ``scope_key`` the brand or category code or the sorted SKU list ("" for all).
     The unique key makes a second target for the same thing in the same period impossible."""
@@ -25,23 +25,19 @@ class SalesTarget(TenantOwned, Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "period_kind", "period_start", "dimension", "dim_key", "scope_kind",
                          "scope_key", "measure", name="uq_sales_targets_targets_same_thing"),
-        tenant_fk("customer_id", "customers", ondelete="CASCADE"),
-        tenant_fk("rep_id", "users", ondelete="CASCADE"),
         Index("ix_sales_targets_targets_period", "tenant_id", "period_start", "period_kind"),
     )
 
     period_kind: Mapped[str] = mapped_column(String(8))
-    period_start: Mapped[date] = mapped_column(Date)
+    period_start: Mapped[date]
     dimension: Mapped[str] = mapped_column(String(16))
     dim_key: Mapped[str] = mapped_column(String(200), default="")
-    customer_id: Mapped[int | None] = mapped_column(BigInteger)
-    rep_id: Mapped[int | None] = mapped_column(BigInteger)
+    customer_id: Mapped[int | None] = tenant_ref("customers", ondelete="CASCADE")
+    rep_id: Mapped[int | None] = tenant_ref("users", ondelete="CASCADE")
     scope_kind: Mapped[str] = mapped_column(String(10), default="all")
     scope_key: Mapped[str] = mapped_column(String(1000), default="")
-    scope_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # brand / category (+ subtree) / product ids
+    scope_ids: Mapped[JsonList[int]]  # brand / category (+ subtree) / product ids
     measure: Mapped[str] = mapped_column(String(8), default="amount")
     rule: Mapped[str] = mapped_column(String(10), default="placed")
-    target: Mapped[Decimal] = mapped_column()
+    target: Mapped[Decimal]
     note: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.plugin_api import Base, TenantOwned, tenant_fk, utcnow
+from qudao.core.plugin_api import (
+    Base,
+    Count,
+    CreatedAt,
+    Email,
+    Int32,
+    JsonDict,
+    OrderNumber,
+    TenantOwned,
+    tenant_ref,
+    utcnow,
+)
 
 # Message statuses.
 QUEUED = "queued"  # waiting for the worker (also after a transient failure)
@@ -28,15 +38,14 @@ class WeChatBinding(TenantOwned, Base):
     __tablename__ = "wechat_bindings"
     __table_args__ = (
         UniqueConstraint("tenant_id", "user_id"),
-        tenant_fk("user_id", "users", ondelete="CASCADE"),
         Index("ix_wechat_bindings_openid", "tenant_id", "openid"),
     )
 
-    user_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = tenant_ref("users", ondelete="CASCADE")
     openid: Mapped[str] = mapped_column(String(64))
     appid: Mapped[str] = mapped_column(String(64), default="")
     via: Mapped[str] = mapped_column(String(10))  # oauth | scene
-    bound_at: Mapped[datetime] = mapped_column(default=utcnow)
+    bound_at: Mapped[CreatedAt]
 
 
 class WeChatMessage(TenantOwned, Base):
@@ -51,23 +60,23 @@ class WeChatMessage(TenantOwned, Base):
 
     event_id: Mapped[str] = mapped_column(String(120))  # e.g. "order:123:shipped"
     event: Mapped[str] = mapped_column(String(40))  # order_submitted, staff_new_order, …
-    user_id: Mapped[int] = mapped_column(BigInteger)  # the recipient (no FK: the log outlives logins)
-    recipient: Mapped[str] = mapped_column(String(254), default="")  # email at the time, for the log
-    order_number: Mapped[str | None] = mapped_column(String(40))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    user_id: Mapped[int]  # the recipient (no FK: the log outlives logins)
+    recipient: Mapped[Email] = mapped_column(default="")  # email at the time, for the log
+    order_number: Mapped[OrderNumber | None]
+    data: Mapped[JsonDict]
     url: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(20), default=QUEUED)
     template_id: Mapped[str | None] = mapped_column(String(100))
     openid: Mapped[str | None] = mapped_column(String(64))
-    errcode: Mapped[int | None] = mapped_column(Integer)
+    errcode: Mapped[Int32 | None]
     errmsg: Mapped[str | None] = mapped_column(String(300))
-    msgid: Mapped[int | None] = mapped_column(BigInteger)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    msgid: Mapped[int | None]
+    attempts: Mapped[Count]
+    created_at: Mapped[CreatedAt]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    claimed_at: Mapped[datetime | None] = mapped_column()
-    next_attempt_at: Mapped[datetime | None] = mapped_column()
-    sent_at: Mapped[datetime | None] = mapped_column()
+    claimed_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
 
 
 class WeChatToken(TenantOwned, Base):
@@ -78,7 +87,7 @@ class WeChatToken(TenantOwned, Base):
 
     cache_key: Mapped[str] = mapped_column(String(200))
     token: Mapped[str] = mapped_column(String(1000))
-    expires_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -87,15 +96,12 @@ class WeChatQrCode(TenantOwned, Base):
     shortly before WeChat's expiry; deleted when the login binds (its scene is consumed)."""
 
     __tablename__ = "wechat_qr_codes"
-    __table_args__ = (
-        UniqueConstraint("tenant_id", "user_id"),
-        tenant_fk("user_id", "users", ondelete="CASCADE"),
-    )
+    __table_args__ = (UniqueConstraint("tenant_id", "user_id"),)
 
-    user_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = tenant_ref("users", ondelete="CASCADE")
     appid: Mapped[str] = mapped_column(String(64))  # the account the ticket belongs to
     scene: Mapped[str] = mapped_column(String(64))  # the signed scene code inside the QR
     ticket: Mapped[str] = mapped_column(String(500))
     url: Mapped[str] = mapped_column(String(300), default="")  # the QR's content
-    expires_at: Mapped[datetime] = mapped_column()  # WeChat's expiry of the ticket
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]  # WeChat's expiry of the ticket
+    created_at: Mapped[CreatedAt]
