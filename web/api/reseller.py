@@ -7,20 +7,23 @@ scopes each query to that reseller's tree, so another distributor's codes and nu
 from __future__ import annotations
 
 import copy
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request, Response, get, post, put
 
+from qudao.core.catalog.models import Product
 from qudao.core.channels import backoffice as bo
 from qudao.core.channels.prices import set_reseller_price
 from qudao.core.channels.scope import acting_reseller, order_of
 from qudao.core.channels.sellers import SELLER_CHOICES, default_seller_setting
+from qudao.core.customers.models import Customer
 from qudao.core.errors import InputError
 from qudao.core.money import fmt
 from qudao.core.orders.service import change_status, order_view
 from qudao.core.validation import Fields
 from qudao.tenants.models import Tenant
-from qudao.web.api.common import json_body, upserted
+from qudao.web.api.common import json_body, listing, upserted
 from qudao.web.context import RequestContext, require_admin, require_user
 
 TAGS = ["reseller"]
@@ -48,19 +51,31 @@ async def list_prices(ctx: RequestContext) -> list[dict[str, Any]]:
     return await bo.prices(ctx, acting_reseller(ctx))
 
 
+async def _put_product(request: Request, ctx: RequestContext, sku: str,
+                       read: Callable[[dict[str, Any]], Any],
+                       write: Callable[[Customer, Product, Any], Awaitable[tuple[dict[str, Any], bool]]]) -> Response[Any]:
+    """A distributor's ``PUT`` on one of the brand's products (its price, its stock): ``read``
+    checks the body (422) before the product is looked up (404), ``write`` stores it and gives
+    the answer (made before the commit expires the rows); 201 when created."""
+    reseller = acting_reseller(ctx)
+    data = read(await json_body(request))
+    product = await bo.sellable_product(ctx, sku)
+    view, created = await write(reseller, product, data)
+    await ctx.session.commit()
+    return upserted(view, created)
+
+
 @put("/reseller/prices/{sku:str}", tags=TAGS)
 async def put_price(request: Request, ctx: RequestContext, sku: str) -> Response[Any]:
     """``{price, customer?, tier?}``: the distributor's price to all its stores, a tier or one store.
     Below the brand's HQ floor: 422 ``below_floor`` (and the attempt is counted)."""
-    reseller = acting_reseller(ctx)
-    body = await json_body(request)
-    product = await bo.sellable_product(ctx, sku)
-    row, created = await set_reseller_price(ctx, reseller, product, body)
-    view = {"sku": product.sku, "price": fmt(row.price, ctx.tenant.currency), "scope": row.scope,
-            "customer": body.get("customer") if row.scope == "customer" else None,
-            "tier": body.get("tier") if row.scope == "tier" else None}
-    await ctx.session.commit()
-    return upserted(view, created)
+    async def write(reseller: Customer, product: Product, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        row, created = await set_reseller_price(ctx, reseller, product, body)
+        return {"sku": product.sku, "price": fmt(row.price, ctx.tenant.currency), "scope": row.scope,
+                "customer": body.get("customer") if row.scope == "customer" else None,
+                "tier": body.get("tier") if row.scope == "tier" else None}, created
+
+    return await _put_product(request, ctx, sku, lambda body: body, write)
 
 
 @get("/reseller/stock", tags=TAGS)
@@ -69,27 +84,30 @@ async def list_stock(ctx: RequestContext) -> list[dict[str, Any]]:
     return await bo.stock(ctx, acting_reseller(ctx))
 
 
-@put("/reseller/stock/{sku:str}", tags=TAGS)
-async def put_stock(request: Request, ctx: RequestContext, sku: str) -> Response[Any]:
-    """``{on_hand}``: a counted quantity in the distributor's warehouse (ledger: the difference)."""
-    reseller = acting_reseller(ctx)
-    f = Fields(await json_body(request))
+def _counted(body: dict[str, Any]) -> int:
+    f = Fields(body)
     on_hand = f.integer("on_hand", required=True, minimum=0, maximum=1_000_000_000)
     f.check()
     assert on_hand is not None
-    product = await bo.sellable_product(ctx, sku)
-    row, created = await bo.set_stock(ctx, reseller, product, on_hand)
-    view = {"sku": product.sku, "on_hand": row.on_hand, "reserved": row.reserved,
-            "available": row.on_hand - row.reserved}
-    await ctx.session.commit()
-    return upserted(view, created)
+    return on_hand
+
+
+@put("/reseller/stock/{sku:str}", tags=TAGS)
+async def put_stock(request: Request, ctx: RequestContext, sku: str) -> Response[Any]:
+    """``{on_hand}``: a counted quantity in the distributor's warehouse (ledger: the difference)."""
+    async def write(reseller: Customer, product: Product, on_hand: int) -> tuple[dict[str, Any], bool]:
+        row, created = await bo.set_stock(ctx, reseller, product, on_hand)
+        return {"sku": product.sku, "on_hand": row.on_hand, "reserved": row.reserved,
+                "available": row.on_hand - row.reserved}, created
+
+    return await _put_product(request, ctx, sku, _counted, write)
 
 
 @get("/reseller/orders", tags=TAGS)
 async def list_orders(ctx: RequestContext, status: str | None = None) -> dict[str, Any]:
     """Orders the distributor's stores placed with it (newest first, at most 200)."""
     items = await bo.orders(ctx, acting_reseller(ctx), status)
-    return {"items": items, "total": len(items)}
+    return listing(items, len(items))
 
 
 @get("/reseller/orders/{number:str}", tags=TAGS)

@@ -5,6 +5,8 @@
 * ``by_code()`` / ``code_taken()``: load a tenant's record by its code (404 in words) and
   the duplicate check a create form runs.
 * ``product_page()``: a product's own page (its prices, its stock), also when a form on it is refused.
+* ``save_routes()``: the create and update routes of a record edited on one form (``…/new``,
+  ``…/{code}``), for customers, price policies and the ``CodedRecords``.
 * ``CodedRecords``: the new, edit, create and update pages of a small record known by a
   code and a name (brands, tiers, warehouses); ``handlers()`` makes their four routes.
 """
@@ -68,6 +70,32 @@ async def product_page(ctx: RequestContext, sku: str, template: str,
     return page(ctx, template, status_code=status_code, **context, **await facts(ctx, product))
 
 
+Save = Callable[[RequestContext, Request, str | None], Awaitable[Response[Any]]]
+
+
+def save_routes(path: str, what: str, save: Save, find: Callable[[Any, str], Awaitable[Any]] | None = None,
+                write_roles: tuple[str, ...] | None = None) -> list[Any]:
+    """``POST {path}/new`` runs ``save(ctx, request, None)``, ``POST {path}/{code}`` runs
+    ``save(ctx, request, code)`` once ``find(session, code)`` (if given) has 404ed an unknown code;
+    staff only, with one of ``write_roles`` when given. Route names: ``{what}_create`` / ``_update``."""
+
+    @post(f"{path}/new", name=f"{what}_create")
+    async def create(ctx: RequestContext, request: Request) -> Response[Any]:
+        if (r := staff_or_login(ctx, write_roles)) is not None:
+            return r
+        return await save(ctx, request, None)
+
+    @post(f"{path}/{{code:str}}", name=f"{what}_update")
+    async def update(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
+        if (r := staff_or_login(ctx, write_roles)) is not None:
+            return r
+        if find is not None:
+            await find(ctx.session, code)
+        return await save(ctx, request, code)
+
+    return [create, update]
+
+
 @dataclass(frozen=True)
 class CodedRecords:
     """Pages for a code + name record; ``upsert(session, code, {"name": …})`` writes it."""
@@ -123,16 +151,4 @@ class CodedRecords:
                 return r
             return await self.edit_page(ctx, code)
 
-        @post(f"{path}/new", name=f"{self.what}_create")
-        async def create(ctx: RequestContext, request: Request) -> Response[Any]:
-            if (r := staff_or_login(ctx, write_roles)) is not None:
-                return r
-            return await self.save(ctx, request, None)
-
-        @post(f"{path}/{{code:str}}", name=f"{self.what}_update")
-        async def update(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
-            if (r := staff_or_login(ctx, write_roles)) is not None:
-                return r
-            return await self.save(ctx, request, code)
-
-        return [new, edit, create, update]
+        return [new, edit, *save_routes(path, self.what, self.save, write_roles=write_roles)]

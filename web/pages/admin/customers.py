@@ -17,7 +17,7 @@ from qudao.core.inventory.models import Warehouse
 from qudao.core.inventory.service import brand_owned
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import N_, back, nul_free, page, read_form, recover, say
-from qudao.web.pages.admin.crud import CodedRecords, code_taken, paginate, sort_order
+from qudao.web.pages.admin.crud import CodedRecords, code_taken, paginate, save_routes, sort_order
 from qudao.web.pages.common import staff_or_login
 
 TIERS = CodedRecords(Tier, "tier", "admin/tier_form.html", "tier", "/tiers", N_("Saved tier %(code)s"), upsert_tier)
@@ -184,21 +184,6 @@ async def _save(ctx: RequestContext, request: Request, code: str | None) -> Resp
     return back(ctx, f"/customers/{customer.code}", say(ctx, N_("Saved %(code)s"), code=customer.code))
 
 
-@post("/admin/customers/new")
-async def customer_create(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
-    return await _save(ctx, request, None)
-
-
-@post("/admin/customers/{code:str}")
-async def customer_update(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
-    await customer_by_code(ctx.session, code)
-    return await _save(ctx, request, code)
-
-
 @post("/admin/customers/{code:str}/users")
 async def customer_login_add(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
     """Add a buyer login (or reset its password) for the customer."""
@@ -233,5 +218,6 @@ async def tier_list(ctx: RequestContext) -> Response[Any]:
     return page(ctx, "admin/tiers.html", tiers=tiers, counts=counts)
 
 
-HANDLERS = [customer_list, customer_tree, customer_new, customer_edit, customer_create, customer_update,
+HANDLERS = [customer_list, customer_tree, customer_new, customer_edit,
+            *save_routes("/admin/customers", "customer", _save, customer_by_code),
             customer_login_add, tier_list, *TIERS.handlers("/admin/tiers")]

@@ -33,7 +33,7 @@ from qudao.core.pricing.policies import (
 )
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import N_, back, checkbox, nul_free, page, read_form, recover, say
-from qudao.web.pages.admin.crud import by_code, code_taken, paginate, product_page
+from qudao.web.pages.admin.crud import by_code, code_taken, paginate, product_page, save_routes
 from qudao.web.pages.common import staff_or_login
 
 
@@ -270,21 +270,6 @@ async def _policy_save(ctx: RequestContext, request: Request, code: str | None) 
     return back(ctx, "/prices/policies", say(ctx, N_("Saved price policy %(code)s"), code=code))
 
 
-@post("/admin/prices/policies/new")
-async def policy_create(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
-    return await _policy_save(ctx, request, None)
-
-
-@post("/admin/prices/policies/{code:str}")
-async def policy_update(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
-    await policy_by_code(ctx.session, code)
-    return await _policy_save(ctx, request, code)
-
-
 @post("/admin/prices/policies/{code:str}/delete")
 async def policy_delete(ctx: RequestContext, code: str) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
@@ -295,5 +280,7 @@ async def policy_delete(ctx: RequestContext, code: str) -> Response[Any]:
     return back(ctx, "/prices/policies", say(ctx, N_("Price policy %(code)s deleted"), code=code))
 
 
-HANDLERS = [policy_list, policy_new, policy_edit, policy_create, policy_update, policy_delete, prices_home, tier_prices, tier_prices_save, product_prices, product_tier_prices_save,
+HANDLERS = [policy_list, policy_new, policy_edit,
+            *save_routes("/admin/prices/policies", "policy", _policy_save, policy_by_code), policy_delete,
+            prices_home, tier_prices, tier_prices_save, product_prices, product_tier_prices_save,
             product_customer_price_save, product_customer_price_delete, price_check]
