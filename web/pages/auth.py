@@ -24,6 +24,10 @@ def _safe_next(value: Any, base: str) -> str | None:
     return value if isinstance(value, str) and value.startswith(base + "/") and "//" not in value[1:] else None
 
 
+def _to_login(ctx: RequestContext) -> Redirect:
+    return Redirect(f"/t/{ctx.tenant.slug}/login")
+
+
 @get("/login")
 async def login_form(ctx: RequestContext, next: str | None = None) -> Template:  # noqa: A002
     return render(ctx, "auth/login.html", action=f"/t/{ctx.tenant.slug}/login", next=next,
@@ -62,7 +66,7 @@ async def logout(request: Request, ctx: RequestContext) -> Response[Any]:
     if raw:
         await ctx.session.execute(delete(WebSession).where(WebSession.id_hash == hash_session_id(raw)))
         await ctx.session.commit()
-    resp = Redirect(f"/t/{ctx.tenant.slug}/login")
+    resp = _to_login(ctx)
     resp.delete_cookie(SESSION_COOKIE)
     return resp
 
@@ -73,37 +77,41 @@ async def logout_everywhere(ctx: RequestContext) -> Response[Any]:
         await ctx.session.execute(delete(WebSession).where(WebSession.tenant_id == ctx.tenant.id,
                                                            WebSession.user_id == ctx.user.id))
         await ctx.session.commit()
-    resp = Redirect(f"/t/{ctx.tenant.slug}/login")
+    resp = _to_login(ctx)
     resp.delete_cookie(SESSION_COOKIE)
     return resp
+
+
+async def _account_page(ctx: RequestContext, new_token: Any) -> Response[Any]:
+    """The account page: the user's API tokens, newest first; ``new_token`` is shown once, just made."""
+    assert ctx.user is not None
+    tokens = (await ctx.session.scalars(select(ApiToken).where(ApiToken.user_id == ctx.user.id)
+                                        .order_by(ApiToken.created_at.desc()))).all()
+    return render(ctx, "auth/account.html", tokens=tokens, new_token=new_token)
 
 
 @get("/account")
 async def account(ctx: RequestContext) -> Response[Any]:
     if ctx.user is None:
-        return Redirect(f"/t/{ctx.tenant.slug}/login")
-    tokens = (await ctx.session.scalars(select(ApiToken).where(ApiToken.user_id == ctx.user.id)
-                                        .order_by(ApiToken.created_at.desc()))).all()
-    return render(ctx, "auth/account.html", tokens=tokens, new_token=None)
+        return _to_login(ctx)
+    return await _account_page(ctx, None)
 
 
 @post("/account/tokens")
 async def create_token_page(ctx: RequestContext, request: Request) -> Response[Any]:
     if ctx.user is None:
-        return Redirect(f"/t/{ctx.tenant.slug}/login")
+        return _to_login(ctx)
     form = await form_data(request)
     name = str(form.get("name") or "api")[:100]
     token = await issue_token(ctx.session, ctx.user, name=name)
     await ctx.session.commit()
-    tokens = (await ctx.session.scalars(select(ApiToken).where(ApiToken.user_id == ctx.user.id)
-                                        .order_by(ApiToken.created_at.desc()))).all()
-    return render(ctx, "auth/account.html", tokens=tokens, new_token=token)
+    return await _account_page(ctx, token)
 
 
 @post("/account/tokens/{token_id:int}/revoke")
 async def revoke_token(ctx: RequestContext, token_id: int) -> Response[Any]:
     if ctx.user is None:
-        return Redirect(f"/t/{ctx.tenant.slug}/login")
+        return _to_login(ctx)
     token = await ctx.session.scalar(select(ApiToken).where(ApiToken.id == token_id,
                                                             ApiToken.user_id == ctx.user.id))
     if token is None:

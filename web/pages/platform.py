@@ -33,6 +33,18 @@ def session_cookie(response: Response[Any], raw: str) -> Response[Any]:
     return response
 
 
+async def _posted(request: Request) -> tuple[dict[str, Any], Database]:
+    """A platform form post: the answer in the visitor's language, the form and the platform database."""
+    _locale(request)
+    return await form_data(request), request.app.state.db
+
+
+def _login_page(status_code: int = 200, **context: Any) -> Template:
+    """The operators' sign-in page (the tenants' login template, without a tenant)."""
+    return Template("auth/login.html", status_code=status_code,
+                    context={"action": "/platform/login", "tenant": None, **context})
+
+
 @get("/", include_in_schema=False)
 async def home(request: Request) -> Template:
     _locale(request)
@@ -47,9 +59,7 @@ async def signup_form(request: Request) -> Template:
 
 @post("/signup", include_in_schema=False)
 async def signup_submit(request: Request) -> Response[Any]:
-    _locale(request)
-    form = await form_data(request)
-    db: Database = request.app.state.db
+    form, db = await _posted(request)
     async with db.sessions() as session:
         try:
             tenant, owner = await create_tenant(session, SignupInput(
@@ -80,14 +90,12 @@ async def console(request: Request) -> Response[Any]:
 @get("/platform/login", include_in_schema=False)
 async def platform_login_form(request: Request) -> Template:
     _locale(request)
-    return Template("auth/login.html", context={"action": "/platform/login", "tenant": None})
+    return _login_page()
 
 
 @post("/platform/login", include_in_schema=False)
 async def platform_login(request: Request) -> Response[Any]:
-    _locale(request)
-    form = await form_data(request)
-    db: Database = request.app.state.db
+    form, db = await _posted(request)
     async with db.sessions() as session:
         email = str(form.get("email", "")).strip().lower()
         attempt = throttle.Attempt(f"platform:{email}", request.client.host if request.client else "?")
@@ -95,17 +103,14 @@ async def platform_login(request: Request) -> Response[Any]:
         if verdict.refused:
             throttle.record(session, attempt, "throttled")
             await session.commit()
-            return Template("auth/login.html", status_code=429, context={
-                "action": "/platform/login", "tenant": None, "email": email,
-                "error": i18n.gettext_("Too many failed sign-ins; try again in 15 minutes.")})
+            return _login_page(429, email=email,
+                               error=i18n.gettext_("Too many failed sign-ins; try again in 15 minutes."))
         await throttle.slow_down(verdict)
         op = await session.scalar(select(PlatformOperator).where(PlatformOperator.email == email))
         if not verify_password(str(form.get("password", "")), op.password_hash if op else None) or op is None:
             throttle.record(session, attempt, "failed")
             await session.commit()
-            return Template("auth/login.html", status_code=401, context={
-                "action": "/platform/login", "tenant": None, "email": email,
-                "error": i18n.gettext_("Email or password is wrong.")})
+            return _login_page(401, email=email, error=i18n.gettext_("Email or password is wrong."))
         throttle.record(session, attempt, "ok")
         raw = await start_web_session(session, tenant_id=None, operator_id=op.id)
         await session.commit()

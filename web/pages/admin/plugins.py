@@ -30,6 +30,18 @@ def _host_with(request: Request, name: str) -> PluginHost:
     return host
 
 
+def _host_to_change(request: Request, ctx: RequestContext, name: str) -> PluginHost:
+    """Switching a plugin or saving its settings: the brand's admins only, a plugin installed here."""
+    require_admin(ctx)
+    return _host_with(request, name)
+
+
+def _settings_page(ctx: RequestContext, host: PluginHost, name: str, values: dict[str, Any],
+                   errors: list[dict[str, str]], status_code: int = 200) -> Response[Any]:
+    return render(ctx, "admin/plugin_settings.html", status_code=status_code, meta=host.metas[name], values=values,
+                  errors=errors)
+
+
 @get("/admin/plugins")
 async def plugins_page(request: Request, ctx: RequestContext) -> Response[Any]:
     if (redirect := staff_or_login(ctx)) is not None:
@@ -43,8 +55,7 @@ async def toggle_plugin(request: Request, ctx: RequestContext, name: str) -> Res
     """HTMX: switch a plugin and re-render the page (menu included) at once."""
     if (redirect := staff_or_login(ctx)) is not None:
         return redirect
-    require_admin(ctx)
-    host = _host_with(request, name)
+    host = _host_to_change(request, ctx, name)
     flash, kind = None, "ok"
     try:
         await set_plugin(ctx, host, name, name not in ctx.enabled)
@@ -62,23 +73,21 @@ async def plugin_settings_page(request: Request, ctx: RequestContext, name: str)
     if (redirect := staff_or_login(ctx)) is not None:
         return redirect
     host = _host_with(request, name)
-    return render(ctx, "admin/plugin_settings.html", meta=host.metas[name], values=ctx.settings(name), errors=[])
+    return _settings_page(ctx, host, name, ctx.settings(name), [])
 
 
 @post("/admin/plugins/{name:str}")
 async def save_plugin_settings(request: Request, ctx: RequestContext, name: str) -> Response[Any]:
     if (redirect := staff_or_login(ctx)) is not None:
         return redirect
-    require_admin(ctx)
-    host = _host_with(request, name)
+    host = _host_to_change(request, ctx, name)
     form = await form_data(request)
     values = {k: (v[-1] if isinstance(v, list) else v) for k, v in form.items()}
     try:
         await set_plugin(ctx, host, name, None, values)
         await ctx.session.commit()
     except InputError as exc:
-        return render(ctx, "admin/plugin_settings.html", status_code=422, meta=host.metas[name],
-                      values={**ctx.settings(name), **values}, errors=exc.errors)
+        return _settings_page(ctx, host, name, {**ctx.settings(name), **values}, exc.errors, status_code=422)
     return Redirect(f"/t/{ctx.tenant.slug}/admin/plugins")
 
 

@@ -1,10 +1,13 @@
-"""Helpers of the distributor back-office pages (no routes here)."""
+"""Helpers of the distributor back-office pages (routes only through ``section_page``)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from litestar.response import Redirect, Template
+from litestar import get
+from litestar.handlers import HTTPRouteHandler
+from litestar.response import Redirect, Response, Template
 
 from qudao.core.channels.scope import acting_reseller
 from qudao.core.customers.models import Customer
@@ -28,3 +31,16 @@ async def rpage(ctx: RequestContext, template: str, section: str, status_code: i
     base = f"/t/{ctx.tenant.slug}/reseller"
     return await page(ctx, template, status_code=status_code, sections=[(label, base + p) for label, p in SECTIONS],
                       section=section, rbase=base, **kw)
+
+
+def section_page(path: str, show: Callable[[RequestContext, Customer], Awaitable[Response[Any]]]) -> HTTPRouteHandler:
+    """``GET {path}``: ``show(ctx, reseller)`` for the acting distributor (visitors go to sign in)."""
+
+    async def section(ctx: RequestContext) -> Response[Any]:
+        reseller = reseller_or_login(ctx)
+        if isinstance(reseller, Redirect):
+            return reseller
+        return await show(ctx, reseller)
+
+    section.__name__ = section.__qualname__ = show.__name__.lstrip("_")
+    return get(path)(section)
