@@ -4,7 +4,8 @@
   ``sort_order()`` reads that order from the URL (``?sort=-total``) against allowed columns.
 * ``by_code()`` / ``code_taken()``: load a tenant's record by its code (404 in words) and
   the duplicate check a create form runs.
-* ``product_page()``: a product's own page (its prices, its stock), also when a form on it is refused.
+* ``product_page()``: a product's own page (its prices, its stock), also when a form on it is refused;
+  ``product_change()`` runs a form posted on such a page.
 * ``save_routes()``: the create and update routes of a record edited on one form (``…/new``,
   ``…/{code}``), for customers, price policies and the ``CodedRecords``.
 * ``CodedRecords``: the new, edit, create and update pages of a small record known by a
@@ -23,7 +24,7 @@ from sqlalchemy import Select, func, select
 
 from qudao.core.catalog.models import Product
 from qudao.core.catalog.service import product_by_sku
-from qudao.core.errors import InputError, NotFound
+from qudao.core.errors import InputError, NotFound, QudaoError
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import back, page, page_number, paging, read_form, recover, say
 from qudao.web.pages.common import staff_or_login
@@ -68,6 +69,27 @@ async def product_page(ctx: RequestContext, sku: str, template: str,
     after a refusal call it once the session is recovered (the rows loaded before are expired)."""
     product = await product_by_sku(ctx.session, sku)
     return page(ctx, template, status_code=status_code, **context, **await facts(ctx, product))
+
+
+async def product_change(ctx: RequestContext, request: Request, sku: str,
+                         change: Callable[[dict[str, str], int], Awaitable[str]],
+                         refused: Callable[[QudaoError, dict[str, str]], Awaitable[Response[Any]]],
+                         done_path: str, roles: tuple[str, ...] | None = None) -> Response[Any]:
+    """A form posted on a product's own page: staff (with one of ``roles``) only, 404 for an unknown
+    product; ``change(form, user_id)`` runs in one transaction and gives the flash message for
+    ``done_path``; a refusal recovers the session and ``refused(exc, form)`` answers."""
+    if (r := staff_or_login(ctx, roles)) is not None:
+        return r
+    assert ctx.user is not None
+    await product_by_sku(ctx.session, sku)
+    form = await read_form(request)
+    try:
+        message = await change(form, ctx.user.id)
+        await ctx.session.commit()
+    except QudaoError as exc:
+        await recover(ctx)
+        return await refused(exc, form)
+    return back(ctx, done_path, message)
 
 
 Save = Callable[[RequestContext, Request, str | None], Awaitable[Response[Any]]]

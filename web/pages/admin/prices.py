@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request, get, post
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from qudao.core.auth.models import User
 from qudao.core.catalog.models import Brand, Product
-from qudao.core.catalog.service import product_by_sku, search_filter
+from qudao.core.catalog.service import search_filter
 from qudao.core.customers.models import CUSTOMER_TYPES, Customer, Tier
 from qudao.core.errors import InputError, NotFound, QudaoError
 from qudao.core.pricing.bulk import (
@@ -33,7 +34,14 @@ from qudao.core.pricing.policies import (
 )
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import N_, back, checkbox, nul_free, page, read_form, recover, say
-from qudao.web.pages.admin.crud import by_code, code_taken, paginate, product_page, save_routes
+from qudao.web.pages.admin.crud import (
+    by_code,
+    code_taken,
+    paginate,
+    product_change,
+    product_page,
+    save_routes,
+)
 from qudao.web.pages.common import staff_or_login
 
 
@@ -127,56 +135,56 @@ async def product_prices(ctx: RequestContext, sku: str) -> Response[Any]:
     return await product_page(ctx, sku, "admin/product_prices.html", _product_prices, submitted={}, cform={})
 
 
+async def _price_change(ctx: RequestContext, request: Request, sku: str,
+                        change: Callable[[dict[str, str], int], Awaitable[str]], field: str,
+                        shown: Callable[[dict[str, str]], dict[str, Any]]) -> Response[Any]:
+    """Run one price change posted on a product's prices page; a refusal shows that page again (422)
+    with the errors (core's other refusals next to ``field``) and ``shown(form)`` in its forms."""
+    async def refused(exc: QudaoError, form: dict[str, str]) -> Response[Any]:
+        errs = exc.errors if isinstance(exc, InputError) else [{"field": field, "message": exc.detail}]
+        return await product_page(ctx, sku, "admin/product_prices.html", _product_prices, status_code=422,
+                                  errors=errs, **shown(form))
+
+    return await product_change(ctx, request, sku, change, refused, f"/prices/product/{sku}")
+
+
+def _tier_fields(form: dict[str, str], prefix: str) -> dict[str, str]:
+    """``{prefix}[code]`` form fields by tier code."""
+    n = len(prefix) + 1
+    return {k[n:-1]: v for k, v in form.items() if k.startswith(f"{prefix}[") and k.endswith("]")}
+
+
 @post("/admin/prices/product/{sku:str}/tiers")
 async def product_tier_prices_save(ctx: RequestContext, request: Request, sku: str) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
-    assert ctx.user is not None
-    await product_by_sku(ctx.session, sku)
-    form = await read_form(request)
-    submitted = {k[5:-1]: v for k, v in form.items() if k.startswith("tier[") and k.endswith("]")}
-    current = {k[8:-1]: v for k, v in form.items() if k.startswith("current[") and k.endswith("]")}
-    errors: list[dict[str, str]] = []
-    try:
-        for tier_code, raw in changed_only(current, submitted).items():
+    async def change(form: dict[str, str], user_id: int) -> str:
+        errors: list[dict[str, str]] = []
+        for tier_code, raw in changed_only(_tier_fields(form, "current"), _tier_fields(form, "tier")).items():
             try:
                 await bulk_tier_prices(ctx.session, tier_code, {sku: raw}, currency=ctx.tenant.currency,
-                                       user_id=ctx.user.id)
+                                       user_id=user_id)
             except InputError as exc:
                 errors.extend({"field": f"tier[{tier_code}]", "message": e["message"]} for e in exc.errors)
         if errors:
             raise InputError(errors)
-        await ctx.session.commit()
-    except QudaoError as exc:
-        await recover(ctx)
-        errs = exc.errors if isinstance(exc, InputError) else [{"field": "tier", "message": exc.detail}]
-        return await product_page(ctx, sku, "admin/product_prices.html", _product_prices, status_code=422,
-                                  submitted=submitted, cform={}, errors=errs)
-    return back(ctx, f"/prices/product/{sku}", say(ctx, N_("Tier prices saved")))
+        return say(ctx, N_("Tier prices saved"))
+
+    return await _price_change(ctx, request, sku, change, "tier",
+                               lambda form: {"submitted": _tier_fields(form, "tier"), "cform": {}})
 
 
 @post("/admin/prices/product/{sku:str}/customer")
 async def product_customer_price_save(ctx: RequestContext, request: Request, sku: str) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
-    assert ctx.user is not None
-    await product_by_sku(ctx.session, sku)
-    form = await read_form(request)
-    code = form.get("customer", "").strip()
-    try:
+    async def change(form: dict[str, str], user_id: int) -> str:
+        code = form.get("customer", "").strip()
         if not code:
             raise InputError("is required", field="customer")
         if not form.get("price", "").strip():
             raise InputError("is required", field="price")
         await bulk_customer_prices(ctx.session, [(code, sku, form.get("price", ""))],
-                                   currency=ctx.tenant.currency, user_id=ctx.user.id)
-        await ctx.session.commit()
-    except QudaoError as exc:
-        await recover(ctx)
-        errs = exc.errors if isinstance(exc, InputError) else [{"field": "customer", "message": exc.detail}]
-        return await product_page(ctx, sku, "admin/product_prices.html", _product_prices, status_code=422,
-                                  submitted={}, cform=form, errors=errs)
-    return back(ctx, f"/prices/product/{sku}", say(ctx, N_("Customer price for %(code)s saved"), code=code))
+                                   currency=ctx.tenant.currency, user_id=user_id)
+        return say(ctx, N_("Customer price for %(code)s saved"), code=code)
+
+    return await _price_change(ctx, request, sku, change, "customer", lambda form: {"submitted": {}, "cform": form})
 
 
 @post("/admin/prices/product/{sku:str}/customer/{code:str}/delete")

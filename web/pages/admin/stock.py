@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from qudao.core.auth.models import User
 from qudao.core.catalog.models import Product
-from qudao.core.catalog.service import product_by_sku, search_filter
+from qudao.core.catalog.service import search_filter
 from qudao.core.errors import InputError, QudaoError
 from qudao.core.inventory.models import Stock, Warehouse
 from qudao.core.inventory.service import (
@@ -32,7 +32,7 @@ from qudao.core.inventory.stocktake import (
 )
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import N_, back, checkbox, nul_free, page, read_form, recover, say
-from qudao.web.pages.admin.crud import CodedRecords, paginate, product_page, sort_order
+from qudao.web.pages.admin.crud import CodedRecords, paginate, product_change, product_page, sort_order
 from qudao.web.pages.common import staff_or_login
 
 WAREHOUSE_ROLES = ("warehouse",)
@@ -101,21 +101,19 @@ async def _stock_change(ctx: RequestContext, request: Request, sku: str, form_ke
                         report_low: bool = True) -> Response[Any]:
     """Run one stock change from a form in one transaction; a refusal re-renders the product's
     stock page with the errors next to the form (``form_key``) that was sent."""
-    if (r := staff_or_login(ctx, WAREHOUSE_ROLES)) is not None:
-        return r
-    assert ctx.user is not None
-    await product_by_sku(ctx.session, sku)
-    form = await read_form(request)
-    try:
-        message = await change(form, ctx.user.id)
+    async def changed(form: dict[str, str], user_id: int) -> str:
+        message = await change(form, user_id)
         if report_low:
             await report_low_stock(ctx)
-        await ctx.session.commit()
-    except InputError as exc:
-        await recover(ctx)
+        return message
+
+    async def refused(exc: QudaoError, form: dict[str, str]) -> Response[Any]:
+        if not isinstance(exc, InputError):
+            raise exc
         return await product_page(ctx, sku, "admin/product_stock.html", _product_stock, status_code=422,
                                   errors=exc.errors, **{form_key: form})
-    return back(ctx, f"/stock/product/{sku}", message)
+
+    return await product_change(ctx, request, sku, changed, refused, f"/stock/product/{sku}", WAREHOUSE_ROLES)
 
 
 @post("/admin/stock/product/{sku:str}/set")
