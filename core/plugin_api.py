@@ -6,7 +6,9 @@
 from qudao.core.audit import record as audit
 from qudao.core.db.base import Base, TenantOwned, new_id, tenant_fk, tenant_ref, utcnow
 from qudao.core.db.columns import (
+    ActiveTimestamps,
     Code,
+    Coded,
     Count,
     CreatedAt,
     Currency,
@@ -39,7 +41,7 @@ __all__ = [
     "RoutedPlugin", "Setting", "TenantContext", "TenantOwned", "Todo", "Violation", "add_rows", "audit",
     "enqueue_after_commit", "fmt", "from_minor", "gather_hook", "hookimpl", "job", "new_id", "parse_money",
     "quantize", "render_page", "tenant_fk", "tenant_ref", "to_minor", "transaction_note", "utcnow",
-    # column kinds for plugin models (core/db/columns.py)
-    "Code", "Count", "CreatedAt", "Currency", "Email", "Int32", "Json", "JsonDict", "JsonList", "Name",
+    # column kinds and mixins for plugin models (core/db/columns.py)
+    "ActiveTimestamps", "Code", "Coded", "Count", "CreatedAt", "Currency", "Email", "Int32", "Json", "JsonDict", "JsonList", "Name",
     "Note", "OrderNumber", "Timestamps", "UpdatedAt",
 ]

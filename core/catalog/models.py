@@ -9,27 +9,20 @@ from sqlalchemy import Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qudao.core.db.base import Base, TenantOwned, tenant_ref
-from qudao.core.db.columns import Code, Int32, JsonList, Name, Timestamps
+from qudao.core.db.columns import ActiveTimestamps, Code, Coded, Int32, JsonList
 
 
-class Brand(TenantOwned, Base):
+class Brand(Coded, TenantOwned, Base):
     __tablename__ = "brands"
-    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
-
-    code: Mapped[Code]
-    name: Mapped[Name]
 
 
-class Category(TenantOwned, Base):
+class Category(Coded, TenantOwned, Base):
     __tablename__ = "categories"
-    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
 
-    code: Mapped[Code]
-    name: Mapped[Name]
     parent_id: Mapped[int | None] = tenant_ref("categories")
 
 
-class Product(Timestamps, TenantOwned, Base):
+class Product(ActiveTimestamps, TenantOwned, Base):
     __tablename__ = "products"
     __table_args__ = (
         UniqueConstraint("tenant_id", "sku"),
@@ -61,7 +54,6 @@ class Product(Timestamps, TenantOwned, Base):
     tags: Mapped[JsonList[str]]
     images: Mapped[JsonList[str]]
     featured: Mapped[bool] = mapped_column(default=False)
-    active: Mapped[bool] = mapped_column(default=True)
 
     def extra(self) -> dict[str, Any]:
         return {"spec": self.spec, "unit": self.unit}

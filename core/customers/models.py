@@ -4,29 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, UniqueConstraint, false
+from sqlalchemy import String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qudao.core.db.base import Base, TenantOwned, tenant_ref
-from qudao.core.db.columns import Code, CreatedAt, JsonList, Name
+from qudao.core.db.columns import Coded, CreatedAt, JsonList
 
 CUSTOMER_TYPES = ("l1_distributor", "l2_distributor", "store", "key_account")
 
 
-class Tier(TenantOwned, Base):
+class Tier(Coded, TenantOwned, Base):
     __tablename__ = "tiers"
-    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
-
-    code: Mapped[Code]
-    name: Mapped[Name]
 
 
-class Customer(TenantOwned, Base):
+class Customer(Coded, TenantOwned, Base):
     __tablename__ = "customers"
-    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
 
-    code: Mapped[Code]
-    name: Mapped[Name]
     type: Mapped[str] = mapped_column(String(20), default="store")
     tier_id: Mapped[int | None] = tenant_ref("tiers")
     parent_id: Mapped[int | None] = tenant_ref("customers")

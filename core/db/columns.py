@@ -14,8 +14,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from sqlalchemy import JSON, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from qudao.core.db.base import new_id, utcnow
 
@@ -59,3 +59,24 @@ class Timestamps:
 
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
+
+
+class ActiveTimestamps(Timestamps):
+    """``active`` (True by default; staff switch a row off rather than delete it) and the timestamps."""
+
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Coded:
+    """A tenant's own ``code`` for the row, unique per tenant (the API and imports find rows by it),
+    and its ``name``; both first in the table, as in the migrations.
+
+    The unique key comes as the mixin's ``__table_args__``: a class that needs table args of its
+    own must list ``UniqueConstraint("tenant_id", "code")`` among them again."""
+
+    code: Mapped[Code] = mapped_column(sort_order=-1)
+    name: Mapped[Name] = mapped_column(sort_order=-1)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        return (UniqueConstraint("tenant_id", "code"),)

@@ -6,15 +6,12 @@ from sqlalchemy import CheckConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qudao.core.db.base import Base, TenantOwned, tenant_ref
-from qudao.core.db.columns import Code, Count, CreatedAt, Int32, Name, Note, OrderNumber
+from qudao.core.db.columns import Coded, Count, CreatedAt, Int32, Note, OrderNumber
 
 
-class Warehouse(TenantOwned, Base):
+class Warehouse(Coded, TenantOwned, Base):
     __tablename__ = "warehouses"
-    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
 
-    code: Mapped[Code]
-    name: Mapped[Name]
     # None: the brand's; else the reseller customer whose stock it holds (core/channels). No
     # foreign key: customers already point at warehouses, and a cycle breaks table ordering.
     owner_customer_id: Mapped[int | None]

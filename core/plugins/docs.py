@@ -152,6 +152,9 @@ HELPERS = {
     "CreatedAt": "column kind: the UTC time the row was written",
     "UpdatedAt": "column kind: the UTC time the row was written, moved on by every ORM update",
     "Timestamps": "a mixin adding `created_at` and `updated_at`; list it before `TenantOwned` in the bases",
+    "ActiveTimestamps": "a mixin adding `active` (true by default) and the `Timestamps`",
+    "Coded": "a mixin adding `code` (unique per tenant: it brings that key as its `__table_args__`) and "
+             "`name`, first in the table",
 }
 
 

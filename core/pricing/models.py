@@ -9,25 +9,28 @@ from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qudao.core.db.base import Base, TenantOwned, tenant_ref
-from qudao.core.db.columns import Code, CreatedAt, Int32, Json, JsonList, Name, Timestamps
+from qudao.core.db.columns import ActiveTimestamps, Code, Coded, CreatedAt, Int32, Json, JsonList
 
 
-class TierPrice(TenantOwned, Base):
+class ProductPrice:
+    """What a tier's and a customer's price of a product share: the product and the price."""
+
+    product_id: Mapped[int] = tenant_ref("products", ondelete="CASCADE")
+    price: Mapped[Decimal]
+
+
+class TierPrice(ProductPrice, TenantOwned, Base):
     __tablename__ = "tier_prices"
     __table_args__ = (UniqueConstraint("tenant_id", "tier_id", "product_id"),)
 
     tier_id: Mapped[int] = tenant_ref("tiers", ondelete="CASCADE")
-    product_id: Mapped[int] = tenant_ref("products", ondelete="CASCADE")
-    price: Mapped[Decimal]
 
 
-class CustomerPrice(TenantOwned, Base):
+class CustomerPrice(ProductPrice, TenantOwned, Base):
     __tablename__ = "customer_prices"
     __table_args__ = (UniqueConstraint("tenant_id", "customer_id", "product_id"),)
 
     customer_id: Mapped[int] = tenant_ref("customers", ondelete="CASCADE")
-    product_id: Mapped[int] = tenant_ref("products", ondelete="CASCADE")
-    price: Mapped[Decimal]
 
 
 class PriceChange(TenantOwned, Base):
@@ -48,7 +51,7 @@ class PriceChange(TenantOwned, Base):
     detail: Mapped[Json | None]
 
 
-class PricePolicy(Timestamps, TenantOwned, Base):
+class PricePolicy(Coded, ActiveTimestamps, TenantOwned, Base):
     """A priced rule for a scope of products × buyers, within a validity window.
 
     Product scope (any of them matches; all empty = every product): ``skus``,
@@ -61,10 +64,7 @@ class PricePolicy(Timestamps, TenantOwned, Base):
     """
 
     __tablename__ = "price_policies"
-    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
 
-    code: Mapped[Code]
-    name: Mapped[Name]
     priority: Mapped[Int32] = mapped_column(default=0)
     valid_from: Mapped[datetime | None]
     valid_until: Mapped[datetime | None]
@@ -77,7 +77,6 @@ class PricePolicy(Timestamps, TenantOwned, Base):
     regions: Mapped[JsonList[str]]
     price: Mapped[Decimal | None]
     percent: Mapped[Decimal | None]
-    active: Mapped[bool] = mapped_column(default=True)
 
 
 class PriceBreak(TenantOwned, Base):

@@ -10,6 +10,7 @@ from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qudao.core.plugin_api import (
+    ActiveTimestamps,
     Base,
     Code,
     Count,
@@ -18,12 +19,11 @@ from qudao.core.plugin_api import (
     JsonList,
     Name,
     TenantOwned,
-    Timestamps,
     tenant_ref,
 )
 
 
-class Promotion(Timestamps, TenantOwned, Base):
+class Promotion(ActiveTimestamps, TenantOwned, Base):
     """One promotion. Which fields matter depends on ``kind`` (see rules.py)."""
 
     __tablename__ = "promotions_promotions"
@@ -68,7 +68,6 @@ class Promotion(Timestamps, TenantOwned, Base):
     groups: Mapped[JsonList[str]]
     starts_at: Mapped[datetime | None]
     ends_at: Mapped[datetime | None]
-    active: Mapped[bool] = mapped_column(default=True)
 
 
 class PromotionTarget(TenantOwned, Base):

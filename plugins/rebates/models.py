@@ -16,18 +16,17 @@ from sqlalchemy import CheckConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qudao.core.plugin_api import (
+    ActiveTimestamps,
     Base,
-    Code,
+    Coded,
     CreatedAt,
     Currency,
     Email,
     Int32,
     JsonList,
-    Name,
     Note,
     OrderNumber,
     TenantOwned,
-    Timestamps,
     UpdatedAt,
     tenant_ref,
 )
@@ -59,14 +58,11 @@ LEDGER_KINDS = (L_APPROVAL, L_DEDUCTION, L_RESTORE, L_EDIT, L_ADJUSTMENT)
 USE_TAKEN, USE_RESTORED = "taken", "restored"
 
 
-class RebateProgram(Timestamps, TenantOwned, Base):
+class RebateProgram(Coded, ActiveTimestamps, TenantOwned, Base):
     """A rebate program: who and what it covers, how it is computed, over which periods."""
 
     __tablename__ = "rebates_programs"
-    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
 
-    code: Mapped[Code]
-    name: Mapped[Name]
     basis: Mapped[str] = mapped_column(String(10), default=AMOUNT)
     period: Mapped[str] = mapped_column(String(10), default=QUARTER)
     method: Mapped[str] = mapped_column(String(10), default=TIERED)
@@ -85,7 +81,6 @@ class RebateProgram(Timestamps, TenantOwned, Base):
     valid_from: Mapped[date]
     valid_until: Mapped[date | None]
     max_deduct_percent: Mapped[str] = mapped_column(String(10), default="100")
-    active: Mapped[bool] = mapped_column(default=True)
 
 
 class RebateAccrual(TenantOwned, Base):
