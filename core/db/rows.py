@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, event, insert, literal_column, select
+from sqlalchemy import Table, bindparam, event, insert, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -71,30 +71,68 @@ def _grouped(pending: list[tuple[Table, list[dict[str, Any]]]]) -> list[tuple[Ta
     return [(table, rows) for (table, _cols), rows in sorted(groups.items(), key=lambda g: order.get(g[0][0], 0))]
 
 
-def _statements(dialect: str, pending: list[tuple[Table, list[dict[str, Any]]]]) -> list[Any]:
-    """One statement for all (PostgreSQL, split only past the bind parameter limit), or one per table."""
+Shape = tuple[tuple[Table, tuple[str, ...], int], ...]  # (table, column keys, row count) per group
+
+
+def _parts(dialect: str, pending: list[tuple[Table, list[dict[str, Any]]]]) -> list[list[tuple[Table, list[dict[str, Any]]]]]:
+    """Groups per statement: all in one on PostgreSQL (split only past the bind parameter
+    limit), one per table elsewhere."""
     if dialect != "postgresql":
-        return [insert(table).values(rows) for table, rows in pending]
-    out, group, params = [], [], 0
+        return [[group] for group in pending]
+    out: list[list[tuple[Table, list[dict[str, Any]]]]] = []
+    part: list[tuple[Table, list[dict[str, Any]]]] = []
+    params = 0
     for table, rows in pending:
         size = len(rows) * len(rows[0])
-        if group and params + size > MAX_PARAMS:
-            out.append(group)
-            group, params = [], 0
-        group.append((table, rows))
+        if part and params + size > MAX_PARAMS:
+            out.append(part)
+            part, params = [], 0
+        part.append((table, rows))
         params += size
-    if group:
-        out.append(group)
-    statements = []
-    for part in out:
-        if len(part) == 1:
-            statements.append(insert(part[0][0]).values(part[0][1]))
-            continue
-        stmt = select(literal_column("1"))
-        for i, (table, rows) in enumerate(part):
-            stmt = stmt.add_cte(insert(table).values(rows).cte(f"w{i}_{table.name}"))
-        statements.append(stmt)
-    return statements
+    if part:
+        out.append(part)
+    return out
+
+
+def _statement(shape: Shape) -> Any:
+    """The INSERT (or WITH … INSERT CTEs) for a shape, with one named bind parameter per value."""
+
+    def values(g: int, table: Table, keys: tuple[str, ...], count: int) -> Any:
+        return insert(table).values([
+            {key: bindparam(f"p{g}_{r}_{c}", type_=table.c[key].type) for c, key in enumerate(keys)}
+            for r in range(count)
+        ])
+
+    if len(shape) == 1:
+        return values(0, *shape[0])
+    stmt = select(literal_column("1"))
+    for g, (table, keys, count) in enumerate(shape):
+        stmt = stmt.add_cte(values(g, table, keys, count).cte(f"w{g}_{table.name}"))
+    return stmt
+
+
+Plan = tuple[str, list[tuple[int, int, str, Any]]]  # SQL text; (group, row, key, bind processor) per position
+_COMPILED: dict[tuple[str, Shape], Plan] = {}
+_COMPILED_MAX = 512
+
+
+def _compiled(dialect: Any, shape: Shape) -> Plan:
+    """SQL text and the positional order of its values with their bind processors, compiled
+    once per shape: a multi-row INSERT is not in SQLAlchemy's statement cache, and compiling
+    an order's ~250 parameters every time was a third of the web process's CPU per order
+    (bench/RESULTS.md)."""
+    cache_key = (dialect.name, shape)
+    plan = _COMPILED.get(cache_key)
+    if plan is None:
+        compiled = _statement(shape).compile(dialect=dialect)
+        where = {f"p{g}_{r}_{c}": (g, r, key) for g, (_t, keys, n) in enumerate(shape) for r in range(n)
+                 for c, key in enumerate(keys)}
+        processors = compiled._bind_processors
+        plan = (compiled.string, [(*where[name], processors.get(name)) for name in compiled.positiontup or ()])
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()
+        _COMPILED[cache_key] = plan
+    return plan
 
 
 def _write(sync: Session) -> None:
@@ -102,8 +140,10 @@ def _write(sync: Session) -> None:
     if not pending:
         return
     conn = sync.connection()
-    for stmt in _statements(conn.dialect.name, _grouped(pending)):
-        conn.execute(stmt)
+    for part in _parts(conn.dialect.name, _grouped(pending)):
+        sql, order = _compiled(conn.dialect, tuple((table, tuple(rows[0]), len(rows)) for table, rows in part))
+        params = tuple(proc(part[g][1][r][key]) if proc else part[g][1][r][key] for g, r, key, proc in order)
+        conn.exec_driver_sql(sql, params)
 
 
 async def write_rows(session: AsyncSession) -> None:
