@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import BigInteger, String, cast, literal, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qudao.core.catalog.models import Brand, Category, Product
@@ -221,6 +221,41 @@ async def tier_code_of(session: AsyncSession, customer: Customer) -> str | None:
     return await session.scalar(select(Tier.code).where(Tier.id == customer.tier_id))
 
 
+async def buyer_prices(session: AsyncSession, customer: Customer, ids: list[int], with_breaks: bool) -> tuple[
+        dict[int, Decimal], dict[int, Decimal], str | None, dict[int, list[tuple[int, Decimal, int | None]]]]:
+    """The buyer's customer prices, tier code and tier prices, and (for a cart) quantity breaks,
+    in one statement (UNION ALL): each was its own round trip on every quote and order."""
+    no_int, no_code = cast(null(), BigInteger), cast(null(), String)
+    parts = [select(literal("c"), CustomerPrice.product_id, CustomerPrice.price, no_int, no_int, no_code)
+             .where(CustomerPrice.customer_id == customer.id, CustomerPrice.product_id.in_(ids))]
+    if customer.tier_id is not None:
+        # the tier's code comes with its prices (outer join: a row even with no prices)
+        parts.append(select(literal("t"), TierPrice.product_id, TierPrice.price, no_int, no_int, Tier.code)
+                     .select_from(Tier).outerjoin(TierPrice, (TierPrice.tier_id == Tier.id)
+                                                  & (TierPrice.tenant_id == Tier.tenant_id)
+                                                  & TierPrice.product_id.in_(ids))
+                     .where(Tier.id == customer.tier_id))
+    if with_breaks:
+        parts.append(select(literal("b"), PriceBreak.product_id, PriceBreak.price, cast(PriceBreak.min_qty, BigInteger),
+                            PriceBreak.tier_id, no_code)
+                     .where(PriceBreak.product_id.in_(ids),
+                            or_(PriceBreak.tier_id.is_(None), PriceBreak.tier_id == customer.tier_id)))
+    customer_prices: dict[int, Decimal] = {}
+    tier_prices: dict[int, Decimal] = {}
+    tier_code: str | None = None
+    breaks: dict[int, list[tuple[int, Decimal, int | None]]] = {}
+    for kind, pid, price, min_qty, b_tier, code in (await session.execute(union_all(*parts))).all():
+        if kind == "c":
+            customer_prices[pid] = price
+        elif kind == "t":
+            tier_code = code
+            if pid is not None:
+                tier_prices[pid] = price
+        else:
+            breaks.setdefault(pid, []).append((int(min_qty), price, b_tier))
+    return customer_prices, tier_prices, tier_code, breaks
+
+
 async def resolve_prices(session: AsyncSession, products: Sequence[Product], *, customer: Customer | None,
                          guest: bool = False, currency: str = "CNY",
                          quantities: Mapping[int, int] | None = None,
@@ -243,34 +278,13 @@ async def resolve_prices(session: AsyncSession, products: Sequence[Product], *, 
                                     p.floor_price, currency)
         return out
     now = at or datetime.now(UTC)
-    customer_prices: dict[int, Decimal] = dict((await session.execute(  # type: ignore[arg-type]
-        select(CustomerPrice.product_id, CustomerPrice.price)
-        .where(CustomerPrice.customer_id == customer.id, CustomerPrice.product_id.in_(ids)))).all())
-    tier_prices: dict[int, Decimal] = {}
-    tier_code: str | None = None
-    if customer.tier_id is not None:
-        # the tier's code comes with its prices (outer join: one statement even with no prices)
-        rows = (await session.execute(
-            select(Tier.code, TierPrice.product_id, TierPrice.price).select_from(Tier).outerjoin(
-                TierPrice, (TierPrice.tier_id == Tier.id) & (TierPrice.tenant_id == Tier.tenant_id)
-                & TierPrice.product_id.in_(ids)).where(Tier.id == customer.tier_id))).all()
-        for code, pid, price in rows:
-            tier_code = code
-            if pid is not None:
-                tier_prices[pid] = price
+    customer_prices, tier_prices, tier_code, breaks = await buyer_prices(session, customer, ids, bool(quantities))
     rules: list[PolicyRule] = []
     if len(customer_prices) < len(ids):  # policies matter only below a customer price
         rules = sorted((r for r in map(PolicyRule.of, (await session.scalars(
             select(PricePolicy).where(PricePolicy.active.is_(True)))).all())
             if r.valid_at(now) and r.covers_buyer(customer, tier_code)), key=PolicyRule.sort_key)
     brand_codes, parents = await load_policy_context(session, rules, products) if rules else ({}, {})
-    breaks: dict[int, list[tuple[int, Decimal, int | None]]] = {}
-    if quantities:
-        for pid, min_qty, price, b_tier in (await session.execute(
-                select(PriceBreak.product_id, PriceBreak.min_qty, PriceBreak.price, PriceBreak.tier_id)
-                .where(PriceBreak.product_id.in_(ids),
-                       or_(PriceBreak.tier_id.is_(None), PriceBreak.tier_id == customer.tier_id)))).all():
-            breaks.setdefault(pid, []).append((min_qty, price, b_tier))
     for p in products:
         out[p.id] = choose(
             p, customer_price=customer_prices.get(p.id), tier_price=tier_prices.get(p.id), policies=rules,

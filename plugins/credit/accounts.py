@@ -104,15 +104,29 @@ async def customer_by_code(session: AsyncSession, code: str) -> Customer | None:
     return await session.scalar(select(Customer).where(Customer.code == code))
 
 
+def _overdue_items(account_id: Any, today: date) -> Any:
+    return (CreditHold.account_id == account_id, CreditHold.status == HOLD_HELD, CreditHold.outstanding_minor > 0,
+            CreditHold.due_date.is_not(None), CreditHold.due_date < today)
+
+
 async def overdue(session: AsyncSession, account: CreditAccount, today: date) -> tuple[int, date | None]:
     """(overdue amount in minor units, oldest due date among overdue items)."""
     row = (await session.execute(
-        select(func.coalesce(func.sum(CreditHold.outstanding_minor), 0), func.min(CreditHold.due_date)).where(
-            CreditHold.account_id == account.id, CreditHold.status == HOLD_HELD,
-            CreditHold.outstanding_minor > 0, CreditHold.due_date.is_not(None), CreditHold.due_date < today,
-        )
-    )).one()
+        select(func.coalesce(func.sum(CreditHold.outstanding_minor), 0), func.min(CreditHold.due_date))
+        .where(*_overdue_items(account.id, today)))).one()
     return int(row[0] or 0), row[1]
+
+
+async def account_and_overdue(session: AsyncSession, customer_id: int,
+                              today: date) -> tuple[CreditAccount, int, date | None] | None:
+    """The account with its overdue amount and oldest due date in one statement (checkout asks
+    for all three on every quote and order)."""
+    items = _overdue_items(CreditAccount.id, today)
+    owed = select(func.coalesce(func.sum(CreditHold.outstanding_minor), 0)).where(*items).scalar_subquery()
+    since = select(func.min(CreditHold.due_date)).where(*items).scalar_subquery()
+    row = (await session.execute(select(CreditAccount, owed, since)
+                                 .where(CreditAccount.customer_id == customer_id))).first()
+    return None if row is None else (row[0], int(row[1] or 0), row[2])
 
 
 @dataclass
@@ -165,8 +179,21 @@ class Standing:
 async def standing(ctx: Any, account: CreditAccount) -> Standing:
     today = tenant_today(ctx)
     owed, since = await overdue(ctx.session, account, today)
+    return standing_of(ctx, account, today, owed, since)
+
+
+def standing_of(ctx: Any, account: CreditAccount, today: date, owed: int, since: date | None) -> Standing:
     return Standing(account=account, valid=account.valid_on(today), overdue_minor=owed, overdue_since=since,
                     blocks=blocks_when_overdue(ctx, account))
+
+
+async def customer_standing(ctx: Any, customer_id: int | None) -> Standing | None:
+    """A customer's standing in one statement; None without a credit account."""
+    if customer_id is None:
+        return None
+    today = tenant_today(ctx)
+    found = await account_and_overdue(ctx.session, customer_id, today)
+    return None if found is None else standing_of(ctx, found[0], today, found[1], found[2])
 
 
 async def all_lines(ctx: Any) -> list[tuple[Customer, Standing]]:

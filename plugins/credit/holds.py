@@ -18,6 +18,7 @@ from qudao.plugins.credit.accounts import (
     account_for,
     add_entry,
     bump,
+    customer_standing,
     money,
     plugin_settings,
     standing,
@@ -65,13 +66,12 @@ def _refusals(st: Standing, amount_minor: int) -> list[Violation]:
 
 async def check_amount(ctx: Any, customer_id: int | None, amount: Decimal) -> list[Violation]:
     """Read-only check used at quote and before placement; the placement hook decides for real."""
-    account = await account_for(ctx.session, customer_id)
-    if account is None:
+    st = await customer_standing(ctx, customer_id)
+    if st is None:
         return []  # credit applies only to customers with a credit account
-    amount_minor = to_minor(amount, account.currency)
+    amount_minor = to_minor(amount, st.account.currency)
     if amount_minor <= 0:
         return []
-    st = await standing(ctx, account)
     transaction_note(ctx.session, CHECKED, dict)[customer_id] = st  # the placement hook reuses both reads
     return _refusals(st, amount_minor)
 
@@ -82,13 +82,13 @@ async def take_for_order(ctx: Any, order: Any) -> list[Violation]:
     The account and its standing read by ``check_amount`` moments before, in the same
     transaction, are reused; the conditional UPDATE below is what guards the limit."""
     checked = transaction_note(ctx.session, CHECKED, dict).pop(order.customer_id, None)
-    account = checked.account if checked is not None else await account_for(ctx.session, order.customer_id)
-    if account is None:
+    st = checked if checked is not None else await customer_standing(ctx, order.customer_id)
+    if st is None:
         return []
+    account = st.account
     amount = to_minor(order.total, account.currency)
     if amount <= 0:
         return []
-    st = checked if checked is not None else await standing(ctx, account)
     if st.blocks and st.overdue_minor > 0:
         return _refusals(st, 0)
     if await bump(ctx.session, account, amount, cap=None if st.valid else 0) is None:
