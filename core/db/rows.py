@@ -67,8 +67,20 @@ def _grouped(pending: list[tuple[Table, list[dict[str, Any]]]]) -> list[tuple[Ta
     for table, rows in pending:
         for row in rows:
             groups.setdefault((table, frozenset(row)), []).append(row)
-    order = {t: i for i, t in enumerate(next(iter(groups))[0].metadata.sorted_tables)} if groups else {}
+    order = _table_order(next(iter(groups))[0].metadata) if groups else {}
     return [(table, rows) for (table, _cols), rows in sorted(groups.items(), key=lambda g: order.get(g[0][0], 0))]
+
+
+_ORDER: dict[tuple[int, int], dict[Table, int]] = {}
+
+
+def _table_order(metadata: Any) -> dict[Table, int]:
+    """Parents before children; ``sorted_tables`` sorts the whole schema on every call, so the
+    order is kept per metadata and table count (plugins add tables as they load)."""
+    key = (id(metadata), len(metadata.tables))
+    if key not in _ORDER:
+        _ORDER[key] = {t: i for i, t in enumerate(metadata.sorted_tables)}
+    return _ORDER[key]
 
 
 Shape = tuple[tuple[Table, tuple[str, ...], int], ...]  # (table, column keys, row count) per group
