@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -208,7 +209,7 @@ def main() -> int:
             spy = None
             if args.profile:
                 assert server.proc is not None
-                spy = subprocess.Popen(["py-spy", "record", "--pid", str(server.proc.pid), "--rate", "200",
+                spy = subprocess.Popen([shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(server.proc.pid), "--rate", "200",
                                         "--duration", str(int(args.seconds) + 2), "--format", "raw",
                                         "--output", args.profile, "--nonblocking"],
                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
