@@ -46,6 +46,7 @@ class Settings:
     db_app_role: str | None
     platform_fee_percent: str = "0"
     log_json: bool = False
+    log_level: str = "INFO"  # WARNING drops the per-request access line (busy pods, benchmarks)
     # Proxies whose X-Forwarded-Proto / X-Forwarded-For are believed (IPs or CIDRs,
     # comma-separated, "*" for any); the public https URL marks every answer secure.
     trusted_proxies: str = ""
@@ -82,10 +83,17 @@ def load_settings() -> Settings:
         db_app_role=_env("QUDAO_DB_APP_ROLE", "qudao_app"),
         platform_fee_percent=_env("QUDAO_PLATFORM_FEE_PERCENT", "0") or "0",
         log_json=(_env("QUDAO_LOG_JSON", "0") == "1"),
+        log_level=_log_level(_env("QUDAO_LOG_LEVEL")),
         trusted_proxies=_env("QUDAO_TRUSTED_PROXIES", "") or "",
         public_url=_env("QUDAO_PUBLIC_URL", "") or "",
         outbox_relay_seconds=_seconds(_env("QUDAO_OUTBOX_RELAY_SECONDS"), 5.0),
     )
+
+
+def _log_level(raw: str | None) -> str:
+    """DEBUG, INFO, WARNING or ERROR (any case); anything else keeps INFO."""
+    level = (raw or "").strip().upper()
+    return level if level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO"
 
 
 def _seconds(raw: str | None, default: float) -> float:

@@ -161,3 +161,22 @@ def test_console_logs_when_not_json() -> None:
     text = stream.getvalue()
     assert "hello console" in text and "request_id=r-console" in text and "tenant=acme" in text
     assert not text.lstrip().startswith("{")
+
+
+def test_log_level_warning_drops_the_access_line_and_keeps_warnings(client: Any, tenant: TenantAPI,
+                                                                    monkeypatch: Any) -> None:
+    """QUDAO_LOG_LEVEL (README): WARNING keeps a pod's log to what needs a look; a value that is
+    not a level keeps INFO."""
+    from qudao.core.config import load_settings
+
+    monkeypatch.setenv("QUDAO_LOG_LEVEL", "warning")
+    assert load_settings().log_level == "WARNING"
+    monkeypatch.setenv("QUDAO_LOG_LEVEL", "loud")
+    assert load_settings().log_level == "INFO"
+    stream = io.StringIO()
+    with _Restore():
+        configure_logging(json=True, level="WARNING", stream=stream)
+        assert tenant.get("/products").status_code == 200
+        structlog.get_logger("qudao.test").warning("look at this")
+    events = [json.loads(line)["event"] for line in stream.getvalue().splitlines() if line.strip()]
+    assert "request" not in events and "look at this" in events, events

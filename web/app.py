@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None, host: PluginHost | None = None,
     settings = settings or get_settings()
     from qudao.core.logging import configure_logging
 
-    configure_logging(json=settings.log_json)
+    configure_logging(json=settings.log_json, level=settings.log_level)
     host = host or get_host()
     from qudao.core.plugins.pages import set_page_renderer
     from qudao.web.pages.common import render
