@@ -186,6 +186,9 @@ def test_pages_publish_review_and_answer(tenant: TenantAPI, web: Any) -> None:
     assert ok.status_code in (302, 303), ok.text[:800]
     page = web.get(ok.headers["location"])
     assert page.status_code == 200 and "Count SKU-X" in page.text and 'id="by-region"' in page.text
+    # the plugin's message shows once, in the layout's flash area (it was shown twice: the layout's
+    # untranslated copy and the page's own)
+    assert page.text.count('class="flash') == 1 and page.text.count("任务已发布") == 1, page.text
     dash = web.get(f"{base}/admin")
     assert 'data-panel="channel_tasks/_admin_panel.html"' in dash.text
     assert buyers["A"].ok("get", "/channel-tasks/mine")["items"][0]["numbers"][1]["label"] == "Facings"
