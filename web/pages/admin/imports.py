@@ -73,28 +73,32 @@ async def import_upload(ctx: RequestContext, request: Request, kind: str) -> Res
                 result=result, dry_run=dry_run, errors=errors, kind=kind)
 
 
-@get("/admin/exports/{kind:str}")
-async def export(ctx: RequestContext, kind: str, format: str | None = None) -> Response[Any]:  # noqa: A002
+async def _table_file(ctx: RequestContext, kind: str, format: str | None, *, template: bool) -> Response[Any]:  # noqa: A002
+    """The ``kind`` table (products, prices, …) as an .xlsx or .csv download: this brand's rows (an
+    export), or with ``template`` the columns and an example row to fill in for an import."""
     if (r := staff_or_login(ctx)) is not None:
         return r
     if kind not in catalog_io.KINDS:
-        raise NotFound(f"nothing to export as '{kind}'")
+        raise NotFound(f"no template for '{kind}'" if template else f"nothing to export as '{kind}'")
     fmt = _fmt(format)
-    columns, rows = await catalog_io.export_rows(ctx.session, kind, ctx.tenant.currency)
+    if template:
+        columns, rows = catalog_io.template_rows(kind)
+        filename = f"{kind}-template.{fmt}"
+    else:
+        columns, rows = await catalog_io.export_rows(ctx.session, kind, ctx.tenant.currency)
+        filename = f"{ctx.tenant.slug}-{kind}.{fmt}"
     data = catalog_io.to_xlsx(columns, rows, kind) if fmt == "xlsx" else catalog_io.to_csv(columns, rows)
-    return download(data, f"{ctx.tenant.slug}-{kind}.{fmt}", fmt)
+    return download(data, filename, fmt)
+
+
+@get("/admin/exports/{kind:str}")
+async def export(ctx: RequestContext, kind: str, format: str | None = None) -> Response[Any]:  # noqa: A002
+    return await _table_file(ctx, kind, format, template=False)
 
 
 @get("/admin/imports/template/{kind:str}")
 async def import_template(ctx: RequestContext, kind: str, format: str | None = None) -> Response[Any]:  # noqa: A002
-    if (r := staff_or_login(ctx)) is not None:
-        return r
-    if kind not in catalog_io.KINDS:
-        raise NotFound(f"no template for '{kind}'")
-    fmt = _fmt(format)
-    columns, rows = catalog_io.template_rows(kind)
-    data = catalog_io.to_xlsx(columns, rows, kind) if fmt == "xlsx" else catalog_io.to_csv(columns, rows)
-    return download(data, f"{kind}-template.{fmt}", fmt)
+    return await _table_file(ctx, kind, format, template=True)
 
 
 @get("/admin/imports/jobs/{job_id:str}")
