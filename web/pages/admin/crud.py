@@ -2,6 +2,8 @@
 
 * ``paginate()``: count a filtered listing and fetch one page of it, in the order given;
   ``sort_order()`` reads that order from the URL (``?sort=-total``) against allowed columns.
+* ``ListQuery`` / ``LIST_QUERY``: the query parameters every admin list reads (``q``, ``p``, ``sort``),
+  declared once as a dependency; ``ListQuery.fetch()`` sorts and pages a listing with them.
 * ``by_code()`` / ``code_taken()``: load a tenant's record by its code (404 in words) and
   the duplicate check a create form runs.
 * ``product_page()``: a product's own page (its prices, its stock), also when a form on it is refused;
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.di import Provide
 from litestar.response import Response
 from sqlalchemy import Select, func, select
 
@@ -26,7 +29,7 @@ from qudao.core.catalog.models import Product
 from qudao.core.catalog.service import product_by_sku
 from qudao.core.errors import InputError, NotFound, QudaoError
 from qudao.web.context import RequestContext
-from qudao.web.pages.admin.base import back, page, page_number, paging, read_form, recover, say
+from qudao.web.pages.admin.base import back, nul_free, page, page_number, paging, read_form, recover, say
 from qudao.web.pages.common import staff_or_login
 
 
@@ -49,6 +52,33 @@ def sort_order(raw: str | None, columns: dict[str, Any], default: str) -> tuple[
     if first is not column:
         terms.append(first.asc())
     return key, terms
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """The search text ``q``, the page ``p`` and the ``sort`` key of an admin list's URL, NUL-free.
+
+    Every list page reads the same three; declaring them once (``dependencies=LIST_QUERY``) keeps
+    their names and their cleaning alike, and the page's own filters stay its own parameters."""
+
+    q: str | None = None
+    p: str | None = None
+    sort: str | None = None
+
+    async def fetch(self, ctx: RequestContext, stmt: Select[Any], columns: dict[str, Any], default: str,
+                    *tie_breakers: Any) -> dict[str, Any]:
+        """One page of ``stmt`` in the URL's order (``sort_order`` against ``columns``), as the list
+        templates read it: ``rows``, ``pg``, ``q`` (``""`` when absent) and the ``sort`` key in force."""
+        sort, order = sort_order(self.sort, columns, default)
+        rows, pg = await paginate(ctx, stmt, self.p, *order, *tie_breakers)
+        return {"rows": rows, "pg": pg, "q": self.q or "", "sort": sort}
+
+
+def list_query(q: str | None = None, p: str | None = None, sort: str | None = None) -> ListQuery:
+    return ListQuery(nul_free(q), nul_free(p), nul_free(sort))
+
+
+LIST_QUERY = {"listing": Provide(list_query, sync_to_thread=False)}
 
 
 async def by_code(ctx: RequestContext, model: Any, code: str, what: str) -> Any:

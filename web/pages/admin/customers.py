@@ -17,7 +17,7 @@ from qudao.core.inventory.models import Warehouse
 from qudao.core.inventory.service import brand_owned
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import N_, back, nul_free, page, read_form, recover, say
-from qudao.web.pages.admin.crud import CodedRecords, code_taken, paginate, save_routes, sort_order
+from qudao.web.pages.admin.crud import LIST_QUERY, CodedRecords, ListQuery, code_taken, save_routes
 from qudao.web.pages.common import staff_or_login
 
 TIERS = CodedRecords(Tier, "tier", "admin/tier_form.html", "tier", "/tiers", N_("Saved tier %(code)s"), upsert_tier)
@@ -37,14 +37,11 @@ async def _options(ctx: RequestContext) -> dict[str, Any]:
     }
 
 
-@get("/admin/customers")
-async def customer_list(ctx: RequestContext, q: str | None = None, p: str | None = None,
-                        sort: str | None = None, status: str | None = None) -> Response[Any]:
+@get("/admin/customers", dependencies=LIST_QUERY)
+async def customer_list(ctx: RequestContext, listing: ListQuery, status: str | None = None) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
         return r
-    q, p, status = nul_free(q), nul_free(p), nul_free(status)
-    sort, order = sort_order(nul_free(sort), {"code": Customer.code, "name": Customer.name,
-                                              "region": Customer.region, "type": Customer.type}, "code")
+    status = nul_free(status)
     parent = Customer.__table__.alias("parent")
     tier = Tier.__table__.alias("tier")
     stmt = (select(Customer, parent.c.code, tier.c.code)
@@ -53,15 +50,15 @@ async def customer_list(ctx: RequestContext, q: str | None = None, p: str | None
             .where(parent.c.tenant_id.is_(None) | (parent.c.tenant_id == ctx.tenant.id))
             .where(tier.c.tenant_id.is_(None) | (tier.c.tenant_id == ctx.tenant.id))
             .where(*customer_criteria(ctx)))
-    if q and q.strip():
-        needle = f"%{q.strip().lower()}%"
+    if listing.q and listing.q.strip():
+        needle = f"%{listing.q.strip().lower()}%"
         stmt = stmt.where(or_(func.lower(Customer.code).like(needle), func.lower(Customer.name).like(needle),
                               func.lower(Customer.region).like(needle)))
     if status in ("active", "suspended"):
         stmt = stmt.where(Customer.status == status)
-    rows, pg = await paginate(ctx, stmt, p, *order)
-    return page(ctx, "admin/customers.html", rows=rows, q=q or "", pg=pg, types=TYPE_LABELS, sort=sort,
-                status=status or "")
+    found = await listing.fetch(ctx, stmt, {"code": Customer.code, "name": Customer.name,
+                                            "region": Customer.region, "type": Customer.type}, "code")
+    return page(ctx, "admin/customers.html", **found, types=TYPE_LABELS, status=status or "")
 
 
 @get("/admin/customers/tree")

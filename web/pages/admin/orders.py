@@ -23,7 +23,7 @@ from qudao.core.validation import Fields
 from qudao.web.context import RequestContext
 from qudao.web.order_status import move_order
 from qudao.web.pages.admin.base import N_, back, nul_free, page, read_form, recover, safe_back, say
-from qudao.web.pages.admin.crud import paginate, sort_order
+from qudao.web.pages.admin.crud import LIST_QUERY, ListQuery, paginate
 from qudao.web.pages.admin.decide import order_context
 from qudao.web.pages.admin.imports import download
 from qudao.web.pages.common import staff_or_login
@@ -68,21 +68,19 @@ def _orders_query(ctx: RequestContext, status: str | None, q: str | None) -> Any
     return stmt
 
 
-@get("/admin/orders")
-async def order_list(ctx: RequestContext, status: str | None = None, q: str | None = None,
-                     p: str | None = None, sort: str | None = None) -> Response[Any]:
+@get("/admin/orders", dependencies=LIST_QUERY)
+async def order_list(ctx: RequestContext, listing: ListQuery, status: str | None = None) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
         return r
-    status, q, p = nul_free(status), nul_free(q), nul_free(p)
-    sort, order = sort_order(nul_free(sort), {"date": Order.created_at, "number": Order.number,
-                                              "total": Order.total, "status": Order.status}, "-date")
+    status = nul_free(status)
     if status and status not in STATUSES:
         status = None
-    stmt = _orders_query(ctx, status, q)
-    rows, pg = await paginate(ctx, stmt, p, *order, Order.id.desc())
+    found = await listing.fetch(ctx, _orders_query(ctx, status, listing.q),
+                                {"date": Order.created_at, "number": Order.number, "total": Order.total,
+                                 "status": Order.status}, "-date", Order.id.desc())
     counts = dict((await ctx.session.execute(select(Order.status, func.count()).group_by(Order.status))).all())
-    return page(ctx, "admin/orders.html", rows=rows, status=status or "", q=q or "", pg=pg, statuses=STATUSES,
-                labels=STATUS_LABELS, counts=counts, sort=sort)
+    return page(ctx, "admin/orders.html", **found, status=status or "", statuses=STATUSES, labels=STATUS_LABELS,
+                counts=counts)
 
 
 @get("/admin/orders/queue")

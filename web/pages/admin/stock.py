@@ -32,7 +32,7 @@ from qudao.core.inventory.stocktake import (
 )
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import N_, back, checkbox, nul_free, page, read_form, recover, say
-from qudao.web.pages.admin.crud import CodedRecords, paginate, product_change, product_page, sort_order
+from qudao.web.pages.admin.crud import LIST_QUERY, CodedRecords, ListQuery, product_change, product_page
 from qudao.web.pages.common import staff_or_login
 
 WAREHOUSE_ROLES = ("warehouse",)
@@ -46,27 +46,25 @@ async def _warehouses(ctx: RequestContext) -> list[Warehouse]:
     return [w for w in await WAREHOUSES.all(ctx) if w.owner_customer_id is None]  # distributors' are theirs
 
 
-@get("/admin/stock")
-async def stock_list(ctx: RequestContext, q: str | None = None, warehouse: str | None = None,
-                     p: str | None = None, sort: str | None = None) -> Response[Any]:
+@get("/admin/stock", dependencies=LIST_QUERY)
+async def stock_list(ctx: RequestContext, listing: ListQuery, warehouse: str | None = None) -> Response[Any]:
     if (r := staff_or_login(ctx)) is not None:
         return r
-    q, warehouse, p = nul_free(q), nul_free(warehouse), nul_free(p)
+    warehouse = nul_free(warehouse)
     avail = available_expr(counts_in_transit(ctx.tenant))
-    sort, order = sort_order(nul_free(sort), {"sku": Product.sku, "name": Product.name, "on_hand": Stock.on_hand,
-                                              "available": avail}, "sku")
     stmt = (select(Product.sku, Product.name, Warehouse.code, Stock.on_hand, Stock.reserved, Stock.in_transit,
                    avail.label("available"), Stock.low_threshold)
             .join(Product, (Product.id == Stock.product_id) & (Product.tenant_id == Stock.tenant_id))
             .join(Warehouse, (Warehouse.id == Stock.warehouse_id) & (Warehouse.tenant_id == Stock.tenant_id))
             .where(brand_owned()))
-    if q and q.strip():
-        stmt = stmt.where(search_filter(q))
+    if listing.q and listing.q.strip():
+        stmt = stmt.where(search_filter(listing.q))
     if warehouse:
         stmt = stmt.where(Warehouse.code == warehouse)
-    rows, pg = await paginate(ctx, stmt, p, *order, Warehouse.code)
-    return page(ctx, "admin/stock.html", rows=rows, pg=pg, q=q or "", warehouse=warehouse or "",
-                warehouses=await _warehouses(ctx), in_transit_counts=counts_in_transit(ctx.tenant), sort=sort)
+    found = await listing.fetch(ctx, stmt, {"sku": Product.sku, "name": Product.name, "on_hand": Stock.on_hand,
+                                            "available": avail}, "sku", Warehouse.code)
+    return page(ctx, "admin/stock.html", **found, warehouse=warehouse or "", warehouses=await _warehouses(ctx),
+                in_transit_counts=counts_in_transit(ctx.tenant))
 
 
 async def _product_stock(ctx: RequestContext, product: Product) -> dict[str, Any]:
