@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from litestar import Request, get, post
-from litestar.datastructures import UploadFile
+from litestar.datastructures import FormMultiDict, UploadFile
 from litestar.response import Response
 from sqlalchemy import select
 
@@ -38,6 +38,7 @@ from qudao.web.pages.store.base import (
     parse_qty,
     rollback,
 )
+from qudao.web.pages.store.forms import buyer_post
 
 MAX_UPLOAD = 2 * 1024 * 1024
 SPLIT = re.compile(r"[\t,，;；\s]+")
@@ -126,13 +127,10 @@ async def update_item(ctx: RequestContext, request: Request, sku: str) -> Respon
     return await _cart_page(ctx, flash=flash, flash_kind=kind, status_code=200 if hx(ctx) else status)
 
 
-@post("/cart/coupon", status_code=200)
-async def cart_coupon(ctx: RequestContext, request: Request) -> Response[Any]:
+@buyer_post("/cart/coupon")
+async def cart_coupon(ctx: RequestContext, form: FormMultiDict) -> Response[Any]:
     """Apply (or with ``remove``, drop) a coupon code; the promotions pipeline judges it in the quote."""
-    if (redirect := buyer_required(ctx)) is not None:
-        return redirect
     assert ctx.user is not None
-    form = await request.form()
     code = None if form.get("remove") else str(form.get("coupon") or "").strip()
     if code and len(code) > 64:
         return await _cart_page(ctx, flash=_("A coupon code has at most 64 characters."), flash_kind="error",
@@ -245,13 +243,10 @@ async def quick_order_form(ctx: RequestContext) -> Response[Any]:
     return await page(ctx, "store/quick_order.html", text="", errors=[])
 
 
-@post("/quick-order", status_code=200)
-async def quick_order(ctx: RequestContext, request: Request) -> Response[Any]:
+@buyer_post("/quick-order")
+async def quick_order(ctx: RequestContext, form: FormMultiDict) -> Response[Any]:
     """Paste lines or upload .xlsx: every line is checked; any error adds nothing."""
-    if (redirect := buyer_required(ctx)) is not None:
-        return redirect
     assert ctx.user is not None
-    form = await request.form()
     text = str(form.get("lines") or "")
     upload = form.get("file")
     errors: list[str] = []

@@ -13,7 +13,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from litestar import Request, get, post
+from litestar import get
+from litestar.datastructures import FormMultiDict
 from litestar.response import Redirect, Response
 
 from qudao.core.errors import InputError, Refused
@@ -31,6 +32,7 @@ from qudao.web.pages.store.base import (
     rollback,
 )
 from qudao.web.pages.store.cart import quote_cart
+from qudao.web.pages.store.forms import buyer_post
 
 KEY_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
@@ -124,12 +126,9 @@ def _read_form(ctx: RequestContext, form: dict[str, Any], addresses: list[str]) 
     return body, errors
 
 
-@post("/checkout", status_code=200)
-async def checkout(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (redirect := buyer_required(ctx)) is not None:
-        return redirect
+@buyer_post("/checkout")
+async def checkout(ctx: RequestContext, raw: FormMultiDict) -> Response[Any]:
     assert ctx.user is not None
-    raw = await request.form()
     form = {k: v for k, v in raw.items() if k != "_csrf_token" and isinstance(v, str)}
     key = str(form.get("idempotency_key") or "")
     if not key or len(key) > 100 or not set(key) <= KEY_CHARS:
