@@ -4,6 +4,7 @@
 """
 
 from qudao.core.audit import record as audit
+from qudao.core.catalog.version import CatalogVisibility, bump_catalog
 from qudao.core.db.base import Base, TenantOwned, new_id, tenant_fk, tenant_ref, utcnow
 from qudao.core.db.columns import (
     ActiveTimestamps,
@@ -37,7 +38,7 @@ from qudao.core.plugins.pages import render_page
 from qudao.core.plugins.panels import OrderFact, Panel, Todo
 
 __all__ = [
-    "API_VERSION", "Adjustment", "Base", "Cart", "CartLine", "GiftLine", "OrderFact", "Panel", "PluginMeta",
+    "API_VERSION", "Adjustment", "Base", "Cart", "CartLine", "CatalogVisibility", "bump_catalog", "GiftLine", "OrderFact", "Panel", "PluginMeta",
     "RoutedPlugin", "Setting", "TenantContext", "TenantOwned", "Todo", "Violation", "add_rows", "audit",
     "enqueue_after_commit", "fmt", "from_minor", "gather_hook", "hookimpl", "job", "new_id", "parse_money",
     "quantize", "render_page", "tenant_fk", "tenant_ref", "to_minor", "transaction_note", "utcnow",

@@ -31,6 +31,10 @@ class Tenant(Base):
     # Bumped by every change to this row or to the tenant's plugin states (tenants/cache.py), so
     # each web process can keep them cached and check them in the transaction's first statement.
     config_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Bumped by every committed change to what decides which products a buyer sees (products,
+    # brands, categories, brand access: core/catalog/version.py), so each web process can keep
+    # the catalog's visible ids cached (core/catalog/listing.py) and check them for free.
+    catalog_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     def setting(self, *path: str, default: Any = None) -> Any:
         node: Any = self.settings or {}

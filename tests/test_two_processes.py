@@ -181,3 +181,28 @@ def test_api_token_and_idempotency_across_processes(two_servers: tuple[Server, S
         for server in (a, b):
             ready = http.get(f"{server.base}/readyz")
             assert ready.status_code == 200, ready.text
+
+
+def test_a_catalog_change_on_one_process_shows_on_the_other(two_servers: tuple[Server, Server],
+                                                            tenant: TenantAPI) -> None:
+    """Each process caches the buyer's listing (core/catalog/listing.py); a product changed
+    through B is gone from A's very next page, with no time-to-live to wait out."""
+    a, b = two_servers
+    email = setup_shop(tenant)
+    tenant.ok("put", "/products/TWO-2", {"name": "Second tea", "price": "9.00"})
+    api = f"/t/{tenant.slug}/api/v1"
+    with httpx.Client(timeout=30) as http:
+        token = http.post(f"{a.base}{api}/auth/token", json={"email": email, "password": PASSWORD})
+        auth = {"Authorization": f"Bearer {token.json()['token']}"}
+
+        def listed(server: Server) -> tuple[int, list[str]]:
+            page = http.get(f"{server.base}{api}/products", headers=auth).json()
+            return page["total"], [i["sku"] for i in page["items"]]
+
+        assert listed(a) == (2, ["TWO-1", "TWO-2"]) == listed(a)  # cached on A now
+        staff = {"Authorization": f"Bearer {tenant.token}"}
+        changed = http.put(f"{b.base}{api}/products/TWO-2", headers=staff,
+                           json={"name": "Second tea", "price": "9.00", "active": False})
+        assert changed.status_code == 200, changed.text
+        assert listed(a) == (1, ["TWO-1"])
+        assert listed(b) == (1, ["TWO-1"])

@@ -8,21 +8,22 @@ from typing import Any
 from sqlalchemy import Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from qudao.core.catalog.version import CatalogVisibility
 from qudao.core.db.base import Base, TenantOwned, tenant_ref
 from qudao.core.db.columns import ActiveTimestamps, Code, Coded, Int32, JsonList
 
 
-class Brand(Coded, TenantOwned, Base):
+class Brand(Coded, CatalogVisibility, TenantOwned, Base):
     __tablename__ = "brands"
 
 
-class Category(Coded, TenantOwned, Base):
+class Category(Coded, CatalogVisibility, TenantOwned, Base):
     __tablename__ = "categories"
 
     parent_id: Mapped[int | None] = tenant_ref("categories")
 
 
-class Product(ActiveTimestamps, TenantOwned, Base):
+class Product(ActiveTimestamps, CatalogVisibility, TenantOwned, Base):
     __tablename__ = "products"
     __table_args__ = (
         UniqueConstraint("tenant_id", "sku"),

@@ -7,8 +7,9 @@ tenant-owned rows match nothing (fail closed). On PostgreSQL every transaction
 starts with one statement that switches to the non-owner app role and sets the tenant for
 row-level security, both local to the transaction (``set_config('role', …, true)``,
 ``set_config('app.tenant_id', …, true)``), so RLS catches anything the ORM missed; the
-same statement reads the tenant's ``config_version`` (``session.info["tenant_version"]``),
-which lets a per-process cache of tenant settings and plugin states check itself for free.
+same statement reads the tenant's ``config_version`` (``session.info["tenant_version"]``)
+and ``catalog_version`` (``session.info["catalog_version"]``), which let per-process caches of
+tenant settings and plugin states, and of the catalog's visible products, check themselves for free.
 Jobs collected during a unit of work are sent only after it commits.
 """
 
@@ -65,7 +66,8 @@ async def bind_tenant(session: AsyncSession, tenant_id: int | None) -> None:
     info = session.sync_session.info
     info["tenant_id"] = tenant_id
     if session.in_transaction():
-        info["tenant_version"] = await session.run_sync(lambda sync: apply_db_tenant(sync.connection(), tenant_id))
+        versions = await session.run_sync(lambda sync: apply_db_tenant(sync.connection(), tenant_id))
+        info["tenant_version"], info["catalog_version"] = versions
 
 
 def sync_of(session: AsyncSession | Session) -> Session:
@@ -78,7 +80,7 @@ def current_tenant(session: AsyncSession | Session) -> int | None:
 
 
 def binding_sql(role: str | None, tenant_id: int | None) -> str:
-    """The one statement that binds a PostgreSQL transaction: app role, tenant, tenant's version.
+    """The one statement that binds a PostgreSQL transaction: app role, tenant, tenant's versions.
 
     ``set_config(…, true)`` is ``SET LOCAL``: it ends with the transaction, so nothing leaks
     into the next user of a pooled connection.
@@ -90,21 +92,23 @@ def binding_sql(role: str | None, tenant_id: int | None) -> str:
     parts.append(f"set_config('app.tenant_id', '{value}', true)")
     if tenant_id is not None:
         parts.append(f"(SELECT config_version FROM tenants WHERE id = {value})")  # noqa: S608 - an int
+        parts.append(f"(SELECT catalog_version FROM tenants WHERE id = {value})")  # noqa: S608 - an int
     return "SELECT " + ", ".join(parts)
 
 
-def apply_db_tenant(conn: Connection, tenant_id: int | None) -> int | None:
-    """Bind ``conn``'s transaction; returns the tenant's config version (None: no such tenant,
-    no tenant, or not PostgreSQL)."""
+def apply_db_tenant(conn: Connection, tenant_id: int | None) -> tuple[int | None, int | None]:
+    """Bind ``conn``'s transaction; returns the tenant's config and catalog versions (None, None:
+    no such tenant, no tenant, or not PostgreSQL)."""
     if conn.dialect.name != "postgresql":
-        return None
+        return None, None
     row = conn.exec_driver_sql(binding_sql(getattr(conn.engine, "qudao_app_role", None), tenant_id)).first()
-    return row[-1] if tenant_id is not None and row is not None else None
+    return (row[-2], row[-1]) if tenant_id is not None and row is not None else (None, None)
 
 
 @event.listens_for(Session, "after_begin")
 def _after_begin(session: Session, _transaction: Any, connection: Connection) -> None:
-    session.info["tenant_version"] = apply_db_tenant(connection, session.info.get("tenant_id"))
+    info = session.info
+    info["tenant_version"], info["catalog_version"] = apply_db_tenant(connection, info.get("tenant_id"))
 
 
 @event.listens_for(Session, "do_orm_execute")

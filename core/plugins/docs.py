@@ -107,6 +107,11 @@ HELPERS = {
                      "`settings(name)`, `is_enabled(name)`",
     "TenantOwned": "a mixin for tenant-owned tables: the session filters and stamps `tenant_id`; "
                    "row-level security covers the table",
+    "CatalogVisibility": "a mixin marking a model whose rows decide which products a buyer sees (what your "
+                         "`qudao_product_criteria` reads): a change to one bumps the tenant's catalog version, "
+                         "so cached catalog listings are read again",
+    "bump_catalog": "`bump_catalog(session)`: note that the current transaction changes what buyers see, for "
+                    "writes that bypass the ORM (raw SQL, `add_rows`) into a `CatalogVisibility` table",
     "Violation": "a refusal (`code`, `message`) returned by veto hooks",
     "add_rows": "queue plain rows for a table (`add_rows(session, Model, [dict, …])`); they are written with the "
                 "transaction's next flush or commit, on PostgreSQL in one statement with every other queued row "

@@ -88,7 +88,10 @@ def qudao_product_criteria(ctx: Any) -> list[Any]:
     """Return SQLAlchemy criteria on ``Product`` that limit what the current buyer may see.
 
     Applied to every listing, search, product page, quote and order of a buyer or guest
-    (never to staff). A product filtered out is ``unknown_product`` at checkout.
+    (never to staff). A product filtered out is ``unknown_product`` at checkout. Criteria must
+    be pure SQL over their bound values (e.g. subqueries), and every model they read must be
+    marked ``CatalogVisibility``: catalog listings are cached per catalog version, which only
+    changes to such models bump (core/catalog/listing.py).
     """
 
 

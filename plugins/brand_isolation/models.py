@@ -6,10 +6,10 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.plugin_api import Base, CreatedAt, TenantOwned, tenant_ref
+from qudao.core.plugin_api import Base, CatalogVisibility, CreatedAt, TenantOwned, tenant_ref
 
 
-class BrandAccess(TenantOwned, Base):
+class BrandAccess(CatalogVisibility, TenantOwned, Base):
     """One authorization row: exactly one of ``customer_id`` / ``tier_id`` is set."""
 
     __tablename__ = "brand_isolation_access"
@@ -26,7 +26,7 @@ class BrandAccess(TenantOwned, Base):
     created_at: Mapped[CreatedAt]
 
 
-class BrandGroupAccess(TenantOwned, Base):
+class BrandGroupAccess(CatalogVisibility, TenantOwned, Base):
     """Brands authorized to every customer in a customer group (``Customer.groups`` holds names)."""
 
     __tablename__ = "brand_isolation_group_access"

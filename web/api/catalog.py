@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, put
-from sqlalchemy import func, select, true
+from sqlalchemy import select
 
+from qudao.core.catalog.listing import visible_ids
 from qudao.core.catalog.models import Brand, Category, Product
 from qudao.core.catalog.offer import offers
 from qudao.core.catalog.service import (
@@ -56,13 +57,13 @@ async def catalog_page(ctx: RequestContext, q: str | None, brand: str | None, li
                        *, featured: bool = False, category: str | None = None) -> dict[str, Any]:
     """One page of the catalog as the caller sees it, in a constant number of queries.
 
-    The filters test only ``products`` columns (the brand filter is an ``IN`` on the brand's
-    id) and, but for a search, all of them are in the narrow ``ix_products_listing`` index
-    (tenant, SKU, id, active, featured, brand, category, retail price): PostgreSQL counts the
-    visible products and finds the page's ids at any OFFSET with index-only scans and reads
-    the page's rows only ("late row lookup"), instead of counting and skipping whole rows.
-    Count and page come in one statement: the one-row count, outer-joined to the page (a page
-    past the end is that row alone). The ORM adds ``tenant_id`` to every part; RLS backs it.
+    The visible products' ids in SKU order come from the per-process listing cache
+    (core/catalog/listing.py: read again only when the tenant's catalog changed); ``total`` is
+    their number and the page is a slice of them, so neither costs a walk over the catalog. The
+    filters test only ``products`` columns (the brand filter is an ``IN`` on the brand's id) and,
+    but for a search, all of them are in the narrow ``ix_products_listing`` index, so reading the
+    ids is an index-only scan. The page's rows are then read by id with their brand codes. The
+    ORM adds ``tenant_id`` to every part; RLS backs it.
     """
     where: list[Any] = []
     if not ctx.is_staff:
@@ -81,21 +82,16 @@ async def catalog_page(ctx: RequestContext, q: str | None, brand: str | None, li
             select(Category.id).where(Category.tenant_id == ctx.tenant.id, Category.parent_id.in_(chosen)))))
     if featured:
         where.append(Product.featured.is_(True))
-    visible = select(Product.id).where(*where)
-    if not q:  # SKU order steers the count to the index; a search tests search_key, which is not in it
-        visible = visible.order_by(Product.sku)
-    visible = visible.subquery("visible")
-    counted = select(func.count().label("total")).select_from(visible).subquery("counted")
-    page_ids = (select(Product.id.label("id")).where(*where)
-                .order_by(Product.sku).limit(limit).offset(offset).subquery("page_ids"))
-    stmt = (select(counted.c.total, Product, Brand.code).select_from(counted)
-            .outerjoin(page_ids, true())
-            .outerjoin(Product, Product.id == page_ids.c.id)
-            .outerjoin(Brand, (Brand.id == Product.brand_id) & (Brand.tenant_id == Product.tenant_id))
-            .order_by(Product.sku))
-    result = (await ctx.session.execute(stmt)).all()
-    total = result[0][0] if result else 0
-    rows = [(p, code) for _, p, code in result if p is not None]
+    ids = await visible_ids(ctx.session, select(Product.id).where(*where).order_by(Product.sku))
+    page = ids[offset:offset + limit].tolist()
+    rows: list[tuple[Product, str | None]] = []
+    if page:
+        stmt = (select(Product, Brand.code).where(Product.id.in_(page))
+                .outerjoin(Brand, (Brand.id == Product.brand_id) & (Brand.tenant_id == Product.tenant_id)))
+        position = {pid: i for i, pid in enumerate(page)}
+        rows = sorted(((p, code) for p, code in (await ctx.session.execute(stmt)).all()),
+                      key=lambda row: position[row[0].id])
+    total = len(ids)
     products = [p for p, _ in rows]
     offered = await offers(ctx, products)
     items = [{"sku": p.sku, "name": p.name, "brand": code, "price": str(o.price),
