@@ -23,6 +23,20 @@ from typing import Any
 import httpx
 from common import APP_ROLE, HERE, PASSWORD, ROOT
 
+PACKAGES = ("core", "tenants", "plugins", "web", "workers")
+
+
+def shadow_tree(commit: str, workdir: Path) -> tuple[Path, Path]:
+    """``git worktree`` of ``commit`` plus a folder whose ``qudao/`` links to its packages."""
+    tree = workdir / f"tree-{commit.replace('/', '_').replace('~', '_')}"
+    subprocess.run(["git", "worktree", "add", "--detach", str(tree), commit], cwd=ROOT, check=True,
+                   capture_output=True)
+    shadow = workdir / f"path-{tree.name}"
+    (shadow / "qudao").mkdir(parents=True)
+    for name in PACKAGES:
+        (shadow / "qudao" / name).symlink_to(tree / name)
+    return tree, shadow
+
 
 def free_port() -> int:
     with socket.socket() as s:

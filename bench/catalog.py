@@ -4,6 +4,7 @@
     python bench/catalog.py --reuse         # keep the seeded database from a previous run, measure again
     python bench/catalog.py --reuse --explain   # also time one page's statements, EXPLAIN ANALYZE its queries
     python bench/catalog.py --reuse --profile /tmp/catalog.txt   # py-spy the server during the load
+    python bench/catalog.py --reuse --compare main --pgbench-seconds 15   # BASE, then this tree, pgbench after
 
 Same data as bench/run.py's pricing tenant (``seed_pricing_tenant``: 100,000 SKUs, 10,000 customers,
 50,000 price rows, 100,000 stock rows), the same server (bench/server.py, RLS on through the app role)
@@ -33,9 +34,10 @@ from sqlalchemy.pool import NullPool
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from app import API, Server, make_buyer, running, signup  # noqa: E402 - bench/'s shared modules
+from app import API, Server, make_buyer, running, shadow_tree, signup  # noqa: E402 - bench/'s shared modules
 from common import (  # noqa: E402
     APP_ROLE,
+    ROOT,
     Plan,
     Results,
     analyze,
@@ -45,6 +47,7 @@ from common import (  # noqa: E402
     on_server,
     pct,
     recreate_database,
+    run_pgbench,
     tenant_id,
 )
 from load import bench_catalog  # noqa: E402
@@ -156,12 +159,48 @@ async def explain(url: str, offset: int) -> None:
         await db.dispose()
 
 
+def measure(server: Server, buyer: API, url: str, plan: Plan, seconds_sequential: int,
+            profile: str | None) -> dict[str, Any]:
+    """The load phase (statements per page, 8 concurrent buyers) with the CPU it cost the server,
+    this database's PostgreSQL backends and the client, then sequential page latencies."""
+    results = Results()
+    spy = None
+    if profile:
+        assert server.proc is not None
+        spy = subprocess.Popen([shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy")), "record",
+                                "--pid", str(server.proc.pid), "--rate", "200",
+                                "--duration", str(int(plan.catalog_seconds) + 2), "--format", "raw",
+                                "--output", profile, "--nonblocking"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    assert server.proc is not None
+    dbname = make_url(url).database or ""
+    cpu0 = cpu_seconds(server.proc.pid), backend_cpu_seconds(dbname), os.times()
+    try:
+        bench_catalog(server, buyer, plan, results)
+    finally:
+        if spy is not None:
+            spy.wait(timeout=plan.catalog_seconds + 30)
+    cpu1 = cpu_seconds(server.proc.pid), backend_cpu_seconds(dbname), os.times()
+    load = results.sections["catalog_load"][0].split("|")
+    pages = 3 + int(load[2])
+    client = (cpu1[2].user + cpu1[2].system) - (cpu0[2].user + cpu0[2].system)
+    times = sequential(buyer, seconds_sequential, plan.skus)
+    return {"results": results, "pages_per_s": float(load[3]), "p50": load[4].strip(), "p99": load[5].strip(),
+            "errors": load[6].strip(), "sql": [r.split("|")[2].strip() for r in results.sections["catalog"][2:]],
+            "server_ms": (cpu1[0] - cpu0[0]) / pages * 1000,
+            "pg_ms": backend_cpu_delta(cpu0[1], cpu1[1]) / pages * 1000, "client_ms": client / pages * 1000,
+            "seq_p50": ms(pct(times, 50)), "seq_p99": ms(pct(times, 99)), "seq_n": len(times)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=os.environ.get("QUDAO_BENCH_CATALOG_URL", DEFAULT_URL))
     parser.add_argument("--reuse", action="store_true", help="reuse the seeded database if it exists")
     parser.add_argument("--seconds", type=float, default=10, help="timed phase length (default 10 s)")
     parser.add_argument("--plugins", default=None, help="comma-separated plugins to load (default: all)")
+    parser.add_argument("--compare", metavar="BASE", help="also measure this commit (first), on the same data")
+    parser.add_argument("--pgbench-seconds", type=int, default=0,
+                        help="run pgbench read/write for this long after the loads (0: skip)")
     parser.add_argument("--explain", action="store_true", help="time and EXPLAIN ANALYZE one page's SQL")
     parser.add_argument("--explain-offset", type=int, default=50_000, help="its offset (default 50,000)")
     parser.add_argument("--sequential", type=int, default=50, help="sequential requests after the load (50)")
@@ -170,8 +209,7 @@ def main() -> int:
                              "phase (collapsed stacks to FILE)")
     args = parser.parse_args()
     url = args.database_url
-    plan = Plan(catalog_seconds=args.seconds)
-    results = Results()
+    plan = Plan(catalog_seconds=args.seconds, pgbench_seconds=args.pgbench_seconds)
     if args.plugins is not None:
         from qudao.core.plugins.host import PluginHost, set_host
 
@@ -186,8 +224,17 @@ def main() -> int:
         asyncio.run(recreate_database(url))
     upgrade_all(url, APP_ROLE)  # idempotent; picks up new revisions on a reused database
     workdir = Path(tempfile.mkdtemp(prefix="qudao-bench-catalog-"))
+    trees: list[tuple[str, str | None]] = [("this tree", None)]
+    cleanup: list[Path] = []
+    if args.compare:
+        tree, shadow = shadow_tree(args.compare, workdir)
+        cleanup.append(tree)
+        short = subprocess.run(["git", "rev-parse", "--short", args.compare], cwd=ROOT, capture_output=True,
+                               text=True).stdout.strip()
+        trees.insert(0, (f"base {short}", str(shadow)))
     server = Server(url, workdir, args.plugins, None)
     owner_engine = create_async_engine(url, poolclass=NullPool)
+    rows: dict[str, dict[str, Any]] = {}
     try:
         with running(server):
             server.start()
@@ -205,36 +252,50 @@ def main() -> int:
             asyncio.run(analyze(owner_engine))
             if args.explain:
                 asyncio.run(explain(url, args.explain_offset))
-            log("storefront catalog")
-            spy = None
-            if args.profile:
-                assert server.proc is not None
-                spy = subprocess.Popen([shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(server.proc.pid), "--rate", "200",
-                                        "--duration", str(int(args.seconds) + 2), "--format", "raw",
-                                        "--output", args.profile, "--nonblocking"],
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-            assert server.proc is not None
-            dbname = make_url(url).database or ""
-            cpu0 = cpu_seconds(server.proc.pid), backend_cpu_seconds(dbname), os.times()
-            try:
-                bench_catalog(server, buyer, plan, results)
-            finally:
-                if spy is not None:
-                    spy.wait(timeout=args.seconds + 30)
-            cpu1 = cpu_seconds(server.proc.pid), backend_cpu_seconds(dbname), os.times()
-            pages = 3 + sum(int(line.split("|")[2]) for line in results.sections.get("catalog_load", []))
-            client = (cpu1[2].user + cpu1[2].system) - (cpu0[2].user + cpu0[2].system)
-            print(f"CPU per page, load phase: server {(cpu1[0] - cpu0[0]) / pages * 1000:.1f} ms, PostgreSQL "
-                  f"backends {backend_cpu_delta(cpu0[1], cpu1[1]) / pages * 1000:.1f} ms, client "
-                  f"{client / pages * 1000:.1f} ms")
-            times = sequential(buyer, args.sequential, plan.skus)
-            print(f"sequential GET /products?limit=50 at random offsets, n={len(times)}: "
-                  f"p50 {ms(pct(times, 50))} ms, p99 {ms(pct(times, 99))} ms")
+            for label, path in trees:
+                server.stop()
+                server.pythonpath = path
+                server.start()
+                log(f"storefront catalog: {label}")
+                rows[label] = measure(server, buyer, url, plan, args.sequential,
+                                      args.profile if label == "this tree" else None)
+                r = rows[label]
+                for section in ("catalog", "catalog_load"):
+                    for line in r["results"].sections[section]:
+                        print(f"  [{section}] {line}")
+                print(f"CPU per page, load phase: server {r['server_ms']:.1f} ms, PostgreSQL backends "
+                      f"{r['pg_ms']:.1f} ms, client {r['client_ms']:.1f} ms")
+                print(f"sequential GET /products?limit=50 at random offsets, n={r['seq_n']}: "
+                      f"p50 {r['seq_p50']} ms, p99 {r['seq_p99']} ms", flush=True)
     finally:
         server.stop()
         asyncio.run(owner_engine.dispose())
+        for tree in cleanup:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
+    tps = None
+    if args.pgbench_seconds:
+        pg = Results()
+        run_pgbench(url, plan, pg)
+        tps = float(pg.sections["_tps"][0])
+    print(report(rows, tps, args))
     print(f"load average now: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}; server logs: {workdir}")
     return 0
+
+
+def report(rows: dict[str, dict[str, Any]], tps: float | None, args: Any) -> str:
+    """The Markdown table for RESULTS.md: one row per tree, pages/s beside pgbench of the same run."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True).stdout.strip()
+    out = ["", f"HEAD {head}; pgbench read/write TPS (same run, `-c 8 -j 2 -T {args.pgbench_seconds}`): "
+               f"{f'{tps:.0f}' if tps else 'not run'}; {args.seconds:.0f} s load, 8 concurrent buyers", "",
+           "| code | SQL/page (10/50/200) | pages/s (8 buyers) | ratio to pgbench | p50 / p99 ms (8 buyers) | "
+           "server CPU ms/page | PostgreSQL CPU ms/page | sequential p50 / p99 ms | errors |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for label, r in rows.items():
+        ratio = f"{r['pages_per_s'] / tps:.3f}" if tps else "n/a"
+        out.append(f"| {label} | {'/'.join(r['sql'])} | {r['pages_per_s']:.1f} | {ratio} | {r['p50']} / {r['p99']} | "
+                   f"{r['server_ms']:.1f} | {r['pg_ms']:.1f} | {r['seq_p50']} / {r['seq_p99']} | {r['errors']} |")
+    return "\n".join(out)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from app import Server, make_buyer, signup  # noqa: E402 - bench/'s shared modules
+from app import Server, make_buyer, shadow_tree, signup  # noqa: E402 - bench/'s shared modules
 from common import (  # noqa: E402
     APP_ROLE,
     ROOT,
@@ -54,19 +54,6 @@ from common import (  # noqa: E402
 from seed import seed_order_tenant  # noqa: E402
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/qudao_bench_orders"
-PACKAGES = ("core", "tenants", "plugins", "web", "workers")
-
-
-def shadow_tree(commit: str, workdir: Path) -> tuple[Path, Path]:
-    """``git worktree`` of ``commit`` plus a folder whose ``qudao/`` links to its packages."""
-    tree = workdir / f"tree-{commit.replace('/', '_').replace('~', '_')}"
-    subprocess.run(["git", "worktree", "add", "--detach", str(tree), commit], cwd=ROOT, check=True,
-                   capture_output=True)
-    shadow = workdir / f"path-{tree.name}"
-    (shadow / "qudao").mkdir(parents=True)
-    for name in PACKAGES:
-        (shadow / "qudao" / name).symlink_to(tree / name)
-    return tree, shadow
 
 
 class CPU:
