@@ -22,10 +22,11 @@ from typing import Any
 
 from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
-from qudao.core.db.session import bind_tenant
+from qudao.core.db.base import TenantConfig
+from qudao.core.db.session import CONFIG_CHANGED, bind_tenant, transaction_note
 from qudao.core.plugins.host import PluginHost
 from qudao.core.plugins.models import PluginState
 from qudao.tenants.models import Tenant
@@ -69,7 +70,9 @@ async def _current_version(session: AsyncSession, tenant_id: int) -> int | None:
     info = session.sync_session.info
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         return info.get("tenant_version")
-    return await session.scalar(select(Tenant.config_version).where(Tenant.id == tenant_id))
+    # kept for the rest of this transaction, as PostgreSQL's binding statement keeps it
+    info["tenant_version"] = await session.scalar(select(Tenant.config_version).where(Tenant.id == tenant_id))
+    return info["tenant_version"]
 
 
 async def resolve(session: AsyncSession, slug: str, host: PluginHost
@@ -111,7 +114,7 @@ async def resolve(session: AsyncSession, slug: str, host: PluginHost
 def _bump_changed_tenants(session: Session, _ctx: Any, _instances: Any) -> None:
     plugin_tenants: set[int] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, PluginState):
+        if isinstance(obj, PluginState | TenantConfig):
             tid = obj.tenant_id if obj.tenant_id is not None else session.info.get("tenant_id")
             if tid is not None:
                 plugin_tenants.add(tid)
@@ -119,6 +122,24 @@ def _bump_changed_tenants(session: Session, _ctx: Any, _instances: Any) -> None:
             obj.config_version = Tenant.config_version + 1  # type: ignore[assignment]
     if plugin_tenants:
         session.info.setdefault("tenants_to_bump", set()).update(plugin_tenants)
+        transaction_note(session, CONFIG_CHANGED, set).update(plugin_tenants)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bump_for_statements(state: ORMExecuteState) -> None:
+    """ORM ``update``/``delete`` statements on configuration rows bump the version too."""
+    mapper = None if state.is_select else state.bind_mapper
+    tid = state.session.info.get("tenant_id")
+    if mapper is not None and tid is not None and issubclass(mapper.class_, PluginState | TenantConfig):
+        state.session.info.setdefault("tenants_to_bump", set()).add(tid)
+        transaction_note(state.session, CONFIG_CHANGED, set).add(tid)
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_before_commit(session: Session) -> None:
+    """What ORM statements noted (they flush nothing, so the after-flush bump may not run)."""
+    if session.info.get("tenants_to_bump"):
+        _bump_after_flush(session, None)
 
 
 @event.listens_for(Session, "after_flush")

@@ -64,3 +64,36 @@ def test_settings_and_status_changed_elsewhere_are_seen(tenant: TenantAPI, test_
 
     elsewhere(test_settings, tenant.slug, suspend)
     assert tenant.get("/settings/ordering").status_code == 404
+
+
+def test_price_policies_are_cached_and_every_change_is_seen(tenant: TenantAPI, test_settings: Any) -> None:
+    """The price engine keeps the tenant's policies per config version (core/pricing/engine.py
+    ``active_rules``): a policy changed through the API, or elsewhere through the ORM (another
+    process), prices the very next quote, and a quote after that reads no policies at all."""
+    from sqlalchemy import update
+
+    from qudao.core.pricing.models import PricePolicy
+    from tests.test_pricing_statements import counting
+
+    tenant.ok("put", "/products/PP-1", {"name": "Tea", "price": "10.00"})
+    tenant.ok("put", "/warehouses/WH", {"name": "Main"})
+    tenant.ok("put", "/warehouses/WH/stock/PP-1", {"on_hand": 100})
+    buyer = tenant.buyer("PP-C", warehouse="WH")
+
+    def price() -> str:
+        return buyer.ok("post", "/cart/quote", {"lines": [{"sku": "PP-1", "qty": 1}]})["lines"][0]["unit_price"]
+
+    assert price() == "10.00"
+    tenant.ok("put", "/price-policies/ALL", {"name": "All", "price": "8.00"})
+    assert price() == "8.00"
+    with counting() as seen:
+        assert price() == "8.00"
+    assert not [s for s in seen if "FROM price_policies" in s], "policies read again though nothing changed"
+    tenant.ok("put", "/price-policies/ALL", {"name": "All", "price": "7.00"})
+    assert price() == "7.00"
+
+    async def deactivate(session: Any, _tenant: Tenant) -> None:  # an ORM statement, in another engine
+        await session.execute(update(PricePolicy).where(PricePolicy.code == "ALL").values(active=False))
+
+    elsewhere(test_settings, tenant.slug, deactivate)
+    assert price() == "10.00"

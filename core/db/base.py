@@ -117,6 +117,13 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), Decimal: Money(), int: BigInteger()}
 
 
+class TenantConfig:
+    """Marks a model whose rows are part of the tenant's configuration (price policies): any ORM
+    change to one bumps ``tenants.config_version`` in the same transaction (tenants/cache.py),
+    so per-process caches keyed by that version (the tenant cache, the price engine's policies)
+    read them again, in every process."""
+
+
 class TenantOwned:
     """Mixin for tenant-owned rows. The session filters and stamps ``tenant_id``."""
 

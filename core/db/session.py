@@ -230,6 +230,14 @@ def enqueue_after_commit(session: AsyncSession | Session, actor: str, *, delay_m
 
 
 _TRANSACTION_NOTES: set[str] = set()
+CONFIG_CHANGED = "tenant_config_changed"  # tenants whose configuration this transaction changed
+
+
+def config_changed(session: AsyncSession | Session) -> bool:
+    """Whether this transaction changed the tenant's configuration (plugin states, price
+    policies): its reads are then newer than the ``config_version`` it began with, so caches
+    keyed by that version must be read past."""
+    return bool(sync_of(session).info.get(CONFIG_CHANGED))
 
 
 def transaction_note(session: AsyncSession | Session, key: str, default: Callable[[], Any]) -> Any:

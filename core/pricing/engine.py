@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from qudao.core.catalog.models import Brand, Category, Product
 from qudao.core.customers.models import Customer, Tier
+from qudao.core.db.session import config_changed
 from qudao.core.money import quantize
 from qudao.core.pricing.models import CustomerPrice, PriceBreak, PricePolicy, TierPrice
 
@@ -215,6 +216,27 @@ async def load_policy_context(session: AsyncSession, rules: Sequence[PolicyRule]
     return brand_codes, parents
 
 
+_RULES: dict[tuple[int, int], tuple[PolicyRule, ...]] = {}
+
+
+async def active_rules(session: AsyncSession) -> tuple[PolicyRule, ...]:
+    """The tenant's active price policies, kept per process and ``config_version`` (which every
+    change to a policy bumps: ``TenantConfig``), so a listing or an order does not read them again;
+    read from the database when the version is unknown or this transaction changed them."""
+    info = session.sync_session.info
+    tid, version = info.get("tenant_id"), info.get("tenant_version")
+    cacheable = tid is not None and version is not None and not config_changed(session)
+    rules = _RULES.get((tid, version)) if cacheable else None
+    if rules is None:
+        rules = tuple(map(PolicyRule.of, (await session.scalars(
+            select(PricePolicy).where(PricePolicy.active.is_(True)))).all()))
+        if cacheable:
+            if len(_RULES) >= 10_000:
+                _RULES.clear()
+            _RULES[(tid, version)] = rules
+    return rules
+
+
 async def tier_code_of(session: AsyncSession, customer: Customer) -> str | None:
     if customer.tier_id is None:
         return None
@@ -281,9 +303,8 @@ async def resolve_prices(session: AsyncSession, products: Sequence[Product], *, 
     customer_prices, tier_prices, tier_code, breaks = await buyer_prices(session, customer, ids, bool(quantities))
     rules: list[PolicyRule] = []
     if len(customer_prices) < len(ids):  # policies matter only below a customer price
-        rules = sorted((r for r in map(PolicyRule.of, (await session.scalars(
-            select(PricePolicy).where(PricePolicy.active.is_(True)))).all())
-            if r.valid_at(now) and r.covers_buyer(customer, tier_code)), key=PolicyRule.sort_key)
+        rules = sorted((r for r in await active_rules(session)
+                        if r.valid_at(now) and r.covers_buyer(customer, tier_code)), key=PolicyRule.sort_key)
     brand_codes, parents = await load_policy_context(session, rules, products) if rules else ({}, {})
     for p in products:
         out[p.id] = choose(

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.db.base import Base, TenantOwned, tenant_ref
+from qudao.core.db.base import Base, TenantConfig, TenantOwned, tenant_ref
 from qudao.core.db.columns import ActiveTimestamps, Code, Coded, CreatedAt, Int32, Json, JsonList
 
 
@@ -51,7 +51,7 @@ class PriceChange(TenantOwned, Base):
     detail: Mapped[Json | None]
 
 
-class PricePolicy(Coded, ActiveTimestamps, TenantOwned, Base):
+class PricePolicy(Coded, ActiveTimestamps, TenantConfig, TenantOwned, Base):
     """A priced rule for a scope of products × buyers, within a validity window.
 
     Product scope (any of them matches; all empty = every product): ``skus``,
