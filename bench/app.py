@@ -38,6 +38,25 @@ def shadow_tree(commit: str, workdir: Path) -> tuple[Path, Path]:
     return tree, shadow
 
 
+def trees_to_measure(compare: str | None, workdir: Path) -> tuple[list[tuple[str, str | None]], list[Path]]:
+    """The trees a benchmark serves, in order: BASE first (its ``PYTHONPATH`` folder) when
+    ``--compare`` names one, then this tree; and the worktrees to remove afterwards."""
+    trees: list[tuple[str, str | None]] = [("this tree", None)]
+    cleanup: list[Path] = []
+    if compare:
+        tree, shadow = shadow_tree(compare, workdir)
+        cleanup.append(tree)
+        short = subprocess.run(["git", "rev-parse", "--short", compare], cwd=ROOT, capture_output=True,
+                               text=True).stdout.strip()
+        trees.insert(0, (f"base {short}", str(shadow)))
+    return trees, cleanup
+
+
+def remove_trees(trees: list[Path]) -> None:
+    for tree in trees:
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -34,7 +34,7 @@ from sqlalchemy.pool import NullPool
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from app import API, Server, make_buyer, running, shadow_tree, signup  # noqa: E402 - bench/'s shared modules
+from app import API, Server, make_buyer, remove_trees, running, signup, trees_to_measure  # noqa: E402 - bench/'s shared modules
 from common import (  # noqa: E402
     APP_ROLE,
     ROOT,
@@ -224,14 +224,7 @@ def main() -> int:
         asyncio.run(recreate_database(url))
     upgrade_all(url, APP_ROLE)  # idempotent; picks up new revisions on a reused database
     workdir = Path(tempfile.mkdtemp(prefix="qudao-bench-catalog-"))
-    trees: list[tuple[str, str | None]] = [("this tree", None)]
-    cleanup: list[Path] = []
-    if args.compare:
-        tree, shadow = shadow_tree(args.compare, workdir)
-        cleanup.append(tree)
-        short = subprocess.run(["git", "rev-parse", "--short", args.compare], cwd=ROOT, capture_output=True,
-                               text=True).stdout.strip()
-        trees.insert(0, (f"base {short}", str(shadow)))
+    trees, cleanup = trees_to_measure(args.compare, workdir)
     server = Server(url, workdir, args.plugins, None)
     owner_engine = create_async_engine(url, poolclass=NullPool)
     rows: dict[str, dict[str, Any]] = {}
@@ -270,8 +263,7 @@ def main() -> int:
     finally:
         server.stop()
         asyncio.run(owner_engine.dispose())
-        for tree in cleanup:
-            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
+        remove_trees(cleanup)
     tps = None
     if args.pgbench_seconds:
         pg = Results()

@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from app import Server, make_buyer, shadow_tree, signup  # noqa: E402 - bench/'s shared modules
+from app import Server, make_buyer, remove_trees, signup, trees_to_measure  # noqa: E402 - bench/'s shared modules
 from common import (  # noqa: E402
     APP_ROLE,
     ROOT,
@@ -213,14 +213,7 @@ def main() -> int:
     print(f"(re)creating {make_url(url).database}", flush=True)
     asyncio.run(recreate_database(url))
     upgrade_all(url, APP_ROLE)
-    trees: list[tuple[str, str | None]] = [("this tree", None)]
-    cleanup: list[Path] = []
-    if args.compare:
-        tree, shadow = shadow_tree(args.compare, workdir)
-        cleanup.append(tree)
-        short = subprocess.run(["git", "rev-parse", "--short", args.compare], cwd=ROOT, capture_output=True,
-                               text=True).stdout.strip()
-        trees.insert(0, (f"base {short}", str(shadow)))
+    trees, cleanup = trees_to_measure(args.compare, workdir)
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                           text=True).stdout.strip()
     servers = {label: Server(url, workdir, args.plugins, None) for label, _ in trees}
@@ -260,8 +253,7 @@ def main() -> int:
         run_pgbench(url, Plan(pgbench_seconds=args.pgbench_seconds), res)
         tps = float(res.sections["_tps"][0])
     finally:
-        for tree in cleanup:
-            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
+        remove_trees(cleanup)
     print(report(results, levels, tps, res, head, args, plugins_on))
     return 0
 
