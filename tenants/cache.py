@@ -55,6 +55,7 @@ async def _load(session: AsyncSession, slug: str) -> Entry | None:
     if tenant is None:
         return None
     await bind_tenant(session, tenant.id)
+    session.sync_session.info["tenant_version"] = tenant.config_version  # as _current_version keeps it
     rows = (await session.execute(select(PluginState.name, PluginState.enabled, PluginState.settings))).all()
     entry = Entry(row={k: getattr(tenant, k) for k in _COLUMNS}, version=tenant.config_version,
                   plugin_rows=tuple((r.name, bool(r.enabled), r.settings or {}) for r in rows))
