@@ -157,7 +157,7 @@ def load(server: Server, url: str, buyers: list[Any], skus: list[str], concurren
     spy = None
     if profile:
         assert server.proc is not None
-        spy = subprocess.Popen([shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy")), "record", "-p", str(server.proc.pid), "-d", str(int(seconds)), "-r", "50",
+        spy = subprocess.Popen([shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy")), "record", "-p", str(server.proc.pid), "-d", str(int(seconds)), "-r", "200",
                                 "-f", "raw", "-o", profile, "--nonblocking"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     web0, pg0 = cpu.web(), cpu.postgres()
@@ -200,12 +200,15 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1, help="alternations of base and this tree (with --compare)")
     parser.add_argument("--concurrency", default="8,32")
     parser.add_argument("--workers", type=int, default=1, help="web processes per server")
-    parser.add_argument("--pgbench-seconds", type=int, default=20)
+    parser.add_argument("--pgbench-seconds", type=int, default=20,
+                        help="pgbench read/write after the loads (at least 1: every figure is a ratio to it)")
     parser.add_argument("--profile", default=None, help="py-spy raw output of the 8-buyer load (this tree)")
     parser.add_argument("--list", action="store_true", help="print the statements of one 10-line order")
     parser.add_argument("--plugins", default="promotions,credit,rebates",
                         help="plugins loaded in the servers (default: %(default)s; both trees must have them)")
     args = parser.parse_args()
+    if args.pgbench_seconds < 1:
+        parser.error("--pgbench-seconds must be at least 1: every figure is reported as a ratio to pgbench")
     url = args.database_url
     workdir = Path(tempfile.mkdtemp(prefix="qudao-orders-"))
     from qudao.core.db.migrate import upgrade_all
