@@ -180,3 +180,23 @@ def test_log_level_warning_drops_the_access_line_and_keeps_warnings(client: Any,
         structlog.get_logger("qudao.test").warning("look at this")
     events = [json.loads(line)["event"] for line in stream.getvalue().splitlines() if line.strip()]
     assert "request" not in events and "look at this" in events, events
+
+
+def test_the_app_keeps_the_json_log_handler_and_the_configured_level(test_settings: Any, capsys: Any) -> None:
+    """A served app logs JSON at QUDAO_LOG_LEVEL: Litestar's default logging config used to replace
+    the handler create_app had just installed with a plain-text one at INFO (every request line in
+    a pod's log as a Python dict, the WARNING setting ignored)."""
+    from qudao.web.app import create_app
+
+    with _Restore():
+        create_app(replace(test_settings, log_json=True, log_level="WARNING"),
+                   start_inprocess_worker=False, manage_broker=False)
+        root = logging.getLogger()
+        assert root.level == logging.WARNING
+        assert not [h for h in root.handlers if type(h).__name__ == "QueueHandler"], root.handlers
+        structlog.get_logger("qudao.test").info("quiet line")
+        structlog.get_logger("qudao.test").warning("loud line", n=1)
+    out = capsys.readouterr()
+    lines = [json.loads(line) for line in out.out.splitlines() if line.strip()]
+    assert [line["event"] for line in lines] == ["loud line"], out
+    assert "loud line" not in out.err

@@ -166,6 +166,9 @@ def create_app(settings: Settings | None = None, host: PluginHost | None = None,
         on_shutdown=[on_shutdown],
         request_max_body_size=20 * 1024 * 1024,
         debug=False,
+        # logging is configure_logging's (above): Litestar's default config would dictConfig the root
+        # logger again, replacing the JSON handler with a plain-text one at INFO whatever QUDAO_LOG_LEVEL says
+        logging_config=None,
     )
     app.base_domain = (settings.base_domain or "").lower().strip(".")
     app.edge = Edge(settings)
