@@ -200,3 +200,45 @@ def test_the_app_keeps_the_json_log_handler_and_the_configured_level(test_settin
     lines = [json.loads(line) for line in out.out.splitlines() if line.strip()]
     assert [line["event"] for line in lines] == ["loud line"], out
     assert "loud line" not in out.err
+
+
+def test_qudao_serve_logs_json_once_per_request_and_honours_the_level(tmp_path: Any) -> None:
+    """The real ``qudao serve``: at INFO one JSON ``request`` line per request, unrouted paths
+    included (uvicorn's own access line is off: it said the same without request id or tenant);
+    at WARNING none, uvicorn's start-up chatter included."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import httpx
+
+    from qudao.testing.served import free_port, stop_group, wait_healthy
+
+    qudao = str(Path(sys.executable).with_name("qudao"))
+    env = {**os.environ, "QUDAO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'q.db'}",
+           "QUDAO_VAR_DIR": str(tmp_path), "QUDAO_SECRET_KEY": "k" * 40, "QUDAO_LOG_JSON": "1"}
+    env.pop("QUDAO_REDIS_URL", None)
+    upgraded = subprocess.run([qudao, "db", "upgrade"], env=env, capture_output=True, text=True, timeout=300)
+    assert upgraded.returncode == 0, upgraded.stderr
+    for level in ("INFO", "WARNING"):
+        port, log = free_port(), tmp_path / f"{level}.log"
+        with log.open("wb") as out:
+            server = subprocess.Popen([qudao, "serve", "--no-demo", "--no-migrate", "--port", str(port)],
+                                      env={**env, "QUDAO_LOG_LEVEL": level}, stdout=out, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
+            try:
+                base = f"http://127.0.0.1:{port}"
+                assert wait_healthy(base, server, 90, interval=0.3) is None, log.read_text()
+                refused = httpx.post(f"{base}/api/v1/signup", json={"slug": f"bad slug {level}"}, timeout=30)
+                assert refused.status_code in (400, 422), refused.text
+                assert httpx.get(f"{base}/no-such-page", timeout=30).status_code == 404
+            finally:
+                stop_group(server)
+        lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]  # all JSON
+        mentions = [line for line in lines if "/api/v1/signup" in json.dumps(line) or "/no-such-page" in json.dumps(line)]
+        if level == "INFO":  # a path that no route matches is logged too (the log wraps the router)
+            assert [(m["logger"], m["event"], m["status"]) for m in mentions] == [
+                ("qudao.request", "request", refused.status_code), ("qudao.request", "request", 404)], lines
+        else:
+            assert mentions == [] and all(line["level"] != "info" for line in lines), lines

@@ -31,17 +31,21 @@ WEB_DIR = Path(__file__).resolve().parent
 
 
 class QudaoApp(Litestar):
-    """Litestar with host-based tenant routing applied before route resolution."""
+    """Litestar with host-based tenant routing applied before route resolution, and the request
+    log around the router (so a path no route matches is logged too)."""
 
     base_domain: str = ""
     edge: Edge | None = None
+    logged: Any = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         scope = host_rewrite(scope, self.base_domain)
+        if self.logged is None:
+            self.logged = RequestLogMiddleware(super().__call__)
         if self.edge is None:
-            await super().__call__(scope, receive, send)
+            await self.logged(scope, receive, send)
         else:
-            await self.edge(scope, receive, send, super().__call__)
+            await self.edge(scope, receive, send, self.logged)
 
 
 def _template_engine(host: PluginHost) -> JinjaTemplateEngine:
@@ -160,7 +164,6 @@ def create_app(settings: Settings | None = None, host: PluginHost | None = None,
             cookie_samesite="lax",
             exclude=[r"^/api/", r"^/t/[^/]+/api/", r"^/stripe/", r"^/healthz", r"^/readyz", r"^/metrics"],
         ),
-        middleware=[RequestLogMiddleware],
         openapi_config=OpenAPIConfig(title="Qudao API", version="1.0.0", path="/schema"),
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],

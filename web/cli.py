@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -43,12 +44,18 @@ def serve(host: str, port: int, no_migrate: bool, demo: bool, workers: int | Non
     workers = default_workers(settings.is_sqlite) if workers is None else max(1, workers)
     if workers > 1:  # each process builds its own app (and engine) from the environment
         uvicorn.run("qudao.web.app:create_app", factory=True, workers=workers, host=host, port=port,
-                    log_level="info", proxy_headers=False, log_config=None)
+                    **_uvicorn_logging(settings.log_level), proxy_headers=False)
         return
     from qudao.web.app import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False,
-                log_config=None)  # trusted proxies are handled in-app (web/security.py)
+    uvicorn.run(create_app(settings), host=host, port=port, **_uvicorn_logging(settings.log_level),
+                proxy_headers=False)  # trusted proxies are handled in-app (web/security.py)
+
+
+def _uvicorn_logging(level: str) -> dict[str, Any]:
+    """uvicorn logs through configure_logging's handler at QUDAO_LOG_LEVEL, without its access line:
+    RequestLogMiddleware writes each request once, with its request id and tenant."""
+    return {"log_config": None, "log_level": level.lower(), "access_log": False}
 
 
 def default_workers(sqlite: bool) -> int:
