@@ -13,6 +13,7 @@ from qudao.core.db.columns import (
     Count,
     CreatedAt,
     Currency,
+    CustomerRef,
     Email,
     Int32,
     Json,
@@ -21,8 +22,12 @@ from qudao.core.db.columns import (
     Name,
     Note,
     OrderNumber,
+    OrderRef,
+    ProductRef,
+    TierRef,
     Timestamps,
     UpdatedAt,
+    UserRef,
 )
 from qudao.core.db.rows import add_rows
 from qudao.core.db.session import enqueue_after_commit, transaction_note
@@ -45,4 +50,6 @@ __all__ = [
     # column kinds and mixins for plugin models (core/db/columns.py)
     "ActiveTimestamps", "Code", "Coded", "Count", "CreatedAt", "Currency", "Email", "Int32", "Json", "JsonDict", "JsonList", "Name",
     "Note", "OrderNumber", "Timestamps", "UpdatedAt",
+    # references to core rows, gone with them (core/db/columns.py)
+    "CustomerRef", "OrderRef", "ProductRef", "TierRef", "UserRef",
 ]

@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 from sqlalchemy import JSON, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from qudao.core.db.base import new_id, utcnow
+from qudao.core.db.base import new_id, tenant_ref, utcnow
 
 T = TypeVar("T")
 
@@ -34,6 +34,18 @@ Currency = Annotated[str, mapped_column(String(3))]
 """ISO 4217 code; amounts in ``*_minor`` columns have this currency's places (core/money)."""
 Note = Annotated[str, mapped_column(String(500), default="")]
 """Free text a person wrote; "" when there is none."""
+
+CustomerRef = Annotated[int, tenant_ref("customers", ondelete="CASCADE")]
+"""The customer a row is about, its foreign key with ``ON DELETE CASCADE``: the row goes with the
+customer (``Mapped[CustomerRef | None]`` where it may be about no one in particular)."""
+OrderRef = Annotated[int, tenant_ref("orders", ondelete="CASCADE")]
+"""The order a row belongs to (a payment, a redemption, an attribution), gone with the order."""
+ProductRef = Annotated[int, tenant_ref("products", ondelete="CASCADE")]
+"""The product a row is about (a price, a share link), gone with the product."""
+TierRef = Annotated[int, tenant_ref("tiers", ondelete="CASCADE")]
+"""The customer tier a row is for (a tier price, a targeted tier), gone with the tier."""
+UserRef = Annotated[int, tenant_ref("users", ondelete="CASCADE")]
+"""The login a row belongs to (a binding, a sharer), gone with the login."""
 
 Int32 = Annotated[int, mapped_column(Integer)]
 """A plain INTEGER (quantities, limits), where ``Mapped[int]`` alone would be a BIGINT."""

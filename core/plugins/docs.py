@@ -156,6 +156,12 @@ HELPERS = {
     "JsonList": "column kind: a JSON list, `[]` by default: `Mapped[JsonList[str]]`",
     "CreatedAt": "column kind: the UTC time the row was written",
     "UpdatedAt": "column kind: the UTC time the row was written, moved on by every ORM update",
+    "CustomerRef": "column kind: a customer's id with its tenant foreign key, `ON DELETE CASCADE` (the row goes "
+                   "with the customer); `Mapped[CustomerRef | None]` where it may be absent",
+    "OrderRef": "column kind: an order's id with its tenant foreign key, `ON DELETE CASCADE`",
+    "ProductRef": "column kind: a product's id with its tenant foreign key, `ON DELETE CASCADE`",
+    "TierRef": "column kind: a customer tier's id with its tenant foreign key, `ON DELETE CASCADE`",
+    "UserRef": "column kind: a login's id with its tenant foreign key, `ON DELETE CASCADE`",
     "Timestamps": "a mixin adding `created_at` and `updated_at`; list it before `TenantOwned` in the bases",
     "ActiveTimestamps": "a mixin adding `active` (true by default) and the `Timestamps`",
     "Coded": "a mixin adding `code` (unique per tenant: it brings that key as its `__table_args__`) and "

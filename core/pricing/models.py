@@ -8,14 +8,25 @@ from decimal import Decimal
 from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.db.base import Base, TenantConfig, TenantOwned, tenant_ref
-from qudao.core.db.columns import ActiveTimestamps, Code, Coded, CreatedAt, Int32, Json, JsonList
+from qudao.core.db.base import Base, TenantConfig, TenantOwned
+from qudao.core.db.columns import (
+    ActiveTimestamps,
+    Code,
+    Coded,
+    CreatedAt,
+    CustomerRef,
+    Int32,
+    Json,
+    JsonList,
+    ProductRef,
+    TierRef,
+)
 
 
 class ProductPrice:
     """What a tier's and a customer's price of a product share: the product and the price."""
 
-    product_id: Mapped[int] = tenant_ref("products", ondelete="CASCADE")
+    product_id: Mapped[ProductRef]
     price: Mapped[Decimal]
 
 
@@ -23,14 +34,14 @@ class TierPrice(ProductPrice, TenantOwned, Base):
     __tablename__ = "tier_prices"
     __table_args__ = (UniqueConstraint("tenant_id", "tier_id", "product_id"),)
 
-    tier_id: Mapped[int] = tenant_ref("tiers", ondelete="CASCADE")
+    tier_id: Mapped[TierRef]
 
 
 class CustomerPrice(ProductPrice, TenantOwned, Base):
     __tablename__ = "customer_prices"
     __table_args__ = (UniqueConstraint("tenant_id", "customer_id", "product_id"),)
 
-    customer_id: Mapped[int] = tenant_ref("customers", ondelete="CASCADE")
+    customer_id: Mapped[CustomerRef]
 
 
 class PriceChange(TenantOwned, Base):
@@ -85,8 +96,8 @@ class PriceBreak(TenantOwned, Base):
     __tablename__ = "price_breaks"
     __table_args__ = (Index("ix_price_breaks_product", "tenant_id", "product_id"),)
 
-    product_id: Mapped[int] = tenant_ref("products", ondelete="CASCADE")
-    tier_id: Mapped[int | None] = tenant_ref("tiers", ondelete="CASCADE")
+    product_id: Mapped[ProductRef]
+    tier_id: Mapped[TierRef | None]
     min_qty: Mapped[Int32]
     price: Mapped[Decimal]
 

@@ -6,7 +6,15 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.plugin_api import Base, CatalogVisibility, CreatedAt, TenantOwned, tenant_ref
+from qudao.core.plugin_api import (
+    Base,
+    CatalogVisibility,
+    CreatedAt,
+    CustomerRef,
+    TenantOwned,
+    TierRef,
+    tenant_ref,
+)
 
 
 class BrandAccess(CatalogVisibility, TenantOwned, Base):
@@ -21,8 +29,8 @@ class BrandAccess(CatalogVisibility, TenantOwned, Base):
     )
 
     brand_id: Mapped[int] = tenant_ref("brands", ondelete="CASCADE")
-    customer_id: Mapped[int | None] = tenant_ref("customers", ondelete="CASCADE")
-    tier_id: Mapped[int | None] = tenant_ref("tiers", ondelete="CASCADE")
+    customer_id: Mapped[CustomerRef | None]
+    tier_id: Mapped[TierRef | None]
     created_at: Mapped[CreatedAt]
 
 

@@ -9,7 +9,16 @@ from typing import Any
 from sqlalchemy import Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.plugin_api import Base, Count, CreatedAt, JsonDict, JsonList, TenantOwned, tenant_ref
+from qudao.core.plugin_api import (
+    Base,
+    Count,
+    CreatedAt,
+    CustomerRef,
+    JsonDict,
+    JsonList,
+    TenantOwned,
+    tenant_ref,
+)
 
 OPEN, SUBMITTED, ACCEPTED, RETURNED = "open", "submitted", "accepted", "returned"
 STATUSES = (OPEN, SUBMITTED, ACCEPTED, RETURNED)
@@ -42,7 +51,7 @@ class Assignment(TenantOwned, Base):
     )
 
     task_id: Mapped[int] = tenant_ref("channel_tasks_tasks", ondelete="CASCADE")
-    customer_id: Mapped[int] = tenant_ref("customers", ondelete="CASCADE")
+    customer_id: Mapped[CustomerRef]
     status: Mapped[str] = mapped_column(String(10), default=OPEN)
     answer_text: Mapped[str] = mapped_column(Text, default="")
     answer_numbers: Mapped[JsonList[Any]]  # one per task.numbers entry

@@ -27,10 +27,12 @@ from qudao.core.plugin_api import (
     Base,
     CreatedAt,
     Currency,
+    CustomerRef,
     Email,
     Int32,
     Note,
     OrderNumber,
+    OrderRef,
     TenantOwned,
     Timestamps,
     tenant_ref,
@@ -60,7 +62,7 @@ class CreditAccount(Timestamps, TenantOwned, Base):
         CheckConstraint("limit_minor >= 0", name="limit_not_negative"),
     )
 
-    customer_id: Mapped[int] = tenant_ref("customers", ondelete="CASCADE")
+    customer_id: Mapped[CustomerRef]
     currency: Mapped[Currency] = mapped_column(default="CNY")
     limit_minor: Mapped[int] = mapped_column(default=0)
     used_minor: Mapped[int] = mapped_column(default=0)
@@ -95,7 +97,7 @@ class CreditHold(TenantOwned, Base):
     account_id: Mapped[int] = tenant_ref("credit_accounts", ondelete="CASCADE", index=True)
     customer_id: Mapped[int] = mapped_column(index=True)
     kind: Mapped[str] = mapped_column(String(12), default="order")
-    order_id: Mapped[int | None] = tenant_ref("orders", ondelete="CASCADE")
+    order_id: Mapped[OrderRef | None]
     order_number: Mapped[OrderNumber | None]
     note: Mapped[Note]
     amount_minor: Mapped[int]

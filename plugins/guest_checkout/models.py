@@ -8,7 +8,18 @@ from decimal import Decimal
 from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.plugin_api import Base, Code, Count, CreatedAt, OrderNumber, TenantOwned, tenant_ref
+from qudao.core.plugin_api import (
+    Base,
+    Code,
+    Count,
+    CreatedAt,
+    CustomerRef,
+    OrderNumber,
+    OrderRef,
+    ProductRef,
+    TenantOwned,
+    UserRef,
+)
 
 
 class GuestAttempt(TenantOwned, Base):
@@ -22,7 +33,7 @@ class GuestAttempt(TenantOwned, Base):
 
     ip: Mapped[str] = mapped_column(String(64))
     phone: Mapped[str] = mapped_column(String(32))
-    order_id: Mapped[int | None] = tenant_ref("orders", ondelete="CASCADE")
+    order_id: Mapped[OrderRef | None]
     at: Mapped[CreatedAt]
 
 
@@ -36,9 +47,9 @@ class ShareLink(TenantOwned, Base):
     )
 
     code: Mapped[str] = mapped_column(String(32))
-    product_id: Mapped[int] = tenant_ref("products", ondelete="CASCADE")
+    product_id: Mapped[ProductRef]
     sku: Mapped[Code]
-    sharer_user_id: Mapped[int] = tenant_ref("users", ondelete="CASCADE")
+    sharer_user_id: Mapped[UserRef]
     sharer_kind: Mapped[str] = mapped_column(String(10))
     sharer_customer_id: Mapped[int | None]
     clicks: Mapped[Count]
@@ -56,7 +67,7 @@ class ShareOrder(TenantOwned, Base):
     )
 
     code: Mapped[str] = mapped_column(String(32))
-    order_id: Mapped[int] = tenant_ref("orders", ondelete="CASCADE")
+    order_id: Mapped[OrderRef]
     order_number: Mapped[OrderNumber]
     total: Mapped[Decimal]
     guest: Mapped[bool] = mapped_column(default=False)
@@ -72,8 +83,8 @@ class Conversion(TenantOwned, Base):
         Index("ix_guest_checkout_conversions_phone", "tenant_id", "phone"),
     )
 
-    order_id: Mapped[int] = tenant_ref("orders", ondelete="CASCADE")
-    customer_id: Mapped[int] = tenant_ref("customers", ondelete="CASCADE")
+    order_id: Mapped[OrderRef]
+    customer_id: Mapped[CustomerRef]
     phone: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[int | None]
     created_at: Mapped[CreatedAt]

@@ -19,8 +19,10 @@ from qudao.core.plugin_api import (
     Base,
     CreatedAt,
     Currency,
+    CustomerRef,
     Json,
     OrderNumber,
+    OrderRef,
     TenantOwned,
     tenant_ref,
     utcnow,
@@ -67,7 +69,7 @@ class Payment(TenantOwned, Base):
         CheckConstraint("refunded_minor >= 0 AND refunded_minor <= amount_minor", name="refunded_in_range"),
     )
 
-    order_id: Mapped[int] = tenant_ref("orders", ondelete="CASCADE", index=True)
+    order_id: Mapped[OrderRef] = mapped_column(index=True)
     order_number: Mapped[OrderNumber]
     method: Mapped[str] = mapped_column(String(20))
     amount_minor: Mapped[int]
@@ -92,7 +94,7 @@ class Refund(TenantOwned, Base):
     __tablename__ = "payments_refunds"
     __table_args__ = (CheckConstraint("amount_minor > 0", name="amount_positive"),)
 
-    order_id: Mapped[int] = tenant_ref("orders", ondelete="CASCADE", index=True)
+    order_id: Mapped[OrderRef] = mapped_column(index=True)
     order_number: Mapped[OrderNumber]
     payment_id: Mapped[int] = tenant_ref("payments_payments", ondelete="CASCADE", index=True)
     method: Mapped[str] = mapped_column(String(20))
@@ -115,7 +117,7 @@ class BalanceAccount(TenantOwned, Base):
         CheckConstraint("balance_minor >= 0", name="balance_not_negative"),
     )
 
-    customer_id: Mapped[int] = tenant_ref("customers", ondelete="CASCADE")
+    customer_id: Mapped[CustomerRef]
     currency: Mapped[Currency]
     balance_minor: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[CreatedAt]
@@ -163,7 +165,7 @@ class ConnectedAccount(TenantOwned, Base):
     __table_args__ = (UniqueConstraint("tenant_id", "party"),)
 
     party: Mapped[str] = mapped_column(String(100))
-    customer_id: Mapped[int | None] = tenant_ref("customers", ondelete="CASCADE")
+    customer_id: Mapped[CustomerRef | None]
     stripe_account_id: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | active
     email: Mapped[str | None] = mapped_column(String(200))
@@ -183,7 +185,7 @@ class SettlementLine(TenantOwned, Base):
         Index("ix_payments_settlement_lines_status", "tenant_id", "status"),
     )
 
-    order_id: Mapped[int] = tenant_ref("orders", ondelete="CASCADE", index=True)
+    order_id: Mapped[OrderRef] = mapped_column(index=True)
     order_number: Mapped[OrderNumber]
     party: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(20))

@@ -15,10 +15,13 @@ from qudao.core.plugin_api import (
     Code,
     Count,
     CreatedAt,
+    CustomerRef,
     Int32,
     JsonList,
     Name,
+    OrderRef,
     TenantOwned,
+    TierRef,
     tenant_ref,
 )
 
@@ -77,8 +80,8 @@ class PromotionTarget(TenantOwned, Base):
     __table_args__ = (Index("ix_promotions_targets_promotion", "tenant_id", "promotion_id"),)
 
     promotion_id: Mapped[int] = tenant_ref("promotions_promotions", ondelete="CASCADE")
-    tier_id: Mapped[int | None] = tenant_ref("tiers", ondelete="CASCADE")
-    customer_id: Mapped[int | None] = tenant_ref("customers", ondelete="CASCADE")
+    tier_id: Mapped[TierRef | None]
+    customer_id: Mapped[CustomerRef | None]
 
 
 class Redemption(TenantOwned, Base):
@@ -95,8 +98,8 @@ class Redemption(TenantOwned, Base):
     )
 
     promotion_id: Mapped[int] = tenant_ref("promotions_promotions", ondelete="CASCADE")
-    order_id: Mapped[int] = tenant_ref("orders", ondelete="CASCADE")
-    customer_id: Mapped[int | None] = tenant_ref("customers", ondelete="CASCADE")
+    order_id: Mapped[OrderRef]
+    customer_id: Mapped[CustomerRef | None]
     code: Mapped[Code]
     kind: Mapped[str] = mapped_column(String(32))
     amount: Mapped[Decimal]

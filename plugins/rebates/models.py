@@ -21,11 +21,13 @@ from qudao.core.plugin_api import (
     Coded,
     CreatedAt,
     Currency,
+    CustomerRef,
     Email,
     Int32,
     JsonList,
     Note,
     OrderNumber,
+    OrderRef,
     TenantOwned,
     UpdatedAt,
     tenant_ref,
@@ -95,7 +97,7 @@ class RebateAccrual(TenantOwned, Base):
 
     program_id: Mapped[int] = tenant_ref("rebates_programs", ondelete="CASCADE", index=True)
     customer_id: Mapped[int] = mapped_column(index=True)
-    order_id: Mapped[int] = tenant_ref("orders", ondelete="CASCADE", index=True)
+    order_id: Mapped[OrderRef] = mapped_column(index=True)
     order_number: Mapped[OrderNumber]
     period_key: Mapped[str] = mapped_column(String(30))
     day: Mapped[date]
@@ -129,7 +131,7 @@ class RebateEntry(TenantOwned, Base):
     )
 
     program_id: Mapped[int] = tenant_ref("rebates_programs", ondelete="CASCADE", index=True)
-    customer_id: Mapped[int] = tenant_ref("customers", ondelete="CASCADE", index=True)
+    customer_id: Mapped[CustomerRef] = mapped_column(index=True)
     period_key: Mapped[str] = mapped_column(String(30))
     basis_minor: Mapped[int]
     qty: Mapped[Int32]
@@ -152,7 +154,7 @@ class RebateAccount(TenantOwned, Base):
         CheckConstraint("balance_minor >= 0", name="balance_not_negative"),
     )
 
-    customer_id: Mapped[int] = tenant_ref("customers", ondelete="CASCADE")
+    customer_id: Mapped[CustomerRef]
     currency: Mapped[Currency] = mapped_column(default="CNY")
     balance_minor: Mapped[int] = mapped_column(default=0)
     # the largest max_deduct_percent of the programs that credited it, in basis points
@@ -190,7 +192,7 @@ class RebateUse(TenantOwned, Base):
 
     account_id: Mapped[int] = tenant_ref("rebates_accounts", ondelete="CASCADE")
     customer_id: Mapped[int] = mapped_column(index=True)
-    order_id: Mapped[int] = tenant_ref("orders", ondelete="CASCADE")
+    order_id: Mapped[OrderRef]
     amount_minor: Mapped[int]
     status: Mapped[str] = mapped_column(String(10), default=USE_TAKEN)
     at: Mapped[CreatedAt]

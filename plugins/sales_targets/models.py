@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.plugin_api import Base, JsonList, TenantOwned, Timestamps, tenant_ref
+from qudao.core.plugin_api import Base, CustomerRef, JsonList, TenantOwned, Timestamps, UserRef
 
 DIMENSIONS = ("all", "region", "customer_type", "customer", "sales_rep")
 SCOPES = ("all", "brand", "category", "skus")
@@ -32,8 +32,8 @@ class SalesTarget(Timestamps, TenantOwned, Base):
     period_start: Mapped[date]
     dimension: Mapped[str] = mapped_column(String(16))
     dim_key: Mapped[str] = mapped_column(String(200), default="")
-    customer_id: Mapped[int | None] = tenant_ref("customers", ondelete="CASCADE")
-    rep_id: Mapped[int | None] = tenant_ref("users", ondelete="CASCADE")
+    customer_id: Mapped[CustomerRef | None]
+    rep_id: Mapped[UserRef | None]
     scope_kind: Mapped[str] = mapped_column(String(10), default="all")
     scope_key: Mapped[str] = mapped_column(String(1000), default="")
     scope_ids: Mapped[JsonList[int]]  # brand / category (+ subtree) / product ids

@@ -16,7 +16,7 @@ from qudao.core.plugin_api import (
     JsonDict,
     OrderNumber,
     TenantOwned,
-    tenant_ref,
+    UserRef,
     utcnow,
 )
 
@@ -41,7 +41,7 @@ class WeChatBinding(TenantOwned, Base):
         Index("ix_wechat_bindings_openid", "tenant_id", "openid"),
     )
 
-    user_id: Mapped[int] = tenant_ref("users", ondelete="CASCADE")
+    user_id: Mapped[UserRef]
     openid: Mapped[str] = mapped_column(String(64))
     appid: Mapped[str] = mapped_column(String(64), default="")
     via: Mapped[str] = mapped_column(String(10))  # oauth | scene
@@ -98,7 +98,7 @@ class WeChatQrCode(TenantOwned, Base):
     __tablename__ = "wechat_qr_codes"
     __table_args__ = (UniqueConstraint("tenant_id", "user_id"),)
 
-    user_id: Mapped[int] = tenant_ref("users", ondelete="CASCADE")
+    user_id: Mapped[UserRef]
     appid: Mapped[str] = mapped_column(String(64))  # the account the ticket belongs to
     scene: Mapped[str] = mapped_column(String(64))  # the signed scene code inside the QR
     ticket: Mapped[str] = mapped_column(String(500))
