@@ -29,6 +29,14 @@ from qudao.core.db.columns import (
     UpdatedAt,
     UserRef,
 )
+from qudao.core.db.mixins import (
+    AccountMovement,
+    BuyerScope,
+    Created,
+    CustomerBalance,
+    ProductScope,
+    TierOrCustomer,
+)
 from qudao.core.db.rows import add_rows
 from qudao.core.db.session import enqueue_after_commit, transaction_note
 from qudao.core.jobs import job
@@ -52,4 +60,6 @@ __all__ = [
     "Note", "OrderNumber", "Timestamps", "UpdatedAt",
     # references to core rows, gone with them (core/db/columns.py)
     "CustomerRef", "OrderRef", "ProductRef", "TierRef", "UserRef",
+    # mixins for column groups plugin models share (core/db/mixins.py)
+    "AccountMovement", "BuyerScope", "Created", "CustomerBalance", "ProductScope", "TierOrCustomer",
 ]

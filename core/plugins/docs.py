@@ -164,6 +164,18 @@ HELPERS = {
     "UserRef": "column kind: a login's id with its tenant foreign key, `ON DELETE CASCADE`",
     "Timestamps": "a mixin adding `created_at` and `updated_at`; list it before `TenantOwned` in the bases",
     "ActiveTimestamps": "a mixin adding `active` (true by default) and the `Timestamps`",
+    "Created": "a mixin adding `created_at`, stamped when the row is written, after the class's own columns",
+    "ProductScope": "a mixin adding a rule's product scope: `skus`, `categories`, `brands` (JSON lists of codes; "
+                    "any matching is enough, all empty covers every product)",
+    "BuyerScope": "a mixin adding a rule's buyer scope by profile: `customer_types`, `regions` (JSON lists; each "
+                  "non-empty one must match)",
+    "TierOrCustomer": "a mixin adding who a row is for: `tier_id` or `customer_id` (both nullable references, "
+                      "`ON DELETE CASCADE`)",
+    "CustomerBalance": "a mixin for a customer's account: `customer_id` (first) and `balance_minor` (0 by default), "
+                       "with their unique key and `balance_minor >= 0` CHECK as its `__table_args__`",
+    "AccountMovement": "a mixin for an account's ledger line: `account_id` (to the table named by the class's "
+                       "`__account_table__`), `customer_id`, `kind`, `amount_minor`, `balance_minor` first; "
+                       "`user_email` and `at` last",
     "Coded": "a mixin adding `code` (unique per tenant: it brings that key as its `__table_args__`) and "
              "`name`, first in the table",
 }

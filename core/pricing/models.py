@@ -21,6 +21,7 @@ from qudao.core.db.columns import (
     ProductRef,
     TierRef,
 )
+from qudao.core.db.mixins import BuyerScope, ProductScope
 
 
 class ProductPrice:
@@ -62,7 +63,7 @@ class PriceChange(TenantOwned, Base):
     detail: Mapped[Json | None]
 
 
-class PricePolicy(Coded, ActiveTimestamps, TenantConfig, TenantOwned, Base):
+class PricePolicy(Coded, ProductScope, BuyerScope, ActiveTimestamps, TenantConfig, TenantOwned, Base):
     """A priced rule for a scope of products × buyers, within a validity window.
 
     Product scope (any of them matches; all empty = every product): ``skus``,
@@ -79,13 +80,8 @@ class PricePolicy(Coded, ActiveTimestamps, TenantConfig, TenantOwned, Base):
     priority: Mapped[Int32] = mapped_column(default=0)
     valid_from: Mapped[datetime | None]
     valid_until: Mapped[datetime | None]
-    skus: Mapped[JsonList[str]]
-    categories: Mapped[JsonList[str]]
-    brands: Mapped[JsonList[str]]
     customers: Mapped[JsonList[str]]
     tiers: Mapped[JsonList[str]]
-    customer_types: Mapped[JsonList[str]]
-    regions: Mapped[JsonList[str]]
     price: Mapped[Decimal | None]
     percent: Mapped[Decimal | None]
 

@@ -6,18 +6,10 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.plugin_api import (
-    Base,
-    CatalogVisibility,
-    CreatedAt,
-    CustomerRef,
-    TenantOwned,
-    TierRef,
-    tenant_ref,
-)
+from qudao.core.plugin_api import Base, CatalogVisibility, Created, TenantOwned, TierOrCustomer, tenant_ref
 
 
-class BrandAccess(CatalogVisibility, TenantOwned, Base):
+class BrandAccess(CatalogVisibility, TierOrCustomer, Created, TenantOwned, Base):
     """One authorization row: exactly one of ``customer_id`` / ``tier_id`` is set."""
 
     __tablename__ = "brand_isolation_access"
@@ -29,12 +21,9 @@ class BrandAccess(CatalogVisibility, TenantOwned, Base):
     )
 
     brand_id: Mapped[int] = tenant_ref("brands", ondelete="CASCADE")
-    customer_id: Mapped[CustomerRef | None]
-    tier_id: Mapped[TierRef | None]
-    created_at: Mapped[CreatedAt]
 
 
-class BrandGroupAccess(CatalogVisibility, TenantOwned, Base):
+class BrandGroupAccess(CatalogVisibility, Created, TenantOwned, Base):
     """Brands authorized to every customer in a customer group (``Customer.groups`` holds names)."""
 
     __tablename__ = "brand_isolation_group_access"
@@ -45,4 +34,3 @@ class BrandGroupAccess(CatalogVisibility, TenantOwned, Base):
 
     group_name: Mapped[str] = mapped_column(String(64))
     brand_id: Mapped[int] = tenant_ref("brands", ondelete="CASCADE")
-    created_at: Mapped[CreatedAt]

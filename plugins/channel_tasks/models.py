@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from qudao.core.plugin_api import (
     Base,
     Count,
+    Created,
     CreatedAt,
     CustomerRef,
     JsonDict,
@@ -25,7 +26,7 @@ STATUSES = (OPEN, SUBMITTED, ACCEPTED, RETURNED)
 UNANSWERED = (OPEN, RETURNED)
 
 
-class Task(TenantOwned, Base):
+class Task(Created, TenantOwned, Base):
     """``numbers``: ``[{label, sku?}]`` asked for (a SKU makes it a stock count of that product);
     ``audience``: who it was published to (``regions, types, tiers, tags, customers``)."""
 
@@ -40,7 +41,6 @@ class Task(TenantOwned, Base):
     numbers: Mapped[JsonList[dict[str, Any]]]
     audience: Mapped[JsonDict]
     created_by: Mapped[int | None]
-    created_at: Mapped[CreatedAt]
 
 
 class Assignment(TenantOwned, Base):

@@ -24,11 +24,11 @@ from sqlalchemy import CheckConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qudao.core.plugin_api import (
+    AccountMovement,
     Base,
     CreatedAt,
     Currency,
     CustomerRef,
-    Email,
     Int32,
     Note,
     OrderNumber,
@@ -109,20 +109,15 @@ class CreditHold(TenantOwned, Base):
     closed_at: Mapped[datetime | None]
 
 
-class CreditEntry(TenantOwned, Base):
-    """The receivables ledger: every change of what a customer owes, with who, when and why."""
+class CreditEntry(AccountMovement, TenantOwned, Base):
+    """The receivables ledger: every change of what a customer owes, with who, when and why
+    (``balance_minor`` is the account's ``used_minor`` right after the entry)."""
 
     __tablename__ = "credit_entries"
+    __account_table__ = "credit_accounts"
 
-    account_id: Mapped[int] = tenant_ref("credit_accounts", ondelete="CASCADE", index=True)
-    customer_id: Mapped[int] = mapped_column(index=True)
-    kind: Mapped[str] = mapped_column(String(12))
-    amount_minor: Mapped[int]
-    balance_minor: Mapped[int]  # used_minor right after this entry
     order_id: Mapped[int | None]
     order_number: Mapped[OrderNumber | None]
     reference: Mapped[str] = mapped_column(String(100), default="")
     note: Mapped[Note]
     user_id: Mapped[int | None]
-    user_email: Mapped[Email] = mapped_column(default="")
-    at: Mapped[CreatedAt] = mapped_column(index=True)

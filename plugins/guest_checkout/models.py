@@ -12,6 +12,7 @@ from qudao.core.plugin_api import (
     Base,
     Code,
     Count,
+    Created,
     CreatedAt,
     CustomerRef,
     OrderNumber,
@@ -37,7 +38,7 @@ class GuestAttempt(TenantOwned, Base):
     at: Mapped[CreatedAt]
 
 
-class ShareLink(TenantOwned, Base):
+class ShareLink(Created, TenantOwned, Base):
     """单品分享: one product shared by one user (a buyer or a staff member)."""
 
     __tablename__ = "guest_checkout_share_links"
@@ -54,10 +55,9 @@ class ShareLink(TenantOwned, Base):
     sharer_customer_id: Mapped[int | None]
     clicks: Mapped[Count]
     last_click_at: Mapped[datetime | None]
-    created_at: Mapped[CreatedAt]
 
 
-class ShareOrder(TenantOwned, Base):
+class ShareOrder(Created, TenantOwned, Base):
     """An order attributed to a share link (the code the buyer arrived with)."""
 
     __tablename__ = "guest_checkout_share_orders"
@@ -71,10 +71,9 @@ class ShareOrder(TenantOwned, Base):
     order_number: Mapped[OrderNumber]
     total: Mapped[Decimal]
     guest: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[CreatedAt]
 
 
-class Conversion(TenantOwned, Base):
+class Conversion(Created, TenantOwned, Base):
     """A guest turned into a customer from one of its orders."""
 
     __tablename__ = "guest_checkout_conversions"
@@ -87,4 +86,3 @@ class Conversion(TenantOwned, Base):
     customer_id: Mapped[CustomerRef]
     phone: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[int | None]
-    created_at: Mapped[CreatedAt]

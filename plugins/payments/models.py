@@ -17,8 +17,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from qudao.core.plugin_api import (
     Base,
+    Created,
     CreatedAt,
     Currency,
+    CustomerBalance,
     CustomerRef,
     Json,
     OrderNumber,
@@ -108,22 +110,15 @@ class Refund(TenantOwned, Base):
     created_at: Mapped[CreatedAt] = mapped_column(index=True)
 
 
-class BalanceAccount(TenantOwned, Base):
+class BalanceAccount(CustomerBalance, Created, TenantOwned, Base):
     """A customer's prepaid (stored-value) account."""
 
     __tablename__ = "payments_balance_accounts"
-    __table_args__ = (
-        UniqueConstraint("tenant_id", "customer_id"),
-        CheckConstraint("balance_minor >= 0", name="balance_not_negative"),
-    )
 
-    customer_id: Mapped[CustomerRef]
     currency: Mapped[Currency]
-    balance_minor: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[CreatedAt]
 
 
-class BalanceEntry(TenantOwned, Base):
+class BalanceEntry(Created, TenantOwned, Base):
     """Prepaid balance ledger: top-ups (+), payments (-), refunds back to the balance (+)."""
 
     __tablename__ = "payments_balance_entries"
@@ -136,7 +131,6 @@ class BalanceEntry(TenantOwned, Base):
     reference: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(String(500))
     created_by: Mapped[int | None]
-    created_at: Mapped[CreatedAt]
 
 
 class SplitRule(TenantOwned, Base):
@@ -203,7 +197,7 @@ class SettlementLine(TenantOwned, Base):
     paid_at: Mapped[datetime | None]
 
 
-class Reversal(TenantOwned, Base):
+class Reversal(Created, TenantOwned, Base):
     """A settlement line's share of one refund (a Stripe transfer reversal for transferred lines)."""
 
     __tablename__ = "payments_reversals"
@@ -217,7 +211,6 @@ class Reversal(TenantOwned, Base):
     status: Mapped[str] = mapped_column(String(20), default=L_PENDING)  # pending | done | kept
     stripe_reversal_id: Mapped[str | None] = mapped_column(String(100))
     idempotency_key: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[CreatedAt]
 
 
 class WebhookEvent(TenantOwned, Base):

@@ -12,21 +12,22 @@ from sqlalchemy.orm import Mapped, mapped_column
 from qudao.core.plugin_api import (
     ActiveTimestamps,
     Base,
+    BuyerScope,
     Code,
     Count,
-    CreatedAt,
+    Created,
     CustomerRef,
     Int32,
     JsonList,
     Name,
     OrderRef,
     TenantOwned,
-    TierRef,
+    TierOrCustomer,
     tenant_ref,
 )
 
 
-class Promotion(ActiveTimestamps, TenantOwned, Base):
+class Promotion(BuyerScope, ActiveTimestamps, TenantOwned, Base):
     """One promotion. Which fields matter depends on ``kind`` (see rules.py)."""
 
     __tablename__ = "promotions_promotions"
@@ -66,25 +67,21 @@ class Promotion(ActiveTimestamps, TenantOwned, Base):
     # so a promotion never widens to everyone when its targets disappear
     target_tiers: Mapped[bool] = mapped_column(default=False)
     target_customers: Mapped[bool] = mapped_column(default=False)
-    customer_types: Mapped[JsonList[str]]
-    regions: Mapped[JsonList[str]]
     groups: Mapped[JsonList[str]]
     starts_at: Mapped[datetime | None]
     ends_at: Mapped[datetime | None]
 
 
-class PromotionTarget(TenantOwned, Base):
+class PromotionTarget(TierOrCustomer, TenantOwned, Base):
     """A tier or a named customer a promotion is meant for."""
 
     __tablename__ = "promotions_targets"
     __table_args__ = (Index("ix_promotions_targets_promotion", "tenant_id", "promotion_id"),)
 
     promotion_id: Mapped[int] = tenant_ref("promotions_promotions", ondelete="CASCADE")
-    tier_id: Mapped[TierRef | None]
-    customer_id: Mapped[CustomerRef | None]
 
 
-class Redemption(TenantOwned, Base):
+class Redemption(Created, TenantOwned, Base):
     """A promotion applied to a placed order: the report, coupon uses and purchase limits.
 
     ``released`` is set when the order is cancelled or rejected; released rows no longer
@@ -106,4 +103,3 @@ class Redemption(TenantOwned, Base):
     qty: Mapped[Count]
     coupon: Mapped[bool] = mapped_column(default=False)
     released: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[CreatedAt]

@@ -16,11 +16,15 @@ from sqlalchemy import CheckConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qudao.core.plugin_api import (
+    AccountMovement,
     ActiveTimestamps,
     Base,
+    BuyerScope,
     Coded,
+    Created,
     CreatedAt,
     Currency,
+    CustomerBalance,
     CustomerRef,
     Email,
     Int32,
@@ -28,6 +32,7 @@ from qudao.core.plugin_api import (
     Note,
     OrderNumber,
     OrderRef,
+    ProductScope,
     TenantOwned,
     UpdatedAt,
     tenant_ref,
@@ -60,7 +65,7 @@ LEDGER_KINDS = (L_APPROVAL, L_DEDUCTION, L_RESTORE, L_EDIT, L_ADJUSTMENT)
 USE_TAKEN, USE_RESTORED = "taken", "restored"
 
 
-class RebateProgram(Coded, ActiveTimestamps, TenantOwned, Base):
+class RebateProgram(Coded, ProductScope, BuyerScope, ActiveTimestamps, TenantOwned, Base):
     """A rebate program: who and what it covers, how it is computed, over which periods."""
 
     __tablename__ = "rebates_programs"
@@ -72,14 +77,9 @@ class RebateProgram(Coded, ActiveTimestamps, TenantOwned, Base):
     # [{"from": "500000.00" | 500, "percent": "2"}] ascending; "from" in money or units (basis)
     tiers: Mapped[JsonList[dict[str, Any]]]
     per_unit: Mapped[str | None] = mapped_column(String(40))  # money per unit, e.g. "1.00"
-    # product scope (any matches; none = every product) and buyer scope (all given must match)
-    skus: Mapped[JsonList[str]]
-    brands: Mapped[JsonList[str]]
-    categories: Mapped[JsonList[str]]
+    # the buyer scope's named customers and tiers (ProductScope and BuyerScope hold the rest)
     customers: Mapped[JsonList[str]]
     customer_tiers: Mapped[JsonList[str]]
-    customer_types: Mapped[JsonList[str]]
-    regions: Mapped[JsonList[str]]
     valid_from: Mapped[date]
     valid_until: Mapped[date | None]
     max_deduct_percent: Mapped[str] = mapped_column(String(10), default="100")
@@ -121,7 +121,7 @@ class RebatePeriod(TenantOwned, Base):
     closed_by: Mapped[Email] = mapped_column(default="")
 
 
-class RebateEntry(TenantOwned, Base):
+class RebateEntry(Created, TenantOwned, Base):
     """One customer's rebate for one closed period of one program, for finance to decide."""
 
     __tablename__ = "rebates_entries"
@@ -142,43 +142,30 @@ class RebateEntry(TenantOwned, Base):
     reason: Mapped[Note]
     decided_by: Mapped[Email] = mapped_column(default="")
     decided_at: Mapped[datetime | None]
-    created_at: Mapped[CreatedAt]
 
 
-class RebateAccount(TenantOwned, Base):
+class RebateAccount(CustomerBalance, TenantOwned, Base):
     """A customer's spendable rebate; ``balance_minor`` always equals its ledger's sum."""
 
     __tablename__ = "rebates_accounts"
-    __table_args__ = (
-        UniqueConstraint("tenant_id", "customer_id"),
-        CheckConstraint("balance_minor >= 0", name="balance_not_negative"),
-    )
 
-    customer_id: Mapped[CustomerRef]
     currency: Mapped[Currency] = mapped_column(default="CNY")
-    balance_minor: Mapped[int] = mapped_column(default=0)
     # the largest max_deduct_percent of the programs that credited it, in basis points
     cap_bp: Mapped[Int32] = mapped_column(default=0)
     updated_at: Mapped[UpdatedAt]
 
 
-class RebateLedger(TenantOwned, Base):
+class RebateLedger(AccountMovement, TenantOwned, Base):
     """Every movement of a rebate account, with who, when and why."""
 
     __tablename__ = "rebates_ledger"
+    __account_table__ = "rebates_accounts"
 
-    account_id: Mapped[int] = tenant_ref("rebates_accounts", ondelete="CASCADE", index=True)
-    customer_id: Mapped[int] = mapped_column(index=True)
-    kind: Mapped[str] = mapped_column(String(12))
-    amount_minor: Mapped[int]
-    balance_minor: Mapped[int]  # the balance right after this movement
     entry_id: Mapped[int | None]
     program_id: Mapped[int | None]
     order_id: Mapped[int | None]
     order_number: Mapped[OrderNumber | None]
     note: Mapped[Note]
-    user_email: Mapped[Email] = mapped_column(default="")
-    at: Mapped[CreatedAt] = mapped_column(index=True)
 
 
 class RebateUse(TenantOwned, Base):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from qudao.core.plugin_api import (
     Base,
     Count,
+    Created,
     CreatedAt,
     Email,
     Int32,
@@ -91,7 +92,7 @@ class WeChatToken(TenantOwned, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class WeChatQrCode(TenantOwned, Base):
+class WeChatQrCode(Created, TenantOwned, Base):
     """The temporary QR code (WeChat ticket) shown on a login's binding page, cached until
     shortly before WeChat's expiry; deleted when the login binds (its scene is consumed)."""
 
@@ -104,4 +105,3 @@ class WeChatQrCode(TenantOwned, Base):
     ticket: Mapped[str] = mapped_column(String(500))
     url: Mapped[str] = mapped_column(String(300), default="")  # the QR's content
     expires_at: Mapped[datetime]  # WeChat's expiry of the ticket
-    created_at: Mapped[CreatedAt]
