@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -22,6 +23,11 @@ from qudao.core.plugin_api import (
     UserRef,
 )
 
+ShareCode = Annotated[str, mapped_column(String(32))]
+"""A share link's code, as in its URL; a share order keeps the code the buyer arrived with."""
+Phone = Annotated[str, mapped_column(String(32))]
+"""A guest's phone number as given at checkout: attempts are counted and guests converted by it."""
+
 
 class GuestAttempt(TenantOwned, Base):
     """One guest order placed (written in the order's transaction); counted per IP and phone."""
@@ -33,7 +39,7 @@ class GuestAttempt(TenantOwned, Base):
     )
 
     ip: Mapped[str] = mapped_column(String(64))
-    phone: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[Phone]
     order_id: Mapped[OrderRef | None]
     at: Mapped[CreatedAt]
 
@@ -47,7 +53,7 @@ class ShareLink(Created, TenantOwned, Base):
         UniqueConstraint("tenant_id", "sharer_user_id", "product_id"),
     )
 
-    code: Mapped[str] = mapped_column(String(32))
+    code: Mapped[ShareCode]
     product_id: Mapped[ProductRef]
     sku: Mapped[Code]
     sharer_user_id: Mapped[UserRef]
@@ -66,7 +72,7 @@ class ShareOrder(Created, TenantOwned, Base):
         Index("ix_guest_checkout_share_orders_code", "tenant_id", "code"),
     )
 
-    code: Mapped[str] = mapped_column(String(32))
+    code: Mapped[ShareCode]
     order_id: Mapped[OrderRef]
     order_number: Mapped[OrderNumber]
     total: Mapped[Decimal]
@@ -84,5 +90,5 @@ class Conversion(Created, TenantOwned, Base):
 
     order_id: Mapped[OrderRef]
     customer_id: Mapped[CustomerRef]
-    phone: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[Phone]
     user_id: Mapped[int | None]
