@@ -44,23 +44,12 @@ class RebatesPlugin(RoutedPlugin):
         storefront_menu=(("My rebates", "/rebates"),),
     )
 
-    # --- panels --------------------------------------------------------------------
+    # --- panels: panels.py's functions take the hooks' arguments and are their implementations
 
-    @hookimpl
-    async def qudao_storefront_panels(self, ctx: Any) -> list[Any]:
-        return await panels.storefront(ctx)
-
-    @hookimpl
-    async def qudao_checkout_panels(self, ctx: Any, cart: Any) -> list[Any]:
-        return await panels.checkout_panel(ctx, cart)
-
-    @hookimpl
-    async def qudao_dashboard_panels(self, ctx: Any) -> list[Any]:
-        return await panels.dashboard(ctx)
-
-    @hookimpl
-    async def qudao_dashboard_todos(self, ctx: Any) -> list[Any]:
-        return await panels.todos(ctx)
+    qudao_storefront_panels = staticmethod(hookimpl(panels.storefront))
+    qudao_checkout_panels = staticmethod(hookimpl(panels.checkout_panel))
+    qudao_dashboard_panels = staticmethod(hookimpl(panels.dashboard))
+    qudao_dashboard_todos = staticmethod(hookimpl(panels.todos))
 
     # --- checkout: the deduction -------------------------------------------------
 
