@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,6 +25,9 @@ from qudao.core.plugin_api import (
     TierOrCustomer,
     tenant_ref,
 )
+
+PromotionRef = Annotated[int, tenant_ref("promotions_promotions", ondelete="CASCADE")]
+"""The promotion a target or a redemption belongs to, gone with the promotion."""
 
 
 class Promotion(BuyerScope, ActiveTimestamps, TenantOwned, Base):
@@ -78,7 +81,7 @@ class PromotionTarget(TierOrCustomer, TenantOwned, Base):
     __tablename__ = "promotions_targets"
     __table_args__ = (Index("ix_promotions_targets_promotion", "tenant_id", "promotion_id"),)
 
-    promotion_id: Mapped[int] = tenant_ref("promotions_promotions", ondelete="CASCADE")
+    promotion_id: Mapped[PromotionRef]
 
 
 class Redemption(Created, TenantOwned, Base):
@@ -94,7 +97,7 @@ class Redemption(Created, TenantOwned, Base):
         Index("ix_promotions_redemptions_customer", "tenant_id", "promotion_id", "customer_id"),
     )
 
-    promotion_id: Mapped[int] = tenant_ref("promotions_promotions", ondelete="CASCADE")
+    promotion_id: Mapped[PromotionRef]
     order_id: Mapped[OrderRef]
     customer_id: Mapped[CustomerRef | None]
     code: Mapped[Code]

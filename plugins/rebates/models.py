@@ -10,7 +10,7 @@ text, so only integers compare correctly on every backend. Percentages are kept 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import CheckConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -65,6 +65,13 @@ LEDGER_KINDS = (L_APPROVAL, L_DEDUCTION, L_RESTORE, L_EDIT, L_ADJUSTMENT)
 USE_TAKEN, USE_RESTORED = "taken", "restored"
 
 
+ProgramRef = Annotated[int, tenant_ref("rebates_programs", ondelete="CASCADE")]
+"""The program an accrual, a closed period or an entry belongs to, gone with the program."""
+PeriodKey = Annotated[str, mapped_column(String(30))]
+"""One period of a program by its key (``2026-11``, ``2026-Q4``, ``2026``, or ``<start>..<end>`` for a
+program's own dates: periods.py): what accruals, closes and entries are grouped by."""
+
+
 class RebateProgram(Coded, ProductScope, BuyerScope, ActiveTimestamps, TenantOwned, Base):
     """A rebate program: who and what it covers, how it is computed, over which periods."""
 
@@ -95,11 +102,11 @@ class RebateAccrual(TenantOwned, Base):
     __tablename__ = "rebates_accruals"
     __table_args__ = (UniqueConstraint("tenant_id", "program_id", "order_id", "kind"),)
 
-    program_id: Mapped[int] = tenant_ref("rebates_programs", ondelete="CASCADE", index=True)
+    program_id: Mapped[ProgramRef] = mapped_column(index=True)
     customer_id: Mapped[int] = mapped_column(index=True)
     order_id: Mapped[OrderRef] = mapped_column(index=True)
     order_number: Mapped[OrderNumber]
-    period_key: Mapped[str] = mapped_column(String(30))
+    period_key: Mapped[PeriodKey]
     day: Mapped[date]
     kind: Mapped[str] = mapped_column(String(10), default=ACCRUAL)
     amount_minor: Mapped[int]  # net of discounts, signed
@@ -113,8 +120,8 @@ class RebatePeriod(TenantOwned, Base):
     __tablename__ = "rebates_periods"
     __table_args__ = (UniqueConstraint("tenant_id", "program_id", "period_key"),)
 
-    program_id: Mapped[int] = tenant_ref("rebates_programs", ondelete="CASCADE")
-    period_key: Mapped[str] = mapped_column(String(30))
+    program_id: Mapped[ProgramRef]
+    period_key: Mapped[PeriodKey]
     starts_on: Mapped[date]
     ends_on: Mapped[date]
     closed_at: Mapped[CreatedAt]
@@ -130,9 +137,9 @@ class RebateEntry(Created, TenantOwned, Base):
         CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
     )
 
-    program_id: Mapped[int] = tenant_ref("rebates_programs", ondelete="CASCADE", index=True)
+    program_id: Mapped[ProgramRef] = mapped_column(index=True)
     customer_id: Mapped[CustomerRef] = mapped_column(index=True)
-    period_key: Mapped[str] = mapped_column(String(30))
+    period_key: Mapped[PeriodKey]
     basis_minor: Mapped[int]
     qty: Mapped[Int32]
     rate: Mapped[str] = mapped_column(String(20), default="")  # what the math applied, for people
