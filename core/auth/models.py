@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.db.base import Base, TenantOwned, tenant_ref
-from qudao.core.db.columns import CreatedAt, Email, GlobalId, Int32, Name
+from qudao.core.db.base import Base, TenantOwned
+from qudao.core.db.columns import CreatedAt, CustomerRef, Email, GlobalId, Int32, Name, UserRef
 
 STAFF_ROLES = ("owner", "admin", "order_clerk", "warehouse", "finance", "sales_rep")
 ADMIN_ROLES = ("owner", "admin")
@@ -25,7 +25,7 @@ class User(TenantOwned, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(10))
     role: Mapped[str | None] = mapped_column(String(20))
-    customer_id: Mapped[int | None] = tenant_ref("customers", ondelete="CASCADE")
+    customer_id: Mapped[CustomerRef | None]
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(String(10))
     session_version: Mapped[Int32] = mapped_column(default=1)
@@ -46,7 +46,7 @@ class ApiToken(TenantOwned, Base):
     __tablename__ = "api_tokens"
     __table_args__ = (UniqueConstraint("tenant_id", "token_hash"),)
 
-    user_id: Mapped[int] = tenant_ref("users", ondelete="CASCADE")
+    user_id: Mapped[UserRef]
     token_hash: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(100), default="api")
     created_at: Mapped[CreatedAt]

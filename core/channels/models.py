@@ -11,8 +11,8 @@ from decimal import Decimal
 from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qudao.core.db.base import Base, TenantOwned, tenant_ref
-from qudao.core.db.columns import Code, CreatedAt, UpdatedAt
+from qudao.core.db.base import Base, TenantOwned
+from qudao.core.db.columns import Code, CreatedAt, CustomerRef, ProductRef, UpdatedAt
 
 SCOPES = ("all", "tier", "customer")
 
@@ -26,8 +26,8 @@ class ResellerPrice(TenantOwned, Base):
     __tablename__ = "reseller_prices"
     __table_args__ = (UniqueConstraint("tenant_id", "seller_id", "product_id", "scope", "target_id"),)
 
-    seller_id: Mapped[int] = tenant_ref("customers", ondelete="CASCADE")
-    product_id: Mapped[int] = tenant_ref("products", ondelete="CASCADE")
+    seller_id: Mapped[CustomerRef]
+    product_id: Mapped[ProductRef]
     scope: Mapped[str] = mapped_column(String(10))
     target_id: Mapped[int] = mapped_column(default=0)
     price: Mapped[Decimal]
@@ -40,7 +40,7 @@ class FloorAttempt(TenantOwned, Base):
     __tablename__ = "reseller_floor_attempts"
     __table_args__ = (Index("ix_reseller_floor_attempts_seller", "tenant_id", "seller_id", "at"),)
 
-    seller_id: Mapped[int] = tenant_ref("customers", ondelete="CASCADE")
+    seller_id: Mapped[CustomerRef]
     sku: Mapped[Code]
     price: Mapped[Decimal]
     floor: Mapped[Decimal]

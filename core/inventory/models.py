@@ -6,7 +6,7 @@ from sqlalchemy import CheckConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qudao.core.db.base import Base, TenantOwned, tenant_ref
-from qudao.core.db.columns import Coded, Count, CreatedAt, Int32, Note, OrderNumber
+from qudao.core.db.columns import Coded, Count, CreatedAt, Int32, Note, OrderNumber, ProductRef
 
 
 class Warehouse(Coded, TenantOwned, Base):
@@ -29,7 +29,7 @@ class Stock(TenantOwned, Base):
     )
 
     warehouse_id: Mapped[int] = tenant_ref("warehouses", ondelete="CASCADE")
-    product_id: Mapped[int] = tenant_ref("products", ondelete="CASCADE")
+    product_id: Mapped[ProductRef]
     on_hand: Mapped[Count]
     reserved: Mapped[Count]
     in_transit: Mapped[Count]
@@ -42,7 +42,7 @@ class StockMove(TenantOwned, Base):
     __tablename__ = "stock_moves"
 
     warehouse_id: Mapped[int] = tenant_ref("warehouses", ondelete="CASCADE")
-    product_id: Mapped[int] = tenant_ref("products", ondelete="CASCADE")
+    product_id: Mapped[ProductRef]
     kind: Mapped[str] = mapped_column(String(20))
     on_hand_delta: Mapped[Count]
     reserved_delta: Mapped[Count]

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped
 
 from qudao.core.catalog.models import Product
 from qudao.core.db.base import Base, TenantOwned, new_id, tenant_ref, utcnow
-from qudao.core.db.columns import Code, CreatedAt, Int32, UpdatedAt
+from qudao.core.db.columns import Code, CreatedAt, Int32, ProductRef, UpdatedAt, UserRef
 from qudao.core.errors import InputError
 from qudao.core.orders.checkout import MAX_LINES, MAX_QTY
 
@@ -26,7 +26,7 @@ class SavedCart(TenantOwned, Base):
     __tablename__ = "carts"
     __table_args__ = (UniqueConstraint("tenant_id", "user_id"),)
 
-    user_id: Mapped[int] = tenant_ref("users", ondelete="CASCADE")
+    user_id: Mapped[UserRef]
     coupon: Mapped[Code | None]
     updated_at: Mapped[UpdatedAt]
 
@@ -36,7 +36,7 @@ class SavedCartItem(TenantOwned, Base):
     __table_args__ = (UniqueConstraint("tenant_id", "cart_id", "product_id"),)
 
     cart_id: Mapped[int] = tenant_ref("carts", ondelete="CASCADE", index=True)
-    product_id: Mapped[int] = tenant_ref("products", ondelete="CASCADE")
+    product_id: Mapped[ProductRef]
     qty: Mapped[Int32]
     added_at: Mapped[CreatedAt]
 

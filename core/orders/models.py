@@ -9,7 +9,17 @@ from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qudao.core.db.base import Base, TenantOwned, tenant_ref
-from qudao.core.db.columns import Code, Count, CreatedAt, Currency, Int32, Json, JsonDict, OrderNumber
+from qudao.core.db.columns import (
+    Code,
+    Count,
+    CreatedAt,
+    Currency,
+    Int32,
+    Json,
+    JsonDict,
+    OrderNumber,
+    OrderRef,
+)
 
 
 class Order(TenantOwned, Base):
@@ -47,7 +57,7 @@ class Order(TenantOwned, Base):
 class OrderLine(TenantOwned, Base):
     __tablename__ = "order_lines"
 
-    order_id: Mapped[int] = tenant_ref("orders", ondelete="CASCADE", index=True)
+    order_id: Mapped[OrderRef] = mapped_column(index=True)
     line_no: Mapped[Int32]
     product_id: Mapped[int] = tenant_ref("products")
     sku: Mapped[Code]
@@ -63,7 +73,7 @@ class OrderLine(TenantOwned, Base):
 class OrderAdjustment(TenantOwned, Base):
     __tablename__ = "order_adjustments"
 
-    order_id: Mapped[int] = tenant_ref("orders", ondelete="CASCADE", index=True)
+    order_id: Mapped[OrderRef] = mapped_column(index=True)
     source: Mapped[str] = mapped_column(String(100))
     label: Mapped[str] = mapped_column(String(300))
     amount: Mapped[Decimal]
@@ -72,7 +82,7 @@ class OrderAdjustment(TenantOwned, Base):
 class OrderEvent(TenantOwned, Base):
     __tablename__ = "order_events"
 
-    order_id: Mapped[int] = tenant_ref("orders", ondelete="CASCADE", index=True)
+    order_id: Mapped[OrderRef] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(String(1000), default="")
     user_id: Mapped[int | None]
