@@ -165,12 +165,19 @@ async def copy(ctx: RequestContext, request: Request) -> Response[Any]:
     return Redirect(_url(ctx, period.next(), "copied", f"&created={result['created']}&skipped={result['skipped']}"))
 
 
+async def _ranking(ctx: RequestContext, period: str | None,
+                   dimension: str | None) -> tuple[Period, str | None, list[dict[str, Any]]]:
+    """The report's rows, the same for the page and its Excel file: the period asked for (else the
+    current one), by region, sales rep or customer (else overall)."""
+    p = _period(ctx, period)
+    dim = dimension if dimension in ("region", "sales_rep", "customer") else None
+    return p, dim, await service.ranking(ctx, p, dim)
+
+
 @get("/admin/sales-targets/report")
 @staff_page()
 async def report(ctx: RequestContext, period: str | None = None, dimension: str | None = None) -> Response[Any]:
-    p = _period(ctx, period)
-    dim = dimension if dimension in ("region", "sales_rep", "customer") else None
-    rows = await service.ranking(ctx, p, dim)
+    p, dim, rows = await _ranking(ctx, period, dimension)
     chart = {"labels": [r["key"] for r in rows][:30], "values": [float(r["percent"]) for r in rows][:30]}
     return render(ctx, "sales_targets/report.html", period=p, rows=rows, dimension=dim or "", chart=chart)
 
@@ -178,9 +185,7 @@ async def report(ctx: RequestContext, period: str | None = None, dimension: str 
 @get("/admin/sales-targets/report.xlsx")
 @staff_page()
 async def report_xlsx(ctx: RequestContext, period: str | None = None, dimension: str | None = None) -> Response[Any]:
-    p = _period(ctx, period)
-    dim = dimension if dimension in ("region", "sales_rep", "customer") else None
-    rows = await service.ranking(ctx, p, dim)
+    p, dim, rows = await _ranking(ctx, period, dimension)
     return Response(xlsx.report_workbook(rows, p.label), media_type=xlsx.XLSX,
                     headers={"Content-Disposition": f'attachment; filename="sales-targets-{p.label}.xlsx"'})
 

@@ -3,6 +3,7 @@ reconciliation, split rules, connected accounts and balance top-ups."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -65,25 +66,28 @@ async def admin_order(ctx: RequestContext, request: Request, number: str) -> Res
 @post("/admin/payments/orders/{number:str}/bank-transfer")
 @staff_page(FINANCE)
 async def admin_bank_transfer(ctx: RequestContext, request: Request, number: str) -> Redirect:
-    form = await form_data(request)
-
-    async def record() -> None:
-        amount = await order_amount(ctx, number, form)
-        await record_bank_transfer(ctx, number, amount, one(form, "reference")[:100] or None,
-                                           one(form, "note")[:500] or None)
-    return await attempt(f"{admin_url(ctx)}/orders/{quote(number)}", record(), "Bank transfer recorded.")
+    return await _money_on_order(ctx, request, number, "Bank transfer recorded.", lambda form, amount: (
+        record_bank_transfer(ctx, number, amount, one(form, "reference")[:100] or None,
+                             one(form, "note")[:500] or None)))
 
 
 @post("/admin/payments/orders/{number:str}/refund")
 @staff_page(FINANCE)
 async def admin_refund(ctx: RequestContext, request: Request, number: str) -> Redirect:
+    return await _money_on_order(ctx, request, number, "Refund made; the parties' shares are being reversed.",
+                                 lambda form, amount: create_refund(ctx, number, amount,
+                                                                    one(form, "reason")[:500] or None))
+
+
+async def _money_on_order(ctx: RequestContext, request: Request, number: str, done: str,
+                          work: Callable[[dict[str, Any], int], Awaitable[Any]]) -> Redirect:
+    """A finance write from an order's page: the form's amount for the order, then ``work``; back
+    to the order with ``done``, or with the refusal as the flash."""
     form = await form_data(request)
 
-    async def refund() -> None:
-        amount = await order_amount(ctx, number, form)
-        await create_refund(ctx, number, amount, one(form, "reason")[:500] or None)
-    return await attempt(f"{admin_url(ctx)}/orders/{quote(number)}", refund(),
-                         "Refund made; the parties' shares are being reversed.")
+    async def run() -> None:
+        await work(form, await order_amount(ctx, number, form))
+    return await attempt(f"{admin_url(ctx)}/orders/{quote(number)}", run(), done)
 
 
 @get("/admin/payments/settlement")
