@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from qudao.core.errors import InputError
 from qudao.core.money import parse_money
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
+T = TypeVar("T")
 
 
 def set_given(row: Any, **values: Any) -> None:
@@ -34,55 +36,66 @@ class Fields:
     def error(self, name: str, message: str) -> None:
         self.errors.append({"field": name, "message": message})
 
+    def refuse(self, name: str, message: str, value: T = None) -> T:  # type: ignore[assignment]
+        """Record the field's error and answer ``value`` (None unless given): what a reader returns
+        for a field it refused, in one line."""
+        self.error(name, message)
+        return value
+
     def text(self, name: str, *, required: bool = False, max_len: int = 200, default: str | None = None) -> str | None:
         value = self.data.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
-            if required:
-                self.error(name, "is required")
-            return default
+            return self.refuse(name, "is required", default) if required else default
         if not isinstance(value, str):
-            self.error(name, "must be text")
-            return default
+            return self.refuse(name, "must be text", default)
         value = value.strip()
         if "\x00" in value:
-            self.error(name, "contains invalid characters")
-            return default
+            return self.refuse(name, "contains invalid characters", default)
         if len(value) > max_len:
-            self.error(name, f"must be at most {max_len} characters")
-            return default
+            return self.refuse(name, f"must be at most {max_len} characters", default)
         return value
 
     def money(self, name: str, currency: str, *, required: bool = False) -> Decimal | None:
         value = self.data.get(name)
         if value is None or value == "":
-            if required:
-                self.error(name, "is required")
-            return None
-        try:
-            return parse_money(value, currency)
-        except ValueError as exc:
-            self.error(name, str(exc))
-            return None
+            return self.refuse(name, "is required") if required else None
+        return money_or_none(value, currency, lambda why: self.error(name, why))
+
+    def code_items(self, name: str, *, max_items: int, max_len: int = 64, list_error: str | None = None,
+                   refuse_nul: bool = True) -> list[str]:
+        """A list of codes (skus, tiers, regions...), stripped and each once; missing is ``[]``. A
+        value that is not a list, or has more than ``max_items``, is one error for the field
+        (``list_error`` where the API words both so); a bad entry is an error naming its place
+        (``skus[2]``). ``refuse_nul``: an entry with a NUL character is a bad one."""
+        raw = self.data.get(name)
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            return self.refuse(name, list_error or "must be a list of codes", [])
+        if len(raw) > max_items:
+            return self.refuse(name, list_error or f"must have at most {max_items} entries", [])
+        out: list[str] = []
+        for i, item in enumerate(raw):
+            if (not isinstance(item, str) or not item.strip() or len(item.strip()) > max_len
+                    or (refuse_nul and "\x00" in item)):
+                self.error(f"{name}[{i}]", f"must be a non-empty text of at most {max_len} characters")
+            elif item.strip() not in out:
+                out.append(item.strip())
+        return out
 
     def integer(self, name: str, *, required: bool = False, minimum: int | None = 0,
                 maximum: int = 1_000_000_000) -> int | None:
         value = self.data.get(name)
         if value is None:
-            if required:
-                self.error(name, "is required")
-            return None
+            return self.refuse(name, "is required") if required else None
         if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-                value = int(value)
-            else:
-                self.error(name, "must be a whole number")
-                return None
+            if not (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
+                return self.refuse(name, "must be a whole number")
+            value = int(value)
         if minimum is not None and value < minimum:
-            self.error(name, f"must be at least {minimum}")
-            return None
+            return self.refuse(name, f"must be at least {minimum}")
         if value > maximum:
-            self.error(name, f"must be at most {maximum}")
-            return None
+            return self.refuse(name, f"must be at most {maximum}")
         return value
 
     def boolean(self, name: str, default: bool | None = None) -> bool | None:
@@ -90,13 +103,22 @@ class Fields:
         if value is None:
             return default
         if not isinstance(value, bool):
-            self.error(name, "must be true or false")
-            return default
+            return self.refuse(name, "must be true or false", default)
         return value
 
     def check(self) -> None:
         if self.errors:
             raise InputError(self.errors)
+
+
+def money_or_none(value: Any, currency: str, refuse: Callable[[str], Any]) -> Decimal | None:
+    """``value`` read as money in ``currency``; None once ``refuse`` has been told why not (the
+    caller records it as its field's error)."""
+    try:
+        return parse_money(value, currency)
+    except ValueError as exc:
+        refuse(str(exc))
+        return None
 
 
 def required_amount(data: dict[str, Any], currency: str, *, signed: bool = False, field: str = "amount") -> Decimal:

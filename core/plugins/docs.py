@@ -40,7 +40,11 @@ filtered, and a database error (which breaks the transaction) answers 503 with n
 
 Besides hooks, a plugin's folder (`PluginMeta.package_dir`) may hold `migrations/` (its own Alembic
 environment and version table), `templates/<plugin>/` (pages may extend `"admin/layout.html"` or
-`"store/layout.html"` and use `_()`), `static/` (served at `/static/plugins/<plugin>/`) and
+`"store/layout.html"` and use `_()`; an admin or store page may extend `"admin/_plugin_page.html"`
+or `"store/_plugin_page.html"`, which put its `style` block, then its `page_title` (or its
+`heading` block) as the heading, include the template named by `section_nav` when set (admin),
+fill `body`, and give it the `list_table` and `post_form` macros of `"_table.html"` and
+`"_post_form.html"`), `static/` (served at `/static/plugins/<plugin>/`) and
 `locales/{{zh_CN,en}}/LC_MESSAGES/messages.po`. Its tests use the test kit, `qudao.testing`.
 """
 

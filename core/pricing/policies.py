@@ -76,26 +76,6 @@ def parse_percent(f: Fields) -> Decimal | None:
     return value
 
 
-def parse_list(f: Fields, name: str, max_len: int = 64) -> list[str]:
-    raw = f.data.get(name)
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        f.error(name, "must be a list of codes")
-        return []
-    if len(raw) > MAX_LIST:
-        f.error(name, f"must have at most {MAX_LIST} entries")
-        return []
-    out: list[str] = []
-    for i, item in enumerate(raw):
-        if not isinstance(item, str) or not item.strip() or len(item.strip()) > max_len:
-            f.error(f"{name}[{i}]", f"must be a non-empty text of at most {max_len} characters")
-            continue
-        if item.strip() not in out:
-            out.append(item.strip())
-    return out
-
-
 async def _check_codes(session: AsyncSession, f: Fields, name: str, values: list[str], column: Any,
                        what: str) -> None:
     if not values:
@@ -171,7 +151,8 @@ async def upsert_policy(session: AsyncSession, code: str, data: dict[str, Any], 
     valid_until = parse_when(f, "valid_until")
     if valid_from and valid_until and valid_until <= valid_from:
         f.error("valid_until", "must be after valid_from")
-    lists = {k: parse_list(f, k, 200 if k == "regions" else 64) for k in LIST_FIELDS}
+    lists = {k: f.code_items(k, max_items=MAX_LIST, max_len=200 if k == "regions" else 64, refuse_nul=False)
+             for k in LIST_FIELDS}
     for i, t in enumerate(lists["customer_types"]):
         if t not in CUSTOMER_TYPES:
             f.error(f"customer_types[{i}]", f"must be one of {', '.join(CUSTOMER_TYPES)}")

@@ -14,7 +14,7 @@ from qudao.core.customers.models import Customer, Tier
 from qudao.core.errors import InputError, NotFound
 from qudao.plugins.brand_isolation import service
 from qudao.web.context import RequestContext
-from qudao.web.pages.common import render, staff_or_login
+from qudao.web.pages.common import render, staff_page
 
 KINDS = ("customer", "tier", "group")
 
@@ -54,9 +54,8 @@ async def _selected(ctx: RequestContext, kind: str, target: Customer | Tier | Gr
 
 
 @get("/admin/brand-access")
+@staff_page()
 async def access_list(ctx: RequestContext, done: str | None = None) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     return render(ctx, "brand_isolation/list.html", flash=done, **await service.overview(ctx.session))
 
 
@@ -75,17 +74,15 @@ async def _edit_page(ctx: RequestContext, kind: str, target: Customer | Tier | G
 
 
 @get("/admin/brand-access/{kind:str}/{code:str}")
+@staff_page()
 async def access_edit(ctx: RequestContext, kind: str, code: str) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     target = await _target(ctx, kind, code)
     return await _edit_page(ctx, kind, target, await _selected(ctx, kind, target))
 
 
 @post("/admin/brand-access/{kind:str}/{code:str}")
+@staff_page()
 async def access_save(ctx: RequestContext, request: Request, kind: str, code: str) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     target = await _target(ctx, kind, code)
     form = await request.form()
     codes = [str(v) for v in form.getall("brands")] if "brands" in form else []

@@ -17,7 +17,7 @@ from qudao.core.validation import form_value as _one
 from qudao.plugins.channel_tasks import answers, photos, publish, remind, service
 from qudao.plugins.channel_tasks.api import REVIEWERS, answer_input, max_mb
 from qudao.web.context import RequestContext
-from qudao.web.pages.common import buyer_or_login, form_data, render, staff_or_login
+from qudao.web.pages.common import buyer_page, form_data, render, staff_page
 
 FLASHES = {"published": "Task published.", "answered": "Answer sent. Thank you!", "accepted": "Answer accepted.",
            "returned": "Answer sent back.", "reminded": "Reminders sent."}
@@ -46,17 +46,15 @@ async def _list(ctx: RequestContext, *, status_code: int = 200, errors: list[Any
 
 
 @get("/admin/channel-tasks")
+@staff_page()
 async def admin_list(ctx: RequestContext, done: str | None = None) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     await remind.daily_trigger(ctx)
     return await _list(ctx, flash=FLASHES.get(done or ""))
 
 
 @post("/admin/channel-tasks")
+@staff_page(ADMINS)
 async def admin_publish(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (redirect := staff_or_login(ctx, ADMINS)) is not None:
-        return redirect
     form = await form_data(request)
     try:
         fields, customer_ids = await publish.parse_task(ctx, task_body(form))
@@ -75,16 +73,14 @@ async def _detail(ctx: RequestContext, task_id: int, *, status_code: int = 200, 
 
 
 @get("/admin/channel-tasks/{task_id:int}")
+@staff_page()
 async def admin_task(ctx: RequestContext, task_id: int, done: str | None = None) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     return await _detail(ctx, task_id, flash=FLASHES.get(done or ""))
 
 
 @post("/admin/channel-tasks/assignments/{assignment_id:int}/review")
+@staff_page(REVIEWERS)
 async def admin_review(ctx: RequestContext, request: Request, assignment_id: int) -> Response[Any]:
-    if (redirect := staff_or_login(ctx, REVIEWERS)) is not None:
-        return redirect
     assignment, task = await answers.assignment_of(ctx, assignment_id)
     form = await form_data(request)
     decision = _one(form, "decision")
@@ -99,18 +95,16 @@ async def admin_review(ctx: RequestContext, request: Request, assignment_id: int
 
 
 @post("/admin/channel-tasks/{task_id:int}/remind")
+@staff_page(REVIEWERS)
 async def admin_remind(ctx: RequestContext, task_id: int) -> Response[Any]:
-    if (redirect := staff_or_login(ctx, REVIEWERS)) is not None:
-        return redirect
     await remind.send_due(ctx, await service.task_of(ctx, task_id))
     await ctx.session.commit()
     return Redirect(f"/t/{ctx.tenant.slug}/admin/channel-tasks/{task_id}?done=reminded")
 
 
 @get("/channel-tasks")
+@buyer_page
 async def my_tasks(ctx: RequestContext, done: str | None = None) -> Response[Any]:
-    if (redirect := buyer_or_login(ctx)) is not None:
-        return redirect
     await remind.daily_trigger(ctx)
     return render(ctx, "channel_tasks/my_tasks.html", items=await service.mine(ctx), flash=FLASHES.get(done or ""))
 
@@ -125,16 +119,14 @@ async def _answer_page(ctx: RequestContext, assignment_id: int, *, status_code: 
 
 
 @get("/channel-tasks/{assignment_id:int}")
+@buyer_page
 async def answer_page(ctx: RequestContext, assignment_id: int) -> Response[Any]:
-    if (redirect := buyer_or_login(ctx)) is not None:
-        return redirect
     return await _answer_page(ctx, assignment_id)
 
 
 @post("/channel-tasks/{assignment_id:int}")
+@buyer_page
 async def answer_save(ctx: RequestContext, request: Request, assignment_id: int) -> Response[Any]:
-    if (redirect := buyer_or_login(ctx)) is not None:
-        return redirect
     assignment, task = await answers.assignment_of(ctx, assignment_id)
     text, numbers, uploads = await answer_input(request, max_mb(ctx))
     values = {"text": text, **{f"number_{i}": v for i, v in enumerate(numbers)}}
@@ -150,10 +142,9 @@ async def answer_save(ctx: RequestContext, request: Request, assignment_id: int)
 
 
 @get("/channel-tasks/photos/{assignment_id:int}/{name:str}")
+@buyer_page
 async def photo(ctx: RequestContext, assignment_id: int, name: str) -> Response[Any]:
     """A photo of an answer, for staff and for the buyers of the assigned customer only."""
-    if (redirect := buyer_or_login(ctx)) is not None:
-        return redirect
     assignment, _task = await answers.assignment_of(ctx, assignment_id)
     path = photos.path_of(ctx.tenant.id, name) if name in (assignment.photos or []) else None
     if path is None:

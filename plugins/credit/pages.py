@@ -16,14 +16,14 @@ from litestar.response import Redirect, Response
 from sqlalchemy import select
 
 from qudao.core.customers.models import Customer
-from qudao.core.errors import InputError, NotFound
+from qudao.core.errors import InputError
 from qudao.core.validation import form_value as _one
 from qudao.core.validation import required_amount
 from qudao.plugins.credit import accounts, receivables
 from qudao.plugins.credit.api import FINANCE, line_of, parse_line
 from qudao.plugins.credit.models import CreditAccount, from_minor, to_minor
 from qudao.web.context import RequestContext
-from qudao.web.pages.common import buyer_or_login, form_data, render, staff_or_login
+from qudao.web.pages.common import account_page, form_data, render, staff_page
 
 FLASHES = {
     "saved": "Credit line saved.",
@@ -80,16 +80,14 @@ async def _detail_page(ctx: RequestContext, customer: Customer, account: CreditA
 
 
 @get("/admin/credit")
+@staff_page()
 async def admin_list(ctx: RequestContext) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     return await _list_page(ctx)
 
 
 @post("/admin/credit")
+@staff_page(FINANCE)
 async def admin_create(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (redirect := staff_or_login(ctx, FINANCE)) is not None:
-        return redirect
     form = await form_data(request)
     code = _one(form, "customer")
     customer = await accounts.customer_by_code(ctx.session, code) if code else None
@@ -105,9 +103,8 @@ async def admin_create(ctx: RequestContext, request: Request) -> Response[Any]:
 
 
 @get("/admin/credit/{code:str}")
+@staff_page()
 async def admin_detail(ctx: RequestContext, code: str, done: str | None = None) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     customer, account = await line_of(ctx, code)
     return await _detail_page(ctx, customer, account, flash=FLASHES.get(done or ""))
 
@@ -115,9 +112,7 @@ async def admin_detail(ctx: RequestContext, code: str, done: str | None = None) 
 async def _detail_write(ctx: RequestContext, request: Request, code: str, form_name: str, done: str,
                         work: Callable[[dict[str, Any], Customer, CreditAccount], Awaitable[Any]]) -> Response[Any]:
     """One finance write from the detail page: refused input comes back as a 422 with the form's
-    errors (nothing written), success redirects with ``done``."""
-    if (redirect := staff_or_login(ctx, FINANCE)) is not None:
-        return redirect
+    errors (nothing written), success redirects with ``done``. The routes check the role."""
     customer, account = await line_of(ctx, code)
     form = await form_data(request)
     try:
@@ -131,6 +126,7 @@ async def _detail_write(ctx: RequestContext, request: Request, code: str, form_n
 
 
 @post("/admin/credit/{code:str}")
+@staff_page(FINANCE)
 async def admin_save(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
     async def save(form: dict[str, Any], customer: Customer, account: CreditAccount) -> None:
         limit, fields = parse_line(_line_body(form), account.currency)
@@ -139,6 +135,7 @@ async def admin_save(ctx: RequestContext, request: Request, code: str) -> Respon
 
 
 @post("/admin/credit/{code:str}/payments")
+@staff_page(FINANCE)
 async def admin_payment(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
     async def pay(form: dict[str, Any], customer: Customer, account: CreditAccount) -> None:
         amount = required_amount({"amount": _one(form, "amount")}, account.currency)
@@ -148,6 +145,7 @@ async def admin_payment(ctx: RequestContext, request: Request, code: str) -> Res
 
 
 @post("/admin/credit/{code:str}/adjustments")
+@staff_page(FINANCE)
 async def admin_adjustment(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
     async def adjust(form: dict[str, Any], customer: Customer, account: CreditAccount) -> None:
         note = _one(form, "note")[:500]
@@ -159,14 +157,9 @@ async def admin_adjustment(ctx: RequestContext, request: Request, code: str) -> 
 
 
 @get("/credit")
+@account_page("no credit line", staff_to="/admin/credit")
 async def my_credit(ctx: RequestContext) -> Response[Any]:
     """The buyer's page: limit, used, available, and what is due when."""
-    if (redirect := buyer_or_login(ctx)) is not None:
-        return redirect
-    if ctx.customer is None:
-        if ctx.user is not None and ctx.user.kind == "staff":
-            return Redirect(f"/t/{ctx.tenant.slug}/admin/credit")
-        raise NotFound("no credit line")
     account = await accounts.account_for(ctx.session, ctx.customer.id)
     if account is None:
         return render(ctx, "credit/my_credit.html", credit=None, items=[], entries=[])

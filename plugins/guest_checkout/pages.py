@@ -20,7 +20,7 @@ from qudao.plugins.guest_checkout import service
 from qudao.web.api.catalog import catalog_page
 from qudao.web.api.orders import parse_guest
 from qudao.web.context import RequestContext
-from qudao.web.pages.common import form_data, render, staff_or_login
+from qudao.web.pages.common import form_data, render, staff_page
 
 SHARE_COOKIE_DAYS = 30
 PAGE_SIZE = 24
@@ -155,16 +155,14 @@ async def _admin_page(ctx: RequestContext, *, status_code: int = 200, errors: li
 
 
 @get("/admin/guest-checkout")
+@staff_page()
 async def admin_page(ctx: RequestContext, done: str | None = None) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     return await _admin_page(ctx, flash=done)
 
 
 @post("/admin/guest-checkout/orders/{number:str}/customer")
+@staff_page(("sales_rep",))
 async def admin_convert(ctx: RequestContext, request: Request, number: str) -> Response[Any]:
-    if (redirect := staff_or_login(ctx, ("sales_rep",))) is not None:
-        return redirect
     form = await form_data(request)
     order = await service.guest_order(ctx.session, number)
     try:

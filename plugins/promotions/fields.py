@@ -3,18 +3,20 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from qudao.core.money import parse_money
 from qudao.core.plugin_api import TenantContext
-from qudao.core.validation import as_bool
+from qudao.core.validation import as_bool, money_or_none
 from qudao.plugins.promotions import rules as R
 
 CODE_RE = re.compile(r"^[\w.\-]{1,64}$")
+T = TypeVar("T")
 
 
 FIELDS = (
@@ -84,57 +86,58 @@ class Errors:
     def add(self, field: str, message: str) -> None:
         self.items.append({"field": field, "message": message})
 
+    def refuse(self, field: str, message: str, value: T = None) -> T:  # type: ignore[assignment]
+        """Add the field's error and answer ``value`` (None unless given), in one line."""
+        self.add(field, message)
+        return value
 
-def money_field(errors: Errors, data: dict[str, Any], name: str, currency: str) -> Decimal | None:
-    value = data.get(name)
-    if value is None:
-        return None
-    try:
-        return parse_money(value, currency)
-    except ValueError as exc:
-        errors.add(name, str(exc))
-        return None
+
+def optional(parse: Callable[..., T]) -> Callable[..., T | None]:
+    """A reader of an optional field: ``read(errors, data, name, *args)`` is None for a field the
+    body left out (or sent as null), else ``parse(errors, value, name, ...)``."""
+    @functools.wraps(parse)
+    def read(errors: Errors, data: dict[str, Any], name: str, *args: Any, **kwargs: Any) -> T | None:
+        value = data.get(name)
+        return None if value is None else parse(errors, value, name, *args, **kwargs)
+    return read
+
+
+@optional
+def money_field(errors: Errors, value: Any, name: str, currency: str) -> Decimal | None:
+    return money_or_none(value, currency, lambda why: errors.add(name, why))
 
 
 def percent_field(errors: Errors, data: dict[str, Any]) -> Decimal | None:
-    value = data.get("percent")
-    if value is None:
-        return None
+    return _percent(errors, data, "percent")
+
+
+@optional
+def _percent(errors: Errors, value: Any, name: str) -> Decimal | None:
     if isinstance(value, bool):
-        errors.add("percent", "must be a number between 0 and 100")
-        return None
+        return errors.refuse(name, "must be a number between 0 and 100")
     try:
         pct = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        errors.add("percent", "must be a number between 0 and 100")
-        return None
+        return errors.refuse(name, "must be a number between 0 and 100")
     if not pct.is_finite() or pct < 0 or pct > 100:
-        errors.add("percent", "must be between 0 and 100")
-        return None
+        return errors.refuse(name, "must be between 0 and 100")
     if pct.as_tuple().exponent < -4:  # type: ignore[operator]
-        errors.add("percent", "has more than 4 decimal places")
-        return None
+        return errors.refuse(name, "has more than 4 decimal places")
     return pct
 
 
-def int_field(errors: Errors, data: dict[str, Any], name: str, minimum: int = 0) -> int | None:
-    value = data.get(name)
-    if value is None:
-        return None
+@optional
+def int_field(errors: Errors, value: Any, name: str, minimum: int = 0) -> int | None:
     if isinstance(value, bool):
-        errors.add(name, "must be a whole number")
-        return None
+        return errors.refuse(name, "must be a whole number")
     try:
         number = int(str(value).strip())
     except ValueError:
-        errors.add(name, "must be a whole number")
-        return None
+        return errors.refuse(name, "must be a whole number")
     if number < minimum:
-        errors.add(name, f"must be at least {minimum}")
-        return None
+        return errors.refuse(name, f"must be at least {minimum}")
     if number > 1_000_000_000:
-        errors.add(name, "is too large")
-        return None
+        return errors.refuse(name, "is too large")
     return number
 
 
@@ -143,22 +146,17 @@ def bool_field(errors: Errors, data: dict[str, Any], name: str, default: bool) -
     if value is None:
         return default
     if (flag := as_bool(value)) is None:
-        errors.add(name, "must be true or false")
-        return default
+        return errors.refuse(name, "must be true or false", default)
     return flag
 
 
-def text_field(errors: Errors, data: dict[str, Any], name: str, max_len: int = 64) -> str | None:
-    value = data.get(name)
-    if value is None:
-        return None
+@optional
+def text_field(errors: Errors, value: Any, name: str, max_len: int = 64) -> str | None:
     if not isinstance(value, str):
-        errors.add(name, "must be text")
-        return None
+        return errors.refuse(name, "must be text")
     value = value.strip()
     if len(value) > max_len:
-        errors.add(name, f"must be at most {max_len} characters")
-        return None
+        return errors.refuse(name, f"must be at most {max_len} characters")
     return value or None
 
 
@@ -167,12 +165,9 @@ def str_list_field(errors: Errors, data: dict[str, Any], name: str) -> list[str]
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        errors.add(name, "must be a list of codes")
-        return []
+        return errors.refuse(name, "must be a list of codes", [])
     if len(value) > MAX_LIST:
-        errors.add(name, f"must have at most {MAX_LIST} entries")
-        return []
+        return errors.refuse(name, f"must have at most {MAX_LIST} entries", [])
     if any(len(v) > 200 for v in value):
-        errors.add(name, "has an entry longer than 200 characters")
-        return []
+        return errors.refuse(name, "has an entry longer than 200 characters", [])
     return list(dict.fromkeys(v.strip() for v in value))

@@ -21,7 +21,7 @@ from qudao.plugins.promotions import editing, offers, views
 from qudao.plugins.promotions import rules as R
 from qudao.plugins.promotions.models import Promotion
 from qudao.web.context import RequestContext
-from qudao.web.pages.common import buyer_or_login, render, staff_or_login
+from qudao.web.pages.common import buyer_page, render, staff_page
 
 LIST_FIELDS = ("tiers", "customers", "customer_types", "regions", "groups")
 TEXT_FIELDS = ("name", "kind", "threshold", "amount", "percent", "sku", "price", "gift_sku", "gift_qty", "buy_qty",
@@ -95,9 +95,8 @@ def _admin_url(ctx: RequestContext, path: str = "") -> str:
 
 
 @get("/admin/promotions")
+@staff_page()
 async def promotions_list(ctx: RequestContext, done: str | None = None) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     rows = await views.views(ctx, await views.list_promotions(ctx))
     return render(ctx, "promotions/list.html", rows=rows, flash=FLASHES.get(done or ""), flash_kind="ok")
 
@@ -109,16 +108,14 @@ async def _edit_page(ctx: RequestContext, *, code: str | None, values: dict[str,
 
 
 @get("/admin/promotions/new")
+@staff_page()
 async def promotion_new(ctx: RequestContext) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     return await _edit_page(ctx, code=None, values={"kind": R.KIND_THRESHOLD_AMOUNT, "active": True, "repeat": False})
 
 
 @post("/admin/promotions/new")
+@staff_page()
 async def promotion_create(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     form = await _form(request)
     code = (form.get("code") or "").strip()
     values = _checked(form)
@@ -134,18 +131,16 @@ async def promotion_create(ctx: RequestContext, request: Request) -> Response[An
 
 
 @get("/admin/promotions/simulate")
+@staff_page()
 async def simulator(ctx: RequestContext) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     return render(ctx, "promotions/simulate.html", customers=await _customers(ctx), values={}, result=None,
                   errors=[])
 
 
 @post("/admin/promotions/simulate")
+@staff_page()
 async def simulate(ctx: RequestContext, request: Request) -> Response[Any]:
     """Price a cart as a chosen customer would see it (nothing is stored)."""
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     from qudao.core.orders.checkout import build_cart
 
     form = await _form(request)
@@ -188,17 +183,15 @@ async def _promotion(ctx: RequestContext, code: str) -> Promotion:
 
 
 @get("/admin/promotions/{code:str}")
+@staff_page()
 async def promotion_edit(ctx: RequestContext, code: str) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     view = (await views.views(ctx, [await _promotion(ctx, code)]))[0]
     return await _edit_page(ctx, code=code, values=body_to_form(view, ctx))
 
 
 @post("/admin/promotions/{code:str}")
+@staff_page()
 async def promotion_save(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     await _promotion(ctx, code)
     form = await _form(request)
     try:
@@ -211,10 +204,9 @@ async def promotion_save(ctx: RequestContext, request: Request, code: str) -> Re
 
 
 @post("/admin/promotions/{code:str}/toggle")
+@staff_page()
 async def promotion_toggle(ctx: RequestContext, code: str) -> Response[Any]:
     """Pause or resume."""
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     promo = await _promotion(ctx, code)
     await editing.set_active(ctx, promo, not promo.active)
     done = "resumed" if promo.active else "paused"
@@ -227,10 +219,9 @@ async def _customers(ctx: RequestContext) -> list[Customer]:
 
 
 @get("/promotions")
+@buyer_page
 async def store_promotions(ctx: RequestContext) -> Response[Any]:
     """The buyer's running promotions (coupons stay private until entered)."""
-    if (redirect := buyer_or_login(ctx)) is not None:
-        return redirect
     promos = [p for p in await offers.eligible(ctx, ctx.customer) if p.coupon_key is None]
     rows = await views.views(ctx, promos)
     return render(ctx, "promotions/store.html", rows=rows)

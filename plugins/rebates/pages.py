@@ -22,7 +22,7 @@ from qudao.plugins.rebates.forms import program_body, program_values
 from qudao.plugins.rebates.models import ENTRY_STATUSES, PENDING, to_minor
 from qudao.plugins.rebates.progress import customer_progress
 from qudao.web.context import RequestContext
-from qudao.web.pages.common import buyer_or_login, form_data, render, staff_or_login
+from qudao.web.pages.common import account_page, form_data, render, staff_page
 
 FLASHES = {"saved": "Program saved.", "closed": "Period closed.", "approved": "Approved.",
            "rejected": "Rejected.", "adjusted": "Adjustment recorded."}
@@ -50,16 +50,14 @@ async def _programs_page(ctx: RequestContext, *, status_code: int = 200, errors:
 
 
 @get("/admin/rebates")
+@staff_page()
 async def admin_programs(ctx: RequestContext, done: str | None = None) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     return await _programs_page(ctx, flash=FLASHES.get(done or ""))
 
 
 @post("/admin/rebates")
+@staff_page(FINANCE)
 async def admin_create(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (redirect := staff_or_login(ctx, FINANCE)) is not None:
-        return redirect
     form = await form_data(request)
     try:
         async with ctx.session.begin_nested():  # a refusal rolls back to here, the page's objects stay
@@ -82,16 +80,14 @@ async def _program_page(ctx: RequestContext, code: str, *, status_code: int = 20
 
 
 @get("/admin/rebates/programs/{code:str}")
+@staff_page()
 async def admin_program(ctx: RequestContext, code: str, done: str | None = None) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     return await _program_page(ctx, code, flash=FLASHES.get(done or ""))
 
 
 @post("/admin/rebates/programs/{code:str}")
+@staff_page(FINANCE)
 async def admin_save(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
-    if (redirect := staff_or_login(ctx, FINANCE)) is not None:
-        return redirect
     await programs.by_code(ctx.session, code)  # 404 for an unknown (or another tenant's) program
     form = await form_data(request)
     body = program_body(form)
@@ -122,16 +118,14 @@ async def _entries_page(ctx: RequestContext, status: str | None, *, status_code:
 
 
 @get("/admin/rebates/entries")
+@staff_page()
 async def admin_entries(ctx: RequestContext, status: str | None = PENDING, done: str | None = None) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     return await _entries_page(ctx, status, flash=FLASHES.get(done or ""))
 
 
 @post("/admin/rebates/entries/close")
+@staff_page(FINANCE)
 async def admin_close(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (redirect := staff_or_login(ctx, FINANCE)) is not None:
-        return redirect
     form = await form_data(request)
     try:
         async with ctx.session.begin_nested():
@@ -144,10 +138,9 @@ async def admin_close(ctx: RequestContext, request: Request) -> Response[Any]:
 
 
 @post("/admin/rebates/entries/decide")
+@staff_page(FINANCE)
 async def admin_decide(ctx: RequestContext, request: Request) -> Response[Any]:
     """One form for the list: a row's approve/reject button, or "approve selected" with checkboxes."""
-    if (redirect := staff_or_login(ctx, FINANCE)) is not None:
-        return redirect
     raw = await request.form()
     action = str(raw.get("action") or "")
     try:
@@ -186,16 +179,14 @@ async def _account_page(ctx: RequestContext, customer: Customer, *, status_code:
 
 
 @get("/admin/rebates/accounts/{code:str}")
+@staff_page()
 async def admin_account(ctx: RequestContext, code: str, done: str | None = None) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     return await _account_page(ctx, await customer_or_404(ctx, code), flash=FLASHES.get(done or ""))
 
 
 @post("/admin/rebates/accounts/{code:str}/adjustments")
+@staff_page(FINANCE)
 async def admin_adjust(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
-    if (redirect := staff_or_login(ctx, FINANCE)) is not None:
-        return redirect
     customer = await customer_or_404(ctx, code)
     form = await form_data(request)
     reason = one(form, "reason")[:500]
@@ -221,18 +212,16 @@ async def admin_adjust(ctx: RequestContext, request: Request, code: str) -> Resp
 
 
 @get("/admin/rebates/reports")
+@staff_page()
 async def admin_reports(ctx: RequestContext, by: str = "program") -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     by = by if by in reports.DIMENSIONS else "program"
     return render(ctx, "rebates/admin_reports.html", by=by, rows=await reports.rows(ctx, by),
                   dimensions=reports.DIMENSIONS, columns=reports.columns(by))
 
 
 @get("/admin/rebates/reports.xlsx")
+@staff_page()
 async def admin_reports_xlsx(ctx: RequestContext, by: str = "program") -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     by = by if by in reports.DIMENSIONS else "program"
     return reports.xlsx_response(by, await reports.rows(ctx, by))
 
@@ -241,13 +230,8 @@ async def admin_reports_xlsx(ctx: RequestContext, by: str = "program") -> Respon
 
 
 @get("/rebates")
+@account_page("no rebate account", staff_to="/admin/rebates")
 async def my_rebates(ctx: RequestContext) -> Response[Any]:
-    if (redirect := buyer_or_login(ctx)) is not None:
-        return redirect
-    if ctx.customer is None:
-        if ctx.user is not None and ctx.user.kind == "staff":
-            return Redirect(f"/t/{ctx.tenant.slug}/admin/rebates")
-        raise NotFound("no rebate account")
     customer = await ctx.session.scalar(select(Customer).where(Customer.id == ctx.customer.id))
     assert customer is not None
     return render(ctx, "rebates/my_rebates.html", progress=await customer_progress(ctx, customer),

@@ -56,22 +56,6 @@ def _choice(f: Fields, name: str, choices: tuple[str, ...], default: str | None)
     return value
 
 
-def _list(f: Fields, name: str, max_len: int = 64) -> list[str]:
-    raw = f.data.get(name)
-    if raw is None:
-        return []
-    if not isinstance(raw, list) or len(raw) > MAX_LIST:
-        f.error(name, f"must be a list of at most {MAX_LIST} codes")
-        return []
-    out: list[str] = []
-    for i, item in enumerate(raw):
-        if not isinstance(item, str) or not item.strip() or len(item.strip()) > max_len or "\x00" in item:
-            f.error(f"{name}[{i}]", f"must be a non-empty text of at most {max_len} characters")
-        elif item.strip() not in out:
-            out.append(item.strip())
-    return out
-
-
 def _date(f: Fields, name: str, required: bool = False) -> date | None:
     raw = f.data.get(name)
     if raw in (None, ""):
@@ -205,7 +189,9 @@ async def parse_program(session: AsyncSession, data: Any, currency: str, code: s
             f.error("per_unit", str(exc))
         if basis != QUANTITY:
             f.error("basis", "a per_unit program counts units: use basis quantity")
-    lists = {k: _list(f, k, 200 if k == "regions" else 64) for k in (*PRODUCT_LISTS, *BUYER_LISTS)}
+    lists = {k: f.code_items(k, max_items=MAX_LIST, max_len=200 if k == "regions" else 64,
+                             list_error=f"must be a list of at most {MAX_LIST} codes")
+             for k in (*PRODUCT_LISTS, *BUYER_LISTS)}
     for i, t in enumerate(lists["customer_types"]):
         if t not in CUSTOMER_TYPES:
             f.error(f"customer_types[{i}]", f"must be one of {', '.join(CUSTOMER_TYPES)}")

@@ -16,13 +16,12 @@ from qudao.core.orders import carts
 from qudao.plugins.replenishment import service
 from qudao.plugins.replenishment.api import customer_for
 from qudao.web.context import RequestContext
-from qudao.web.pages.common import buyer_or_login, form_data, render, staff_or_login
+from qudao.web.pages.common import buyer_page, form_data, render, staff_page
 
 
 @get("/replenishment")
+@buyer_page
 async def suggested(ctx: RequestContext) -> Response[Any]:
-    if (redirect := buyer_or_login(ctx)) is not None:
-        return redirect
     if ctx.customer is None:  # staff: the admin page
         return Redirect(f"/t/{ctx.tenant.slug}/admin/replenishment")
     plan = await service.suggest(ctx, ctx.customer)
@@ -30,11 +29,10 @@ async def suggested(ctx: RequestContext) -> Response[Any]:
 
 
 @post("/replenishment/cart")
+@buyer_page
 async def fill_cart(ctx: RequestContext, request: Request) -> Response[Any]:
     """Put the suggested quantities (as shown, possibly changed by the buyer) in the cart: a product
     already there gets the suggested quantity instead of its own."""
-    if (redirect := buyer_or_login(ctx)) is not None:
-        return redirect
     if ctx.customer is None or ctx.user is None:
         return Redirect(f"/t/{ctx.tenant.slug}/admin/replenishment")
     form = await form_data(request)
@@ -71,9 +69,8 @@ async def fill_cart(ctx: RequestContext, request: Request) -> Response[Any]:
 
 
 @get("/admin/replenishment")
+@staff_page()
 async def admin_page(ctx: RequestContext, customer: str | None = None) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     customers = (await ctx.session.execute(select(Customer.code, Customer.name).where(*customer_criteria(ctx))
                                            .order_by(Customer.code).limit(2000))).all()
     plan = await service.suggest(ctx, await customer_for(ctx, customer)) if customer else None

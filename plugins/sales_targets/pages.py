@@ -19,7 +19,7 @@ from qudao.plugins.sales_targets import rules, service, xlsx
 from qudao.plugins.sales_targets.models import DIMENSIONS, MEASURES, RULES, SCOPES
 from qudao.plugins.sales_targets.periods import Period, current, local_today, parse_period
 from qudao.web.context import RequestContext
-from qudao.web.pages.common import form_data, render, staff_or_login
+from qudao.web.pages.common import form_data, render, staff_page
 
 ADMINS = ("owner", "admin")
 FLASHES = {"added": "Target added.", "saved": "Targets saved.", "deleted": "Target deleted.",
@@ -68,16 +68,14 @@ def _back(period: Period) -> Any:
 
 
 @get("/admin/sales-targets")
+@staff_page()
 async def grid(ctx: RequestContext, period: str | None = None, done: str | None = None) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     return await _grid(ctx, _period(ctx, period), flash=FLASHES.get(done or ""))
 
 
 @post("/admin/sales-targets")
+@staff_page(ADMINS)
 async def add(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (redirect := staff_or_login(ctx, ADMINS)) is not None:
-        return redirect
     form = await form_data(request)
     body = {k: _one(form, k) for k in ("period", "dimension", "key", "scope", "scope_value", "measure", "rule",
                                        "target", "note")}
@@ -94,10 +92,9 @@ async def add(ctx: RequestContext, request: Request) -> Response[Any]:
 
 
 @post("/admin/sales-targets/grid")
+@staff_page(ADMINS)
 async def save_grid(ctx: RequestContext, request: Request) -> Response[Any]:
     """The grid's value and rule inputs (``target_<id>``, ``rule_<id>``) saved together, or none."""
-    if (redirect := staff_or_login(ctx, ADMINS)) is not None:
-        return redirect
     form = await form_data(request)
     period = _period(ctx, _one(form, "period"))
     targets = {t.id: t for t in await service.targets_for(ctx, [period])}
@@ -123,9 +120,8 @@ async def save_grid(ctx: RequestContext, request: Request) -> Response[Any]:
 
 
 @post("/admin/sales-targets/{target_id:int}/delete")
+@staff_page(ADMINS)
 async def remove(ctx: RequestContext, target_id: int) -> Response[Any]:
-    if (redirect := staff_or_login(ctx, ADMINS)) is not None:
-        return redirect
     target = await service.get_target(ctx, target_id)
     period = Period(target.period_kind, target.period_start)
     await ctx.session.delete(target)
@@ -134,9 +130,8 @@ async def remove(ctx: RequestContext, target_id: int) -> Response[Any]:
 
 
 @post("/admin/sales-targets/import")
+@staff_page(ADMINS)
 async def import_file(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (redirect := staff_or_login(ctx, ADMINS)) is not None:
-        return redirect
     form = await request.form()
     period = _period(ctx, str(form.get("period") or ""))
     upload = form.get("file")
@@ -150,17 +145,15 @@ async def import_file(ctx: RequestContext, request: Request) -> Response[Any]:
 
 
 @get("/admin/sales-targets/template.xlsx")
+@staff_page()
 async def template(ctx: RequestContext) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     return Response(xlsx.template(), media_type=xlsx.XLSX,
                     headers={"Content-Disposition": 'attachment; filename="sales-targets-template.xlsx"'})
 
 
 @post("/admin/sales-targets/copy")
+@staff_page(ADMINS)
 async def copy(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (redirect := staff_or_login(ctx, ADMINS)) is not None:
-        return redirect
     form = await form_data(request)
     period = _period(ctx, _one(form, "period"))
     try:
@@ -172,24 +165,27 @@ async def copy(ctx: RequestContext, request: Request) -> Response[Any]:
     return Redirect(_url(ctx, period.next(), "copied", f"&created={result['created']}&skipped={result['skipped']}"))
 
 
-@get("/admin/sales-targets/report")
-async def report(ctx: RequestContext, period: str | None = None, dimension: str | None = None) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
+async def _ranking(ctx: RequestContext, period: str | None,
+                   dimension: str | None) -> tuple[Period, str | None, list[dict[str, Any]]]:
+    """The report's rows, the same for the page and its Excel file: the period asked for (else the
+    current one), by region, sales rep or customer (else overall)."""
     p = _period(ctx, period)
     dim = dimension if dimension in ("region", "sales_rep", "customer") else None
-    rows = await service.ranking(ctx, p, dim)
+    return p, dim, await service.ranking(ctx, p, dim)
+
+
+@get("/admin/sales-targets/report")
+@staff_page()
+async def report(ctx: RequestContext, period: str | None = None, dimension: str | None = None) -> Response[Any]:
+    p, dim, rows = await _ranking(ctx, period, dimension)
     chart = {"labels": [r["key"] for r in rows][:30], "values": [float(r["percent"]) for r in rows][:30]}
     return render(ctx, "sales_targets/report.html", period=p, rows=rows, dimension=dim or "", chart=chart)
 
 
 @get("/admin/sales-targets/report.xlsx")
+@staff_page()
 async def report_xlsx(ctx: RequestContext, period: str | None = None, dimension: str | None = None) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
-    p = _period(ctx, period)
-    dim = dimension if dimension in ("region", "sales_rep", "customer") else None
-    rows = await service.ranking(ctx, p, dim)
+    p, dim, rows = await _ranking(ctx, period, dimension)
     return Response(xlsx.report_workbook(rows, p.label), media_type=xlsx.XLSX,
                     headers={"Content-Disposition": f'attachment; filename="sales-targets-{p.label}.xlsx"'})
 

@@ -18,7 +18,7 @@ from qudao.plugins.wechat.api import binding_view
 from qudao.plugins.wechat.models import OUTBOX, STATUSES, WeChatBinding, WeChatMessage
 from qudao.tenants.models import Tenant
 from qudao.web.context import RequestContext, load_plugin_states, require_staff
-from qudao.web.pages.common import login_redirect, render, staff_or_login
+from qudao.web.pages.common import login_redirect, render, staff_page
 
 log = structlog.get_logger("qudao.wechat")
 PAGE_SIZE = 50
@@ -49,10 +49,9 @@ async def _messages(ctx: RequestContext, status: str | None, page: int) -> tuple
 
 
 @get("/admin/wechat/messages")
+@staff_page()
 async def messages_page(ctx: RequestContext, status: str | None = None, page: int = 1,
                         done: str | None = None) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     status = status if status in STATUSES else None
     page = max(page, 1)
     rows, total = await _messages(ctx, status, page)
@@ -62,9 +61,8 @@ async def messages_page(ctx: RequestContext, status: str | None = None, page: in
 
 
 @get("/admin/wechat/outbox")
+@staff_page()
 async def outbox_page(ctx: RequestContext, page: int = 1) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     page = max(page, 1)
     rows, total = await _messages(ctx, OUTBOX, page)
     return render(ctx, "wechat/outbox.html", rows=rows, total=total, page=page, labels=_labels(),
@@ -73,9 +71,8 @@ async def outbox_page(ctx: RequestContext, page: int = 1) -> Response[Any]:
 
 
 @post("/admin/wechat/messages/{message_id:int}/retry")
+@staff_page()
 async def retry_message(ctx: RequestContext, message_id: int) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     require_staff(ctx, ("order_clerk",))
     if not await delivery.requeue(ctx, message_id):
         raise NotFound("no message waiting to be sent again with that id")
@@ -83,9 +80,8 @@ async def retry_message(ctx: RequestContext, message_id: int) -> Response[Any]:
 
 
 @post("/admin/wechat/sweep")
+@staff_page()
 async def sweep_page(ctx: RequestContext) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     require_staff(ctx, ("order_clerk",))
     await delivery.sweep(ctx)
     return Redirect(f"/t/{ctx.tenant.slug}/admin/wechat/messages?done=swept")

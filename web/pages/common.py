@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
 from litestar import Request
 from litestar.response import Redirect, Template
 
-from qudao.core.errors import Forbidden
+from qudao.core.errors import Forbidden, NotFound
 from qudao.web import i18n
 from qudao.web.context import RequestContext
 from qudao.web.pages.nav import admin_nav, store_tabs
@@ -66,6 +68,49 @@ def buyer_or_login(ctx: RequestContext) -> Redirect | None:
     if ctx.user is None:
         return login_redirect(ctx)
     return None
+
+
+Page = TypeVar("Page", bound=Callable[..., Awaitable[Any]])
+
+
+def _guard(check: Callable[[RequestContext], Redirect | None]) -> Callable[[Page], Page]:
+    """Run ``check`` before the page: its redirect is the answer, its refusal (Forbidden, NotFound)
+    propagates as it would from the page's own first lines. The page keeps its signature, so
+    Litestar injects the same parameters."""
+    def decorate(page: Page) -> Page:
+        @functools.wraps(page)
+        async def guarded(ctx: RequestContext, *args: Any, **kwargs: Any) -> Any:
+            if (redirect := check(ctx)) is not None:
+                return redirect
+            return await page(ctx, *args, **kwargs)
+        return cast(Page, guarded)
+    return decorate
+
+
+def staff_page(roles: tuple[str, ...] | None = None) -> Callable[[Page], Page]:
+    """A staff page (``@staff_page()``, or ``@staff_page(FINANCE)`` for a write): what
+    ``staff_or_login`` answers, before the page runs."""
+    return _guard(lambda ctx: staff_or_login(ctx, roles))
+
+
+def buyer_page(page: Page) -> Page:
+    """A signed-in page (``@buyer_page``): a visitor goes to the login page first."""
+    return _guard(buyer_or_login)(page)
+
+
+def account_page(missing: str, staff_to: str | None = None) -> Callable[[Page], Page]:
+    """A buyer's own-account page: a visitor goes to the login page; a user without a customer
+    gets 404 ``missing``, except staff when ``staff_to`` (a path below the tenant, e.g.
+    ``/admin/credit``) says where their side of it is."""
+    def check(ctx: RequestContext) -> Redirect | None:
+        if (redirect := buyer_or_login(ctx)) is not None:
+            return redirect
+        if ctx.customer is None:
+            if staff_to is not None and ctx.user is not None and ctx.user.kind == "staff":
+                return Redirect(f"/t/{ctx.tenant.slug}{staff_to}")
+            raise NotFound(missing)
+        return None
+    return _guard(check)
 
 
 async def form_data(request: Request) -> dict[str, Any]:

@@ -3,6 +3,7 @@ reconciliation, split rules, connected accounts and balance top-ups."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -30,7 +31,7 @@ from qudao.plugins.payments.pages.helpers import (
 from qudao.plugins.payments.refunds import create_refund
 from qudao.plugins.payments.settlement import settlement_view
 from qudao.web.context import RequestContext
-from qudao.web.pages.common import form_data, render, staff_or_login
+from qudao.web.pages.common import form_data, render, staff_page
 
 
 async def order_amount(ctx: RequestContext, number: str, form: dict[str, Any]) -> int:
@@ -40,9 +41,8 @@ async def order_amount(ctx: RequestContext, number: str, form: dict[str, Any]) -
 
 
 @get("/admin/payments")
+@staff_page()
 async def admin_home(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     number = (request.query_params.get("order") or "").strip()
     if number:
         return Redirect(f"{admin_url(ctx)}/orders/{quote(number)}")
@@ -53,9 +53,8 @@ async def admin_home(ctx: RequestContext, request: Request) -> Response[Any]:
 
 
 @get("/admin/payments/orders/{number:str}")
+@staff_page()
 async def admin_order(ctx: RequestContext, request: Request, number: str) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     order = await order_for(ctx, number)
     pay = await summary.payment_summary(ctx, order)
     lines = await settlement_view(ctx, order)
@@ -65,35 +64,35 @@ async def admin_order(ctx: RequestContext, request: Request, number: str) -> Res
 
 
 @post("/admin/payments/orders/{number:str}/bank-transfer")
+@staff_page(FINANCE)
 async def admin_bank_transfer(ctx: RequestContext, request: Request, number: str) -> Redirect:
-    if (redirect := staff_or_login(ctx, FINANCE)) is not None:
-        return redirect
-    form = await form_data(request)
-
-    async def record() -> None:
-        amount = await order_amount(ctx, number, form)
-        await record_bank_transfer(ctx, number, amount, one(form, "reference")[:100] or None,
-                                           one(form, "note")[:500] or None)
-    return await attempt(f"{admin_url(ctx)}/orders/{quote(number)}", record(), "Bank transfer recorded.")
+    return await _money_on_order(ctx, request, number, "Bank transfer recorded.", lambda form, amount: (
+        record_bank_transfer(ctx, number, amount, one(form, "reference")[:100] or None,
+                             one(form, "note")[:500] or None)))
 
 
 @post("/admin/payments/orders/{number:str}/refund")
+@staff_page(FINANCE)
 async def admin_refund(ctx: RequestContext, request: Request, number: str) -> Redirect:
-    if (redirect := staff_or_login(ctx, FINANCE)) is not None:
-        return redirect
+    return await _money_on_order(ctx, request, number, "Refund made; the parties' shares are being reversed.",
+                                 lambda form, amount: create_refund(ctx, number, amount,
+                                                                    one(form, "reason")[:500] or None))
+
+
+async def _money_on_order(ctx: RequestContext, request: Request, number: str, done: str,
+                          work: Callable[[dict[str, Any], int], Awaitable[Any]]) -> Redirect:
+    """A finance write from an order's page: the form's amount for the order, then ``work``; back
+    to the order with ``done``, or with the refusal as the flash."""
     form = await form_data(request)
 
-    async def refund() -> None:
-        amount = await order_amount(ctx, number, form)
-        await create_refund(ctx, number, amount, one(form, "reason")[:500] or None)
-    return await attempt(f"{admin_url(ctx)}/orders/{quote(number)}", refund(),
-                         "Refund made; the parties' shares are being reversed.")
+    async def run() -> None:
+        await work(form, await order_amount(ctx, number, form))
+    return await attempt(f"{admin_url(ctx)}/orders/{quote(number)}", run(), done)
 
 
 @get("/admin/payments/settlement")
+@staff_page()
 async def admin_settlement(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     start, end = request.query_params.get("from"), request.query_params.get("to")
     try:
         report = await period_report(ctx, start, end)
@@ -104,9 +103,8 @@ async def admin_settlement(ctx: RequestContext, request: Request) -> Response[An
 
 
 @get("/admin/payments/reconciliation")
+@staff_page()
 async def admin_reconciliation(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     number = (request.query_params.get("order") or "").strip()
     rows = await reconcile.reconcile(ctx, [number] if number else None, limit=100)
     flash, kind = flash_of(request)
@@ -115,9 +113,8 @@ async def admin_reconciliation(ctx: RequestContext, request: Request) -> Respons
 
 
 @post("/admin/payments/reconciliation/sync")
+@staff_page(FINANCE)
 async def admin_sync(ctx: RequestContext) -> Redirect:
-    if (redirect := staff_or_login(ctx, FINANCE)) is not None:
-        return redirect
     result = await reconcile.sync_with_stripe(ctx)
     return back(f"{admin_url(ctx)}/reconciliation",
                  done=f"Checked {result['checked']} open card payment(s), {result['updated']} updated; "
@@ -125,18 +122,16 @@ async def admin_sync(ctx: RequestContext) -> Redirect:
 
 
 @get("/admin/payments/rules")
+@staff_page()
 async def admin_rules(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     flash, kind = flash_of(request)
     return render(ctx, "payments/admin_rules.html", rule=split_rules.rule_view(await split_rules.current_rule(ctx)),
                   flash=flash, flash_kind=kind)
 
 
 @post("/admin/payments/rules")
+@staff_page(("admin",))
 async def admin_rules_save(ctx: RequestContext, request: Request) -> Redirect:
-    if (redirect := staff_or_login(ctx, ("admin",))) is not None:
-        return redirect
     form = await form_data(request)
     body = {k: one(form, k) for k in ("brand_percent", "distributor_percent", "sales_rep_percent")
             if one(form, k) != ""}
@@ -148,9 +143,8 @@ async def admin_rules_save(ctx: RequestContext, request: Request) -> Redirect:
 
 
 @get("/admin/payments/accounts")
+@staff_page()
 async def admin_accounts(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     views = await accounts.refreshed_views(ctx)
     distributors = (await ctx.session.scalars(
         select(Customer).where(Customer.id.in_(select(Customer.parent_id).where(Customer.parent_id.is_not(None))))
@@ -161,9 +155,8 @@ async def admin_accounts(ctx: RequestContext, request: Request) -> Response[Any]
 
 
 @post("/admin/payments/accounts")
+@staff_page(("admin",))
 async def admin_accounts_onboard(ctx: RequestContext, request: Request) -> Redirect:
-    if (redirect := staff_or_login(ctx, ("admin",))) is not None:
-        return redirect
     form = await form_data(request)
     back = f"{str(request.base_url).rstrip('/')}{admin_url(ctx)}/accounts"
     try:
@@ -176,9 +169,8 @@ async def admin_accounts_onboard(ctx: RequestContext, request: Request) -> Redir
 
 
 @get("/admin/payments/balances")
+@staff_page()
 async def admin_balances(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     rows = (await ctx.session.execute(select(BalanceAccount, Customer).join(
         Customer, Customer.id == BalanceAccount.customer_id).order_by(Customer.code))).all()
     balances = [{"customer": c.code, "name": c.name, "balance": common.money(a.balance_minor, a.currency)}
@@ -190,9 +182,8 @@ async def admin_balances(ctx: RequestContext, request: Request) -> Response[Any]
 
 
 @post("/admin/payments/balances")
+@staff_page(FINANCE)
 async def admin_topup(ctx: RequestContext, request: Request) -> Redirect:
-    if (redirect := staff_or_login(ctx, FINANCE)) is not None:
-        return redirect
     form = await form_data(request)
     url = f"{admin_url(ctx)}/balances"
     code = one(form, "customer")

@@ -9,22 +9,17 @@ from urllib.parse import urlencode
 from litestar import Request
 from litestar.response import Redirect
 
-from qudao.core.errors import InputError, NotFound, QudaoError
+from qudao.core.errors import InputError, QudaoError
 from qudao.web.context import RequestContext
-from qudao.web.pages.common import buyer_or_login
+from qudao.web.pages.common import account_page
 
 FINANCE = ("finance",)
 TEST_CARDS = [("4242424242424242", "Visa 4242 — succeeds"),
               ("4000002760003184", "Visa 3184 — asks for 3-D Secure")]
 
 
-def buyer_only(ctx: RequestContext) -> Redirect | None:
-    """A buyer's page: the login page for a visitor, 404 for staff (no customer), None for a buyer."""
-    if (redirect := buyer_or_login(ctx)) is not None:
-        return redirect
-    if ctx.customer is None:
-        raise NotFound("buyers only")
-    return None
+buyers_only = account_page("buyers only")
+"""A buyer's page (``@buyers_only``): the login page for a visitor, 404 for staff (no customer)."""
 
 
 def message(exc: QudaoError) -> str:

@@ -30,19 +30,18 @@ from qudao.plugins.payments.pages.helpers import (
     TEST_CARDS,
     attempt,
     back,
-    buyer_only,
+    buyers_only,
     flash_of,
     message,
     store_url,
 )
 from qudao.web.context import RequestContext
-from qudao.web.pages.common import buyer_or_login, form_data, render
+from qudao.web.pages.common import buyer_page, form_data, render
 
 
 @get("/payments/orders")
+@buyers_only
 async def my_orders(ctx: RequestContext) -> Response[Any]:
-    if (redirect := buyer_only(ctx)) is not None:
-        return redirect
     orders = (await ctx.session.scalars(select(Order).where(Order.customer_id == ctx.customer.id)
                                         .order_by(Order.created_at.desc()).limit(100))).all()
     rows = []
@@ -55,9 +54,8 @@ async def my_orders(ctx: RequestContext) -> Response[Any]:
 
 
 @get("/payments/orders/{number:str}")
+@buyers_only
 async def pay_page(ctx: RequestContext, request: Request, number: str) -> Response[Any]:
-    if (redirect := buyer_only(ctx)) is not None:
-        return redirect
     order = await order_for(ctx, number)
     # a buyer coming back (e.g. from 3-D Secure) sees the current truth from Stripe
     open_cards = (await ctx.session.scalars(select(Payment).where(
@@ -78,9 +76,8 @@ async def pay_page(ctx: RequestContext, request: Request, number: str) -> Respon
 
 
 @post("/payments/orders/{number:str}/card")
+@buyer_page
 async def pay_card(ctx: RequestContext, request: Request, number: str) -> Redirect:
-    if (redirect := buyer_or_login(ctx)) is not None:
-        return redirect
     form = await form_data(request)
     url = f"{store_url(ctx)}/orders/{quote(number)}"
     try:
@@ -97,9 +94,8 @@ async def pay_card(ctx: RequestContext, request: Request, number: str) -> Redire
 
 
 @post("/payments/orders/{number:str}/card/{payment_id:str}/authenticate")
+@buyer_page
 async def pay_card_authenticate(ctx: RequestContext, request: Request, number: str, payment_id: str) -> Redirect:
-    if (redirect := buyer_or_login(ctx)) is not None:
-        return redirect
     form = await form_data(request)
     url = f"{store_url(ctx)}/orders/{quote(number)}"
     try:
@@ -114,32 +110,28 @@ async def pay_card_authenticate(ctx: RequestContext, request: Request, number: s
 
 
 @post("/payments/orders/{number:str}/balance")
+@buyer_page
 async def pay_balance(ctx: RequestContext, number: str) -> Redirect:
-    if (redirect := buyer_or_login(ctx)) is not None:
-        return redirect
     return await attempt(f"{store_url(ctx)}/orders/{quote(number)}", balance.pay_with_balance(ctx, number, None),
                          "Paid from your prepaid balance.")
 
 
 @post("/payments/orders/{number:str}/credit")
+@buyer_page
 async def pay_credit(ctx: RequestContext, number: str) -> Redirect:
-    if (redirect := buyer_or_login(ctx)) is not None:
-        return redirect
     return await attempt(f"{store_url(ctx)}/orders/{quote(number)}", offline.choose_credit(ctx, number),
                          "This order is on your credit terms.")
 
 
 @get("/payments/balance")
+@buyers_only
 async def my_balance(ctx: RequestContext) -> Response[Any]:
-    if (redirect := buyer_only(ctx)) is not None:
-        return redirect
     return render(ctx, "payments/store_balance.html", balance=await balance_view(ctx, ctx.customer, limit=100))
 
 
 @get("/payments/account")
+@buyers_only
 async def my_account(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (redirect := buyer_only(ctx)) is not None:
-        return redirect
     party = settlement.customer_party(ctx.customer.code)
     acct = await ctx.session.scalar(select(ConnectedAccount).where(ConnectedAccount.party == party))
     if acct is not None:
@@ -153,9 +145,8 @@ async def my_account(ctx: RequestContext, request: Request) -> Response[Any]:
 
 
 @post("/payments/account")
+@buyers_only
 async def my_account_onboard(ctx: RequestContext, request: Request) -> Redirect:
-    if (redirect := buyer_only(ctx)) is not None:
-        return redirect
     back = f"{str(request.base_url).rstrip('/')}{store_url(ctx)}/account"
     try:
         _, url, _created = await accounts.onboard(ctx, settlement.customer_party(ctx.customer.code), ctx.customer,
