@@ -61,12 +61,11 @@ class Fields:
             return self.refuse(name, "is required") if required else None
         return money_or_none(value, currency, lambda why: self.error(name, why))
 
-    def code_items(self, name: str, *, max_items: int, max_len: int = 64, list_error: str | None = None,
-                   refuse_nul: bool = True) -> list[str]:
+    def code_items(self, name: str, *, max_items: int, max_len: int = 64, list_error: str | None = None) -> list[str]:
         """A list of codes (skus, tiers, regions...), stripped and each once; missing is ``[]``. A
         value that is not a list, or has more than ``max_items``, is one error for the field
         (``list_error`` where the API words both so); a bad entry is an error naming its place
-        (``skus[2]``). ``refuse_nul``: an entry with a NUL character is a bad one."""
+        (``skus[2]``); an entry with a NUL character is a bad one (PostgreSQL text cannot hold it)."""
         raw = self.data.get(name)
         if raw is None:
             return []
@@ -77,7 +76,7 @@ class Fields:
         out: list[str] = []
         for i, item in enumerate(raw):
             if (not isinstance(item, str) or not item.strip() or len(item.strip()) > max_len
-                    or (refuse_nul and "\x00" in item)):
+                    or "\x00" in item):
                 self.error(f"{name}[{i}]", f"must be a non-empty text of at most {max_len} characters")
             elif item.strip() not in out:
                 out.append(item.strip())

@@ -355,6 +355,7 @@ def test_price_on_function(tenant: TenantAPI, test_settings: Any) -> None:
     ({"name": "x", "price": "9", "tiers": ["nope"]}, "tiers[0]"),
     ({"name": "x", "price": "9", "customer_types": ["shop"]}, "customer_types[0]"),
     ({"name": "x", "price": "9", "regions": [""]}, "regions[0]"),
+    ({"name": "x", "price": "9", "regions": ["华东\x00"]}, "regions[0]"),
     ({"name": "x", "price": "9", "active": "yes"}, "active"),
     ({"name": "x", "price": "9", "colour": "red"}, "colour"),
 ])
