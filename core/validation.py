@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -21,17 +20,12 @@ def set_given(row: Any, **values: Any) -> None:
             setattr(row, attr, value)
 
 
-class Fields:
-    """Collects errors while reading a body, then raises them all at once."""
+class FieldErrors:
+    """The errors found while reading one body, each naming its field, raised all at once by
+    ``check`` (one 422 listing every wrong field; nothing is stored)."""
 
-    def __init__(self, data: Any) -> None:
-        if not isinstance(data, dict):
-            raise InputError("must be a JSON object", field="body")
-        self.data = data
+    def __init__(self) -> None:
         self.errors: list[dict[str, str]] = []
-
-    def has(self, name: str) -> bool:
-        return name in self.data
 
     def error(self, name: str, message: str) -> None:
         self.errors.append({"field": name, "message": message})
@@ -41,6 +35,30 @@ class Fields:
         for a field it refused, in one line."""
         self.error(name, message)
         return value
+
+    def money_value(self, name: str, value: Any, currency: str) -> Decimal | None:
+        """``value`` as money in ``currency``, or None with the field's error saying why not."""
+        try:
+            return parse_money(value, currency)
+        except ValueError as exc:
+            return self.refuse(name, str(exc))
+
+    def check(self) -> None:
+        if self.errors:
+            raise InputError(self.errors)
+
+
+class Fields(FieldErrors):
+    """Reads a body's fields, collecting errors (``FieldErrors``) to raise them all at once."""
+
+    def __init__(self, data: Any) -> None:
+        if not isinstance(data, dict):
+            raise InputError("must be a JSON object", field="body")
+        super().__init__()
+        self.data = data
+
+    def has(self, name: str) -> bool:
+        return name in self.data
 
     def text(self, name: str, *, required: bool = False, max_len: int = 200, default: str | None = None) -> str | None:
         value = self.data.get(name)
@@ -59,7 +77,7 @@ class Fields:
         value = self.data.get(name)
         if value is None or value == "":
             return self.refuse(name, "is required") if required else None
-        return money_or_none(value, currency, lambda why: self.error(name, why))
+        return self.money_value(name, value, currency)
 
     def code_items(self, name: str, *, max_items: int, max_len: int = 64, list_error: str | None = None) -> list[str]:
         """A list of codes (skus, tiers, regions...), stripped and each once; missing is ``[]``. A
@@ -104,20 +122,6 @@ class Fields:
         if not isinstance(value, bool):
             return self.refuse(name, "must be true or false", default)
         return value
-
-    def check(self) -> None:
-        if self.errors:
-            raise InputError(self.errors)
-
-
-def money_or_none(value: Any, currency: str, refuse: Callable[[str], Any]) -> Decimal | None:
-    """``value`` read as money in ``currency``; None once ``refuse`` has been told why not (the
-    caller records it as its field's error)."""
-    try:
-        return parse_money(value, currency)
-    except ValueError as exc:
-        refuse(str(exc))
-        return None
 
 
 def required_amount(data: dict[str, Any], currency: str, *, signed: bool = False, field: str = "amount") -> Decimal:

@@ -9,15 +9,14 @@ from sqlalchemy import select
 
 from qudao.core.catalog.models import Product
 from qudao.core.customers.models import Customer, Tier
-from qudao.core.errors import InputError
 from qudao.core.plugin_api import TenantContext
+from qudao.core.validation import FieldErrors
 from qudao.plugins.promotions import rules as R
 from qudao.plugins.promotions.fields import (
     CODE_RE,
     FIELDS,
     KIND_FIELDS,
     READ_ONLY,
-    Errors,
     bool_field,
     int_field,
     money_field,
@@ -32,16 +31,16 @@ from qudao.plugins.promotions.models import Promotion, PromotionTarget
 
 async def validate(ctx: TenantContext, code: str, data: dict[str, Any]) -> dict[str, Any]:
     """Check a PUT body; return clean column values (plus ``_tier_ids``/``_customer_ids``)."""
-    errors = Errors()
+    errors = FieldErrors()
     currency = ctx.tenant.currency
     if not CODE_RE.match(code or ""):
-        errors.add("code", "must be 1-64 letters, digits, '_', '-' or '.'")
+        errors.error("code", "must be 1-64 letters, digits, '_', '-' or '.'")
     for key in data:
         if key not in FIELDS and key not in READ_ONLY:
-            errors.add(key, "unknown field")
+            errors.error(key, "unknown field")
     kind = data.get("kind")
     if kind not in R.KINDS:
-        errors.add("kind", f"must be one of {', '.join(R.KINDS)}")
+        errors.error("kind", f"must be one of {', '.join(R.KINDS)}")
         kind = None
     used = KIND_FIELDS.get(kind or "", set())
     tz = tenant_tz(ctx)
@@ -50,7 +49,7 @@ async def validate(ctx: TenantContext, code: str, data: dict[str, Any]) -> dict[
     clean["name"] = text_field(errors, data, "name", 200) or ""
     threshold = money_field(errors, data, "threshold", currency)
     amount = money_field(errors, data, "amount", currency)
-    percent = percent_field(errors, data)
+    percent = percent_field(errors, data, "percent")
     price = money_field(errors, data, "price", currency)
     sku = text_field(errors, data, "sku")
     gift_sku = text_field(errors, data, "gift_sku")
@@ -67,14 +66,14 @@ async def validate(ctx: TenantContext, code: str, data: dict[str, Any]) -> dict[
     priority = 0
     if priority_value is not None:
         if isinstance(priority_value, bool) or not isinstance(priority_value, int | str):
-            errors.add("priority", "must be a whole number")
+            errors.error("priority", "must be a whole number")
         else:
             try:
                 priority = int(str(priority_value))
                 if abs(priority) > 1_000_000:
-                    errors.add("priority", "must be between -1000000 and 1000000")
+                    errors.error("priority", "must be between -1000000 and 1000000")
             except ValueError:
-                errors.add("priority", "must be a whole number")
+                errors.error("priority", "must be a whole number")
     active = bool_field(errors, data, "active", True)
     lock_qty = bool_field(errors, data, "lock_qty", False)
     tier_codes = str_list_field(errors, data, "tiers")
@@ -89,42 +88,42 @@ async def validate(ctx: TenantContext, code: str, data: dict[str, Any]) -> dict[
         try:
             when = parse_when(data[name], tz, end=name == "ends_at")
         except ValueError as exc:
-            errors.add(name, str(exc))
+            errors.error(name, str(exc))
             continue
         if name == "starts_at":
             starts_at = when
         else:
             ends_at = when
     if starts_at is not None and ends_at is not None and ends_at <= starts_at:
-        errors.add("ends_at", "must be after starts_at")
+        errors.error("ends_at", "must be after starts_at")
 
     items: list[dict[str, Any]] = []
     if "items" in used:
         raw = data.get("items")
         if not isinstance(raw, list) or not raw:
-            errors.add("items", "must be a non-empty list of {sku, qty}")
+            errors.error("items", "must be a non-empty list of {sku, qty}")
         elif len(raw) > 50:
-            errors.add("items", "must have at most 50 entries")
+            errors.error("items", "must have at most 50 entries")
         else:
             seen: set[str] = set()
             for i, item in enumerate(raw):
                 if not isinstance(item, dict) or not isinstance(item.get("sku"), str) or not item["sku"].strip():
-                    errors.add(f"items[{i}]", "must be an object {sku, qty}")
+                    errors.error(f"items[{i}]", "must be an object {sku, qty}")
                     continue
                 qty = int_field(errors, {f"items[{i}].qty": item.get("qty", 1)}, f"items[{i}].qty", 1)
                 item_sku = item["sku"].strip()
                 if item_sku in seen:
-                    errors.add(f"items[{i}].sku", "is listed twice")
+                    errors.error(f"items[{i}].sku", "is listed twice")
                 seen.add(item_sku)
                 if qty is not None:
                     items.append({"sku": item_sku, "qty": qty})
-            if sum(i["qty"] for i in items) < 2 and not errors.items:
-                errors.add("items", "a bundle needs at least two units")
+            if sum(i["qty"] for i in items) < 2 and not errors.errors:
+                errors.error("items", "a bundle needs at least two units")
 
     # per kind
     def need(name: str, value: Any) -> None:
-        if value is None and not any(e["field"] == name for e in errors.items):
-            errors.add(name, f"is required for {kind}")
+        if value is None and not any(e["field"] == name for e in errors.errors):
+            errors.error(name, f"is required for {kind}")
 
     if kind in (R.KIND_THRESHOLD_AMOUNT, R.KIND_THRESHOLD_PERCENT, R.KIND_THRESHOLD_GIFT):
         need("threshold", threshold)
@@ -143,16 +142,16 @@ async def validate(ctx: TenantContext, code: str, data: dict[str, Any]) -> dict[
         gift_sku = gift_sku or sku
     if kind == R.KIND_COUPON:
         if (amount is None) == (percent is None) and not any(
-            e["field"] in ("amount", "percent") for e in errors.items
+            e["field"] in ("amount", "percent") for e in errors.errors
         ):
-            errors.add("amount", "a coupon needs either amount or percent (not both)")
+            errors.error("amount", "a coupon needs either amount or percent (not both)")
         coupon = coupon or code
     if repeat and kind in (R.KIND_THRESHOLD_AMOUNT, R.KIND_THRESHOLD_GIFT, R.KIND_COUPON) and (
         threshold is not None and threshold <= 0
     ):
-        errors.add("repeat", "needs a threshold above 0")
+        errors.error("repeat", "needs a threshold above 0")
     if kind == R.KIND_COUPON and repeat and amount is not None and threshold is None:
-        errors.add("repeat", "needs a threshold above 0")
+        errors.error("repeat", "needs a threshold above 0")
 
     # references: products, tiers, customers, coupon codes
     session = ctx.session
@@ -162,16 +161,16 @@ async def validate(ctx: TenantContext, code: str, data: dict[str, Any]) -> dict[
         found = set((await session.scalars(select(Product.sku).where(Product.sku.in_(wanted)))).all())
         for name, value in (("sku", sku), ("gift_sku", gift_sku)):
             if name in used and value and value not in found:
-                errors.add(name, f"no product with SKU '{value}'")
+                errors.error(name, f"no product with SKU '{value}'")
         for i, item in enumerate(items):
             if item["sku"] not in found:
-                errors.add(f"items[{i}].sku", f"no product with SKU '{item['sku']}'")
+                errors.error(f"items[{i}].sku", f"no product with SKU '{item['sku']}'")
     tier_ids: list[int] = []
     if tier_codes:
         rows = dict((await session.execute(select(Tier.code, Tier.id).where(Tier.code.in_(tier_codes)))).all())
         for c in tier_codes:
             if c not in rows:
-                errors.add("tiers", f"no tier '{c}'")
+                errors.error("tiers", f"no tier '{c}'")
         tier_ids = [rows[c] for c in tier_codes if c in rows]
     customer_ids: list[int] = []
     if customer_codes:
@@ -180,17 +179,16 @@ async def validate(ctx: TenantContext, code: str, data: dict[str, Any]) -> dict[
         )).all())
         for c in customer_codes:
             if c not in rows:
-                errors.add("customers", f"no customer '{c}'")
+                errors.error("customers", f"no customer '{c}'")
         customer_ids = [rows[c] for c in customer_codes if c in rows]
     if coupon:
         other = await session.scalar(
             select(Promotion.code).where(Promotion.coupon_key == coupon.upper(), Promotion.code != code)
         )
         if other is not None:
-            errors.add("coupon", f"is already the coupon of promotion '{other}'")
+            errors.error("coupon", f"is already the coupon of promotion '{other}'")
 
-    if errors.items:
-        raise InputError(errors.items)
+    errors.check()
 
     def keep(name: str, value: Any) -> Any:
         return value if name in used else None

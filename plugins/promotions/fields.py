@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from qudao.core.plugin_api import TenantContext
-from qudao.core.validation import as_bool, money_or_none
+from qudao.core.validation import FieldErrors, as_bool
 from qudao.plugins.promotions import rules as R
 
 CODE_RE = re.compile(r"^[\w.\-]{1,64}$")
@@ -79,40 +79,23 @@ def show_when(value: datetime | None, tz: ZoneInfo) -> str | None:
     return value.astimezone(tz).isoformat() if value is not None else None
 
 
-class Errors:
-    def __init__(self) -> None:
-        self.items: list[dict[str, str]] = []
-
-    def add(self, field: str, message: str) -> None:
-        self.items.append({"field": field, "message": message})
-
-    def refuse(self, field: str, message: str, value: T = None) -> T:  # type: ignore[assignment]
-        """Add the field's error and answer ``value`` (None unless given), in one line."""
-        self.add(field, message)
-        return value
-
-
 def optional(parse: Callable[..., T]) -> Callable[..., T | None]:
     """A reader of an optional field: ``read(errors, data, name, *args)`` is None for a field the
     body left out (or sent as null), else ``parse(errors, value, name, ...)``."""
     @functools.wraps(parse)
-    def read(errors: Errors, data: dict[str, Any], name: str, *args: Any, **kwargs: Any) -> T | None:
+    def read(errors: FieldErrors, data: dict[str, Any], name: str, *args: Any, **kwargs: Any) -> T | None:
         value = data.get(name)
         return None if value is None else parse(errors, value, name, *args, **kwargs)
     return read
 
 
 @optional
-def money_field(errors: Errors, value: Any, name: str, currency: str) -> Decimal | None:
-    return money_or_none(value, currency, lambda why: errors.add(name, why))
-
-
-def percent_field(errors: Errors, data: dict[str, Any]) -> Decimal | None:
-    return _percent(errors, data, "percent")
+def money_field(errors: FieldErrors, value: Any, name: str, currency: str) -> Decimal | None:
+    return errors.money_value(name, value, currency)
 
 
 @optional
-def _percent(errors: Errors, value: Any, name: str) -> Decimal | None:
+def percent_field(errors: FieldErrors, value: Any, name: str) -> Decimal | None:
     if isinstance(value, bool):
         return errors.refuse(name, "must be a number between 0 and 100")
     try:
@@ -127,7 +110,7 @@ def _percent(errors: Errors, value: Any, name: str) -> Decimal | None:
 
 
 @optional
-def int_field(errors: Errors, value: Any, name: str, minimum: int = 0) -> int | None:
+def int_field(errors: FieldErrors, value: Any, name: str, minimum: int = 0) -> int | None:
     if isinstance(value, bool):
         return errors.refuse(name, "must be a whole number")
     try:
@@ -141,7 +124,7 @@ def int_field(errors: Errors, value: Any, name: str, minimum: int = 0) -> int | 
     return number
 
 
-def bool_field(errors: Errors, data: dict[str, Any], name: str, default: bool) -> bool:
+def bool_field(errors: FieldErrors, data: dict[str, Any], name: str, default: bool) -> bool:
     value = data.get(name)
     if value is None:
         return default
@@ -151,7 +134,7 @@ def bool_field(errors: Errors, data: dict[str, Any], name: str, default: bool) -
 
 
 @optional
-def text_field(errors: Errors, value: Any, name: str, max_len: int = 64) -> str | None:
+def text_field(errors: FieldErrors, value: Any, name: str, max_len: int = 64) -> str | None:
     if not isinstance(value, str):
         return errors.refuse(name, "must be text")
     value = value.strip()
@@ -160,7 +143,7 @@ def text_field(errors: Errors, value: Any, name: str, max_len: int = 64) -> str 
     return value or None
 
 
-def str_list_field(errors: Errors, data: dict[str, Any], name: str) -> list[str]:
+def str_list_field(errors: FieldErrors, data: dict[str, Any], name: str) -> list[str]:
     value = data.get(name)
     if value is None:
         return []
