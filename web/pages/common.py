@@ -76,13 +76,13 @@ Page = TypeVar("Page", bound=Callable[..., Awaitable[Any]])
 def _guard(check: Callable[[RequestContext], Redirect | None]) -> Callable[[Page], Page]:
     """Run ``check`` before the page: its redirect is the answer, its refusal (Forbidden, NotFound)
     propagates as it would from the page's own first lines. The page keeps its signature, so
-    Litestar injects the same parameters."""
+    Litestar injects the same parameters (by name: ``ctx`` need not come first)."""
     def decorate(page: Page) -> Page:
         @functools.wraps(page)
-        async def guarded(ctx: RequestContext, *args: Any, **kwargs: Any) -> Any:
-            if (redirect := check(ctx)) is not None:
+        async def guarded(*args: Any, **kwargs: Any) -> Any:
+            if (redirect := check(kwargs["ctx"] if "ctx" in kwargs else args[0])) is not None:
                 return redirect
-            return await page(ctx, *args, **kwargs)
+            return await page(*args, **kwargs)
         return cast(Page, guarded)
     return decorate
 

@@ -23,7 +23,7 @@ from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import N_, back, nul_free, page, read_form, recover, say
 from qudao.web.pages.admin.crud import paginate
 from qudao.web.pages.admin.customers import TYPE_LABELS
-from qudao.web.pages.common import staff_or_login
+from qudao.web.pages.common import staff_or_login, staff_page
 
 STATUSES = ("pending", "approved", "rejected")
 REVIEWERS = ("order_clerk", "sales_rep")
@@ -34,9 +34,8 @@ def _id(raw: str) -> int:
 
 
 @get("/admin/applications")
+@staff_page()
 async def application_list(ctx: RequestContext, status: str | None = None, p: str | None = None) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     status = nul_free(status) or PENDING
     if status not in STATUSES:
         status = PENDING

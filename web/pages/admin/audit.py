@@ -10,17 +10,16 @@ from litestar.response import Response
 from qudao.core import audit
 from qudao.web.context import RequestContext, require_admin
 from qudao.web.pages.admin.base import page, page_number
-from qudao.web.pages.common import staff_or_login
+from qudao.web.pages.common import staff_page
 
 PER_PAGE = 50
 AREAS = ("price", "credit", "stock", "staff", "plugin")
 
 
 @get("/admin/audit")
+@staff_page()
 async def audit_page(ctx: RequestContext, action: str | None = None, target: str | None = None,
                      p: str | None = None) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     require_admin(ctx)
     number = page_number(p)
     action = (action or "").strip()[:60] or None

@@ -19,7 +19,7 @@ from qudao.core.inventory.service import counts_in_transit, total_availability
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import N_, back, money_fmt, nul_free, page, read_form, recover, safe_back, say
 from qudao.web.pages.admin.crud import CodedRecords, paginate, sort_order
-from qudao.web.pages.common import staff_or_login
+from qudao.web.pages.common import staff_page
 
 UNITS = ("件", "瓶", "箱", "袋", "盒", "包", "罐", "kg", "pcs")
 
@@ -38,11 +38,10 @@ async def _brands(ctx: RequestContext) -> list[Brand]:
 
 
 @get("/admin/products")
+@staff_page()
 async def product_list(ctx: RequestContext, q: str | None = None, brand: str | None = None,
                        category: str | None = None, tag: str | None = None, p: str | None = None,
                        sort: str | None = None) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     q, brand, category, tag, p = nul_free(q), nul_free(brand), nul_free(category), nul_free(tag), nul_free(p)
     sort, order = sort_order(nul_free(sort), {"sku": Product.sku, "name": Product.name, "price": Product.price}, "sku")
     stmt = select(Product, Brand.code).outerjoin(
@@ -67,10 +66,9 @@ async def product_list(ctx: RequestContext, q: str | None = None, brand: str | N
 
 
 @post("/admin/products/bulk")
+@staff_page()
 async def product_bulk(ctx: RequestContext, request: Request) -> Response[Any]:
     """Activate or deactivate the ticked products at once; back to the same filtered list."""
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     form = await request.form()
     action = str(form.get("action") or "")
     skus = [str(v) for v in form.getall("sku")][:500] if "sku" in form else []
@@ -106,16 +104,14 @@ async def _product_form_values(ctx: RequestContext, product: Product) -> dict[st
 
 
 @get("/admin/products/new")
+@staff_page()
 async def product_new(ctx: RequestContext) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     return await _form_page(ctx, None, {"active": True, "unit": "件", "min_qty": 1, "order_multiple": 1})
 
 
 @get("/admin/products/{sku:str}")
+@staff_page()
 async def product_edit(ctx: RequestContext, sku: str) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     product = await product_by_sku(ctx.session, sku)
     return await _form_page(ctx, product, await _product_form_values(ctx, product))
 
@@ -154,24 +150,21 @@ async def _save(ctx: RequestContext, request: Request, sku: str, creating: bool)
 
 
 @post("/admin/products/new")
+@staff_page()
 async def product_create(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     form = await read_form(request)
     return await _save(ctx, request, form.get("sku") or "", True)
 
 
 @post("/admin/products/{sku:str}")
+@staff_page()
 async def product_update(ctx: RequestContext, request: Request, sku: str) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     return await _save(ctx, request, sku, False)
 
 
 @post("/admin/products/{sku:str}/images/{name:str}/delete")
+@staff_page()
 async def product_image_delete(ctx: RequestContext, sku: str, name: str) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     product = await product_by_sku(ctx.session, sku)
     if name not in (product.images or []):
         raise NotFound("no such image")
@@ -193,9 +186,8 @@ async def media(ctx: RequestContext, name: str) -> Response[Any]:
 
 
 @get("/admin/brands")
+@staff_page()
 async def brand_list(ctx: RequestContext) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     counts = dict((await ctx.session.execute(
         select(Product.brand_id, func.count()).group_by(Product.brand_id))).all())
     return page(ctx, "admin/brands.html", brands=await _brands(ctx), counts=counts)

@@ -30,7 +30,7 @@ from qudao.core.catalog.service import product_by_sku
 from qudao.core.errors import InputError, NotFound, QudaoError
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import back, nul_free, page, page_number, paging, read_form, recover, say
-from qudao.web.pages.common import staff_or_login
+from qudao.web.pages.common import staff_or_login, staff_page
 
 
 async def paginate(ctx: RequestContext, stmt: Select[Any], p: str | None,
@@ -132,15 +132,13 @@ def save_routes(path: str, what: str, save: Save, find: Callable[[Any, str], Awa
     staff only, with one of ``write_roles`` when given. Route names: ``{what}_create`` / ``_update``."""
 
     @post(f"{path}/new", name=f"{what}_create")
+    @staff_page(write_roles)
     async def create(ctx: RequestContext, request: Request) -> Response[Any]:
-        if (r := staff_or_login(ctx, write_roles)) is not None:
-            return r
         return await save(ctx, request, None)
 
     @post(f"{path}/{{code:str}}", name=f"{what}_update")
+    @staff_page(write_roles)
     async def update(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
-        if (r := staff_or_login(ctx, write_roles)) is not None:
-            return r
         if find is not None:
             await find(ctx.session, code)
         return await save(ctx, request, code)
@@ -192,15 +190,13 @@ class CodedRecords:
         """``GET/POST {path}/new`` and ``GET/POST {path}/{code}``; staff only, writes need ``write_roles``."""
 
         @get(f"{path}/new", name=f"{self.what}_new")
+        @staff_page()
         async def new(ctx: RequestContext) -> Response[Any]:
-            if (r := staff_or_login(ctx)) is not None:
-                return r
             return await self.new_page(ctx)
 
         @get(f"{path}/{{code:str}}", name=f"{self.what}_edit")
+        @staff_page()
         async def edit(ctx: RequestContext, code: str) -> Response[Any]:
-            if (r := staff_or_login(ctx)) is not None:
-                return r
             return await self.edit_page(ctx, code)
 
         return [new, edit, *save_routes(path, self.what, self.save, write_roles=write_roles)]

@@ -18,7 +18,7 @@ from qudao.core.inventory.service import brand_owned
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import N_, back, nul_free, page, read_form, recover, say
 from qudao.web.pages.admin.crud import LIST_QUERY, CodedRecords, ListQuery, code_taken, save_routes
-from qudao.web.pages.common import staff_or_login
+from qudao.web.pages.common import staff_page
 
 TIERS = CodedRecords(Tier, "tier", "admin/tier_form.html", "tier", "/tiers", N_("Saved tier %(code)s"), upsert_tier)
 TYPE_LABELS = {"l1_distributor": "L1 distributor", "l2_distributor": "L2 distributor", "store": "Store",
@@ -38,9 +38,8 @@ async def _options(ctx: RequestContext) -> dict[str, Any]:
 
 
 @get("/admin/customers", dependencies=LIST_QUERY)
+@staff_page()
 async def customer_list(ctx: RequestContext, listing: ListQuery, status: str | None = None) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     status = nul_free(status)
     parent = Customer.__table__.alias("parent")
     tier = Tier.__table__.alias("tier")
@@ -62,9 +61,8 @@ async def customer_list(ctx: RequestContext, listing: ListQuery, status: str | N
 
 
 @get("/admin/customers/tree")
+@staff_page()
 async def customer_tree(ctx: RequestContext) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     rows = (await ctx.session.execute(select(Customer.id, Customer.code, Customer.name, Customer.parent_id,
                                              Customer.type, Customer.status).where(*customer_criteria(ctx))
                                       .order_by(Customer.code)
@@ -136,16 +134,14 @@ async def _customer_page(ctx: RequestContext, customer: Customer | None, form: d
 
 
 @get("/admin/customers/new")
+@staff_page()
 async def customer_new(ctx: RequestContext) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     return await _customer_page(ctx, None, {"type": "store", "status": "active"})
 
 
 @get("/admin/customers/{code:str}")
+@staff_page()
 async def customer_edit(ctx: RequestContext, code: str) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     customer = await customer_by_code(ctx.session, code)
     if is_sales_rep(ctx) and customer.sales_rep_id != ctx.user.id:  # type: ignore[union-attr]
         raise NotFound(f"no customer with code '{code}'")
@@ -182,10 +178,9 @@ async def _save(ctx: RequestContext, request: Request, code: str | None) -> Resp
 
 
 @post("/admin/customers/{code:str}/users")
+@staff_page()
 async def customer_login_add(ctx: RequestContext, request: Request, code: str) -> Response[Any]:
     """Add a buyer login (or reset its password) for the customer."""
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     customer = await customer_by_code(ctx.session, code)
     form = await read_form(request)
     try:
@@ -207,9 +202,8 @@ async def customer_login_add(ctx: RequestContext, request: Request, code: str) -
 
 
 @get("/admin/tiers")
+@staff_page()
 async def tier_list(ctx: RequestContext) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     tiers = await TIERS.all(ctx)
     counts = dict((await ctx.session.execute(select(Customer.tier_id, func.count()).group_by(Customer.tier_id))).all())
     return page(ctx, "admin/tiers.html", tiers=tiers, counts=counts)

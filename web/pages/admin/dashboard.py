@@ -33,7 +33,7 @@ from qudao.core.plugins.panels import Todo, collect_panels, collect_todos
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import N_, page, say
 from qudao.web.pages.admin.orders import STATUS_LABELS
-from qudao.web.pages.common import staff_or_login
+from qudao.web.pages.common import staff_page
 
 NOT_SALES = ("rejected", "cancelled")
 TOP = 5
@@ -146,9 +146,8 @@ async def todos(ctx: RequestContext) -> list[Todo]:
 
 
 @get("/admin")
+@staff_page()
 async def dashboard(ctx: RequestContext) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     f = await figures(ctx)
     zone = ZoneInfo(ctx.tenant.timezone)
     month_start = datetime.now(UTC).astimezone(zone).date().replace(day=1)

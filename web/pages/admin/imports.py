@@ -14,7 +14,7 @@ from qudao.core import imports as catalog_io
 from qudao.core.errors import InputError, NotFound
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import checkbox, page, recover
-from qudao.web.pages.common import staff_or_login
+from qudao.web.pages.common import staff_or_login, staff_page
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -29,17 +29,15 @@ def _fmt(value: str | None) -> str:
 
 
 @get("/admin/imports")
+@staff_page()
 async def imports_page(ctx: RequestContext) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     return page(ctx, "admin/imports.html", kinds=catalog_io.KINDS, columns=catalog_io.COLUMNS, result=None)
 
 
 @post("/admin/imports/{kind:str}")
+@staff_page()
 async def import_upload(ctx: RequestContext, request: Request, kind: str) -> Response[Any]:
     """Validate every row; store all rows or none. ``dry_run`` only validates."""
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     assert ctx.user is not None
     if kind not in catalog_io.KINDS:
         raise NotFound(f"nothing to import as '{kind}'")
@@ -102,10 +100,9 @@ async def import_template(ctx: RequestContext, kind: str, format: str | None = N
 
 
 @get("/admin/imports/jobs/{job_id:str}")
+@staff_page()
 async def import_job(ctx: RequestContext, job_id: str) -> Response[Any]:
     """Progress of a background import; the page polls itself (HTMX) until the job is done."""
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     status = catalog_io.read_status(ctx.tenant.id, job_id)
     if status is None:
         raise NotFound("no such import")

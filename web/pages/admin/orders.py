@@ -26,7 +26,7 @@ from qudao.web.pages.admin.base import N_, back, nul_free, page, read_form, reco
 from qudao.web.pages.admin.crud import LIST_QUERY, ListQuery, paginate
 from qudao.web.pages.admin.decide import order_context
 from qudao.web.pages.admin.imports import download
-from qudao.web.pages.common import staff_or_login
+from qudao.web.pages.common import staff_page
 
 STATUS_LABELS = {
     "submitted": "Submitted", "approved": "Approved", "rejected": "Rejected", "cancelled": "Cancelled",
@@ -69,9 +69,8 @@ def _orders_query(ctx: RequestContext, status: str | None, q: str | None) -> Any
 
 
 @get("/admin/orders", dependencies=LIST_QUERY)
+@staff_page()
 async def order_list(ctx: RequestContext, listing: ListQuery, status: str | None = None) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     status = nul_free(status)
     if status and status not in STATUSES:
         status = None
@@ -84,11 +83,10 @@ async def order_list(ctx: RequestContext, listing: ListQuery, status: str | None
 
 
 @get("/admin/orders/queue")
+@staff_page()
 async def approval_queue(ctx: RequestContext, p: str | None = None) -> Response[Any]:
     """Submitted orders, oldest first, each with what it takes to decide on it (lines and stock,
     discounts and rebates, credit headroom, the customer's last orders); approve or reject in bulk."""
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     rows, pg = await paginate(ctx, _orders_query(ctx, "submitted", None), nul_free(p), Order.created_at, Order.id)
     context = await order_context(ctx, [o for o, _c in rows])
     return page(ctx, "admin/order_queue.html", rows=rows, pg=pg, labels=STATUS_LABELS, context=context,
@@ -96,11 +94,10 @@ async def approval_queue(ctx: RequestContext, p: str | None = None) -> Response[
 
 
 @post("/admin/orders/queue/bulk")
+@staff_page()
 async def approval_bulk(ctx: RequestContext, request: Request) -> Response[Any]:
     """Approve (or reject, with one reason) the ticked orders; each in its own transaction, so one
     refusal (illegal step, a plugin's veto) does not undo the others; the flash says which."""
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     form = await request.form()
     action = str(form.get("action") or "")
     numbers = [str(v) for v in form.getall("number")][:200] if "number" in form else []
@@ -125,11 +122,10 @@ async def approval_bulk(ctx: RequestContext, request: Request) -> Response[Any]:
 
 
 @get("/admin/orders/export")
+@staff_page()
 async def order_export(ctx: RequestContext, format: str | None = None, status: str | None = None,  # noqa: A002
                        start: str | None = None, end: str | None = None) -> Response[Any]:
     """ERP sales-order drafts. Without ``format`` the page with the filter form."""
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     format, status, start, end = nul_free(format), nul_free(status), nul_free(start), nul_free(end)
     form = {"status": status or "approved", "start": start or "", "end": end or ""}
     try:
@@ -146,9 +142,8 @@ async def order_export(ctx: RequestContext, format: str | None = None, status: s
 
 
 @get("/admin/orders/{number:str}")
+@staff_page()
 async def order_page(ctx: RequestContext, number: str) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     order = await order_for(ctx, number)
     s = ctx.session
     lines = (await s.scalars(select(OrderLine).where(OrderLine.order_id == order.id)
@@ -179,12 +174,11 @@ async def refused(ctx: RequestContext, target: str, exc: QudaoError, *, field_na
 
 
 @post("/admin/orders/{number:str}/status")
+@staff_page()
 async def order_status(ctx: RequestContext, request: Request, number: str) -> Response[Any]:
     """Approve, reject (with a reason), ship (carrier, tracking number) or any allowed step.
 
     Refusals from core (409 illegal transition, 403 role) come back as a flash message."""
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     form = await read_form(request)
     target = safe_back(ctx, form.get("back"), f"/orders/{number}")
     try:
@@ -206,10 +200,9 @@ async def order_status(ctx: RequestContext, request: Request, number: str) -> Re
 
 
 @post("/admin/orders/{number:str}/edit")
+@staff_page()
 async def order_edit(ctx: RequestContext, request: Request, number: str) -> Response[Any]:
     """Save a clerk's changes to quantities (``qty:<sku>``) and unit prices (``price:<sku>``)."""
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     form = await read_form(request)
     target = f"/orders/{number}"
     changes: dict[str, dict[str, Any]] = {}

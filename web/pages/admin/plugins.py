@@ -11,7 +11,7 @@ from qudao.core.errors import InputError, NotFound
 from qudao.core.plugins.host import PluginHost
 from qudao.web.api.plugins import set_plugin
 from qudao.web.context import RequestContext, load_plugin_states, require_admin
-from qudao.web.pages.common import form_data, render, staff_or_login
+from qudao.web.pages.common import form_data, render, staff_page
 
 
 def _plugin_rows(host: PluginHost, enabled: frozenset[str]) -> list[dict[str, Any]]:
@@ -43,18 +43,16 @@ def _settings_page(ctx: RequestContext, host: PluginHost, name: str, values: dic
 
 
 @get("/admin/plugins")
+@staff_page()
 async def plugins_page(request: Request, ctx: RequestContext) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     host: PluginHost = request.app.state.host
     return render(ctx, "admin/plugins.html", plugins=_plugin_rows(host, ctx.enabled))
 
 
 @post("/admin/plugins/{name:str}/toggle")
+@staff_page()
 async def toggle_plugin(request: Request, ctx: RequestContext, name: str) -> Response[Any]:
     """HTMX: switch a plugin and re-render the page (menu included) at once."""
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     host = _host_to_change(request, ctx, name)
     flash, kind = None, "ok"
     try:
@@ -69,17 +67,15 @@ async def toggle_plugin(request: Request, ctx: RequestContext, name: str) -> Res
 
 
 @get("/admin/plugins/{name:str}")
+@staff_page()
 async def plugin_settings_page(request: Request, ctx: RequestContext, name: str) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     host = _host_with(request, name)
     return _settings_page(ctx, host, name, ctx.settings(name), [])
 
 
 @post("/admin/plugins/{name:str}")
+@staff_page()
 async def save_plugin_settings(request: Request, ctx: RequestContext, name: str) -> Response[Any]:
-    if (redirect := staff_or_login(ctx)) is not None:
-        return redirect
     host = _host_to_change(request, ctx, name)
     form = await form_data(request)
     values = {k: (v[-1] if isinstance(v, list) else v) for k, v in form.items()}

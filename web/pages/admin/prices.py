@@ -42,7 +42,7 @@ from qudao.web.pages.admin.crud import (
     product_page,
     save_routes,
 )
-from qudao.web.pages.common import staff_or_login
+from qudao.web.pages.common import staff_page
 
 
 async def _tiers(ctx: RequestContext) -> list[Tier]:
@@ -50,9 +50,8 @@ async def _tiers(ctx: RequestContext) -> list[Tier]:
 
 
 @get("/admin/prices")
+@staff_page()
 async def prices_home(ctx: RequestContext) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     changes = (await ctx.session.execute(
         select(PriceChange, User.email).outerjoin(
             User, (User.id == PriceChange.changed_by) & (User.tenant_id == PriceChange.tenant_id))
@@ -78,10 +77,9 @@ async def _tier_rows(ctx: RequestContext, tier: Tier, q: str | None, brand: str 
 
 
 @get("/admin/prices/tier/{code:str}")
+@staff_page()
 async def tier_prices(ctx: RequestContext, code: str, q: str | None = None, brand: str | None = None,
                       p: str | None = None) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     q, brand, p = nul_free(q), nul_free(brand), nul_free(p)
     tier = await _tier_or_404(ctx, code)
     rows, pg = await _tier_rows(ctx, tier, q, brand, p)
@@ -90,11 +88,10 @@ async def tier_prices(ctx: RequestContext, code: str, q: str | None = None, bran
 
 
 @post("/admin/prices/tier/{code:str}")
+@staff_page()
 async def tier_prices_save(ctx: RequestContext, request: Request, code: str, q: str | None = None,
                            brand: str | None = None, p: str | None = None) -> Response[Any]:
     """One submit for the whole table; all-or-nothing, errors shown on their rows."""
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     q, brand, p = nul_free(q), nul_free(brand), nul_free(p)
     assert ctx.user is not None
     tier = await _tier_or_404(ctx, code)
@@ -129,9 +126,8 @@ async def _product_prices(ctx: RequestContext, product: Product) -> dict[str, An
 
 
 @get("/admin/prices/product/{sku:str}")
+@staff_page()
 async def product_prices(ctx: RequestContext, sku: str) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     return await product_page(ctx, sku, "admin/product_prices.html", _product_prices, submitted={}, cform={})
 
 
@@ -188,9 +184,8 @@ async def product_customer_price_save(ctx: RequestContext, request: Request, sku
 
 
 @post("/admin/prices/product/{sku:str}/customer/{code:str}/delete")
+@staff_page()
 async def product_customer_price_delete(ctx: RequestContext, sku: str, code: str) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     assert ctx.user is not None
     await remove_customer_price(ctx.session, code, sku, user_id=ctx.user.id)
     await ctx.session.commit()
@@ -198,11 +193,10 @@ async def product_customer_price_delete(ctx: RequestContext, sku: str, code: str
 
 
 @get("/admin/prices/check")
+@staff_page()
 async def price_check(ctx: RequestContext, customer: str | None = None, sku: str | None = None,
                       date: str | None = None, qty: str | None = None) -> Response[Any]:
     """Customer X + SKU Y (+ date D) → price and which rule set it."""
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     customer, sku, date, qty = nul_free(customer), nul_free(sku), nul_free(date), nul_free(qty)
     form = {"customer": customer or "", "sku": sku or "", "date": date or "", "qty": qty or ""}
     answer = found = None
@@ -234,25 +228,22 @@ def _policy_form(policy: Any, tz: str) -> dict[str, Any]:
 
 
 @get("/admin/prices/policies")
+@staff_page()
 async def policy_list(ctx: RequestContext) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     return page(ctx, "admin/policies.html", policies=[snapshot(p) for p in await list_policies(ctx.session)])
 
 
 @get("/admin/prices/policies/new")
+@staff_page()
 async def policy_new(ctx: RequestContext) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     return page(ctx, "admin/policy_form.html", policy=None, form={"mode": "percent", "active": True,
                                                                    "priority": 0},
                 customer_types=CUSTOMER_TYPES)
 
 
 @get("/admin/prices/policies/{code:str}")
+@staff_page()
 async def policy_edit(ctx: RequestContext, code: str) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     policy = await policy_by_code(ctx.session, code)
     return page(ctx, "admin/policy_form.html", policy=policy, form=_policy_form(policy, ctx.tenant.timezone),
                 customer_types=CUSTOMER_TYPES)
@@ -279,9 +270,8 @@ async def _policy_save(ctx: RequestContext, request: Request, code: str | None) 
 
 
 @post("/admin/prices/policies/{code:str}/delete")
+@staff_page()
 async def policy_delete(ctx: RequestContext, code: str) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     assert ctx.user is not None
     await delete_policy(ctx.session, code, user_id=ctx.user.id)
     await ctx.session.commit()

@@ -10,7 +10,7 @@ from litestar.response import Response
 from qudao.core.reports import bar_chart, report_xlsx, sales_report
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import page
-from qudao.web.pages.common import staff_or_login
+from qudao.web.pages.common import staff_page
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -23,27 +23,24 @@ def _days(raw: str | None) -> int:
 
 
 @get("/admin/reports")
+@staff_page()
 async def reports_page(ctx: RequestContext, days: str | None = None) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     n = _days(days)
     report = await sales_report(ctx.session, ctx.tenant.timezone, days=n, currency=ctx.tenant.currency)
     return page(ctx, "admin/reports.html", report=report, chart=bar_chart(report.by_day), days=n, periods=PERIODS)
 
 
 @get("/admin/reports/chart")
+@staff_page()
 async def reports_chart(ctx: RequestContext) -> Response[Any]:
     """HTML fragment for the dashboard (loaded by HTMX): the 30-day chart and top 10s."""
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     report = await sales_report(ctx.session, ctx.tenant.timezone, currency=ctx.tenant.currency)
     return page(ctx, "admin/_sales.html", report=report, chart=bar_chart(report.by_day))
 
 
 @get("/admin/reports/sales.xlsx")
+@staff_page()
 async def reports_xlsx(ctx: RequestContext, days: str | None = None) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     report = await sales_report(ctx.session, ctx.tenant.timezone, days=_days(days), currency=ctx.tenant.currency)
     name = f"{ctx.tenant.slug}-sales-{report.start.isoformat()}-{report.end.isoformat()}.xlsx"
     return Response(report_xlsx(report, ctx.tenant.currency), media_type=XLSX,

@@ -13,7 +13,7 @@ from qudao.core.orders.rules import ordering_view, parse_ordering
 from qudao.tenants.models import Tenant
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import N_, back, checkbox, page, read_form, recover, say
-from qudao.web.pages.common import staff_or_login
+from qudao.web.pages.common import staff_page
 from qudao.web.pages.store.browse import VISITOR_MODES
 
 ADMINS = ("owner", "admin")
@@ -44,9 +44,8 @@ def ordering_body(form: dict[str, Any]) -> dict[str, Any]:
 
 
 @get("/admin/settings")
+@staff_page()
 async def settings_page(ctx: RequestContext) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     rules = ordering_view(ctx.tenant.setting("ordering", default={}) or {})
     form = {**_form_of(rules, bool(ctx.tenant.setting("count_in_transit"))),
             "storefront_visitors": _visitors(ctx.tenant.setting("storefront_visitors"))}
@@ -55,9 +54,8 @@ async def settings_page(ctx: RequestContext) -> Response[Any]:
 
 
 @post("/admin/settings")
+@staff_page(ADMINS)
 async def settings_save(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (r := staff_or_login(ctx, ADMINS)) is not None:
-        return r
     form = await read_form(request)
     tenant = await ctx.session.get(Tenant, ctx.tenant.id)
     assert tenant is not None

@@ -33,7 +33,7 @@ from qudao.core.inventory.stocktake import (
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import N_, back, checkbox, nul_free, page, read_form, recover, say
 from qudao.web.pages.admin.crud import LIST_QUERY, CodedRecords, ListQuery, product_change, product_page
-from qudao.web.pages.common import staff_or_login
+from qudao.web.pages.common import staff_page
 
 WAREHOUSE_ROLES = ("warehouse",)
 
@@ -47,9 +47,8 @@ async def _warehouses(ctx: RequestContext) -> list[Warehouse]:
 
 
 @get("/admin/stock", dependencies=LIST_QUERY)
+@staff_page()
 async def stock_list(ctx: RequestContext, listing: ListQuery, warehouse: str | None = None) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     warehouse = nul_free(warehouse)
     avail = available_expr(counts_in_transit(ctx.tenant))
     stmt = (select(Product.sku, Product.name, Warehouse.code, Stock.on_hand, Stock.reserved, Stock.in_transit,
@@ -88,9 +87,8 @@ async def _product_stock(ctx: RequestContext, product: Product) -> dict[str, Any
 
 
 @get("/admin/stock/product/{sku:str}")
+@staff_page()
 async def product_stock(ctx: RequestContext, sku: str) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     return await product_page(ctx, sku, "admin/product_stock.html", _product_stock)
 
 
@@ -144,17 +142,15 @@ async def product_stock_move(ctx: RequestContext, request: Request, sku: str) ->
 
 
 @get("/admin/stock/low")
+@staff_page()
 async def stock_low(ctx: RequestContext) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     rows = await low_stock(ctx.session, counts_in_transit(ctx.tenant))
     return page(ctx, "admin/stock_low.html", rows=rows)
 
 
 @get("/admin/stock/stocktake")
+@staff_page()
 async def stocktake(ctx: RequestContext, warehouse: str | None = None, blind: str | None = None) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     warehouse, blind = nul_free(warehouse), nul_free(blind)
     warehouses = await _warehouses(ctx)
     wh, rows = (None, [])
@@ -165,9 +161,8 @@ async def stocktake(ctx: RequestContext, warehouse: str | None = None, blind: st
 
 
 @post("/admin/stock/stocktake")
+@staff_page(WAREHOUSE_ROLES)
 async def stocktake_post(ctx: RequestContext, request: Request) -> Response[Any]:
-    if (r := staff_or_login(ctx, WAREHOUSE_ROLES)) is not None:
-        return r
     assert ctx.user is not None
     form = await read_form(request)
     code = form.get("warehouse", "")
@@ -191,9 +186,8 @@ async def stocktake_post(ctx: RequestContext, request: Request) -> Response[Any]
 
 
 @get("/admin/warehouses")
+@staff_page()
 async def warehouse_list(ctx: RequestContext) -> Response[Any]:
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     return page(ctx, "admin/warehouses.html", warehouses=await _warehouses(ctx))
 
 

@@ -14,7 +14,7 @@ from qudao.core.channels.sellthrough import GROUPS, Query, parse_query, report, 
 from qudao.core.errors import InputError
 from qudao.web.context import RequestContext
 from qudao.web.pages.admin.base import page
-from qudao.web.pages.common import staff_or_login
+from qudao.web.pages.common import staff_page
 from qudao.web.pages.store.base import N_
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -37,11 +37,10 @@ def chart_data(data: dict[str, Any], limit: int = 15) -> str:
 
 
 @get("/admin/sell-through")
+@staff_page()
 async def sell_through_page(ctx: RequestContext, from_: str | None = Parameter(query="from", default=None),
                             to: str | None = None, group_by: list[str] | None = None,
                             format: str | None = None) -> Response[Any]:  # noqa: A002
-    if (r := staff_or_login(ctx)) is not None:
-        return r
     groups = ",".join(g for g in (group_by or []) if g) or None
     errors: list[dict[str, str]] = []
     try:
