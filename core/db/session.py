@@ -111,14 +111,38 @@ def _after_begin(session: Session, _transaction: Any, connection: Connection) ->
     info["tenant_version"], info["catalog_version"] = apply_db_tenant(connection, info.get("tenant_id"))
 
 
+PREPARED = "qudao_prepared"  # execution option of statements built once (core/db/prepared.py)
+TENANT_IN_STATEMENT = "qudao_tenant_in_statement"  # … whose WHERE names the tenant itself
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _tenant_filter(state: ORMExecuteState) -> None:
-    if state.execution_options.get("all_tenants") or not (
+    options = state.execution_options
+    if options.get("all_tenants") or options.get(TENANT_IN_STATEMENT) or not (
         state.is_select or state.is_update or state.is_delete
     ):
         return
     tid = state.session.info.get("tenant_id")
-    state.statement = state.statement.options(tenant_criteria(NO_TENANT if tid is None else tid))
+    tid = NO_TENANT if tid is None else tid
+    if options.get(PREPARED):
+        state.statement = _filtered(state.statement, tid)
+    else:
+        state.statement = state.statement.options(tenant_criteria(tid))
+
+
+_FILTERED: dict[tuple[int, int], tuple[Any, Any]] = {}
+
+
+def _filtered(stmt: Any, tid: int) -> Any:
+    """A prepared statement with the tenant filter, kept per (statement, tenant): a new
+    statement would be re-keyed for SQLAlchemy's cache on every execution. The entry holds the
+    statement itself, so its id is not reused while the entry lives."""
+    entry = _FILTERED.get((id(stmt), tid))
+    if entry is None or entry[0] is not stmt:
+        if len(_FILTERED) >= 20_000:
+            _FILTERED.clear()
+        entry = _FILTERED[(id(stmt), tid)] = (stmt, stmt.options(tenant_criteria(tid)))
+    return entry[1]
 
 
 _CRITERIA: dict[int, Any] = {}

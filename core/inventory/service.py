@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, func, select, tuple_, update
+from sqlalchemy import Integer, bindparam, case, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from qudao.core.customers.models import Customer
+from qudao.core.db.prepared import prepared, run, tenant_filtered, tenant_is
 from qudao.core.db.rows import add_rows
 from qudao.core.db.session import sync_of, transaction_note
 from qudao.core.errors import Conflict, NotFound
@@ -147,6 +148,25 @@ async def reserve(session: AsyncSession, warehouse_id: int, product_id: int, qty
     return move
 
 
+@prepared
+def _reserve_statement(lines: int, count_in_transit: bool, postgresql: bool) -> Any:
+    """The reservation of ``lines`` products: ``:wh``, ``:p0…``/``:q0…`` (product, qty)."""
+    t = Stock.__table__
+    where = (tenant_is(t), t.c.warehouse_id == bindparam("wh"),
+             t.c.product_id.in_([bindparam(f"p{i}", type_=t.c.product_id.type) for i in range(lines)]))
+    qty = case(*[(bindparam(f"p{i}", type_=t.c.product_id.type), bindparam(f"q{i}", type_=Integer))
+                 for i in range(lines)], value=t.c.product_id)  # CASE product_id WHEN :p0 THEN :q0 … END
+    available = t.c.on_hand - t.c.reserved
+    if count_in_transit:
+        available = available + t.c.in_transit
+    stmt = update(t).where(*where, available >= qty)
+    if postgresql:
+        locked = (select(t.c.id).where(*where).order_by(t.c.id).with_for_update()
+                  .cte("locked").prefix_with("MATERIALIZED"))
+        stmt = stmt.where(t.c.id.in_(select(locked.c.id)))
+    return tenant_filtered(stmt.values(reserved=t.c.reserved + qty).returning(t.c.product_id))
+
+
 async def reserve_many(session: AsyncSession, warehouse_id: int, need: dict[int, int], *,
                        count_in_transit: bool, order_number: str | None = None) -> list[int] | None:
     """Reserve every line at once in one statement, or nothing.
@@ -159,15 +179,11 @@ async def reserve_many(session: AsyncSession, warehouse_id: int, need: dict[int,
     """
     if not need:
         return None
-    lines = (Stock.warehouse_id == warehouse_id, Stock.product_id.in_(list(need)))
-    qty = case(need, value=Stock.product_id)  # CASE product_id WHEN … THEN qty … END
-    stmt = update(Stock).where(*lines, available_expr(count_in_transit) >= qty)
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        locked = (select(Stock.id).where(*lines).order_by(Stock.id).with_for_update()
-                  .cte("locked").prefix_with("MATERIALIZED"))
-        stmt = stmt.where(Stock.id.in_(select(locked.c.id)))
-    result = await session.execute(stmt.values(reserved=Stock.reserved + qty).returning(Stock.product_id)
-                                   .execution_options(synchronize_session=False))
+    postgresql = session.bind is not None and session.bind.dialect.name == "postgresql"
+    values = {"wh": warehouse_id}
+    for i, (pid, qty) in enumerate(need.items()):
+        values[f"p{i}"], values[f"q{i}"] = pid, qty
+    result = await run(session, _reserve_statement(len(need), count_in_transit, postgresql), **values)
     done = {row[0] for row in result.all()}
     short = [pid for pid in need if pid not in done]
     if short:
