@@ -37,6 +37,7 @@ from qudao.core.db.mixins import (
     ProductScope,
     TierOrCustomer,
 )
+from qudao.core.db.prepared import prepared, run, tenant_filtered, tenant_is
 from qudao.core.db.rows import add_rows
 from qudao.core.db.session import enqueue_after_commit, transaction_note
 from qudao.core.jobs import job
@@ -62,4 +63,6 @@ __all__ = [
     "CustomerRef", "OrderRef", "ProductRef", "TierRef", "UserRef",
     # mixins for column groups plugin models share (core/db/mixins.py)
     "AccountMovement", "BuyerScope", "Created", "CustomerBalance", "ProductScope", "TierOrCustomer",
+    # statements built once per shape, for hot paths (core/db/prepared.py)
+    "prepared", "run", "tenant_filtered", "tenant_is",
 ]

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qudao.core.auth.models import ApiToken, User
 from qudao.core.customers.models import Customer
 from qudao.core.db.base import utcnow
+from qudao.core.db.prepared import prepared
 
 
 def _hash(secret: str) -> str:
@@ -41,16 +43,18 @@ async def user_for_token(session: AsyncSession, secret: str) -> User | None:
     return found[0] if found else None
 
 
-async def login_for_token(session: AsyncSession, secret: str) -> tuple[User, Customer | None] | None:
-    """The token's user and (for a buyer) its customer, in one statement, in the bound tenant."""
-    row = (
-        await session.execute(
-            select(ApiToken, User, Customer)
+@prepared
+def _login_statement() -> Any:
+    return (select(ApiToken, User, Customer)
             .join(User, (User.id == ApiToken.user_id) & (User.tenant_id == ApiToken.tenant_id))
             .outerjoin(Customer, (Customer.id == User.customer_id) & (Customer.tenant_id == User.tenant_id))
-            .where(ApiToken.token_hash == _hash(secret), ApiToken.revoked_at.is_(None), User.active.is_(True))
-        )
-    ).first()
+            .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None),
+                   User.active.is_(True)))
+
+
+async def login_for_token(session: AsyncSession, secret: str) -> tuple[User, Customer | None] | None:
+    """The token's user and (for a buyer) its customer, in one statement, in the bound tenant."""
+    row = (await session.execute(_login_statement(), {"token_hash": _hash(secret)})).first()
     if row is None:
         return None
     token, user, customer = row

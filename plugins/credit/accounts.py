@@ -23,12 +23,12 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from qudao.core.customers.models import Customer
-from qudao.core.plugin_api import audit, fmt, utcnow
+from qudao.core.plugin_api import audit, fmt, prepared, run, tenant_filtered, tenant_is, utcnow
 from qudao.plugins.credit.models import (
     ADJUSTMENT,
     HOLD_HELD,
@@ -121,12 +121,16 @@ async def account_and_overdue(session: AsyncSession, customer_id: int,
                               today: date) -> tuple[CreditAccount, int, date | None] | None:
     """The account with its overdue amount and oldest due date in one statement (checkout asks
     for all three on every quote and order)."""
-    items = _overdue_items(CreditAccount.id, today)
+    row = (await session.execute(_account_statement(), {"customer_id": customer_id, "today": today})).first()
+    return None if row is None else (row[0], int(row[1] or 0), row[2])
+
+
+@prepared
+def _account_statement() -> Any:
+    items = _overdue_items(CreditAccount.id, bindparam("today", type_=CreditHold.due_date.type))
     owed = select(func.coalesce(func.sum(CreditHold.outstanding_minor), 0)).where(*items).scalar_subquery()
     since = select(func.min(CreditHold.due_date)).where(*items).scalar_subquery()
-    row = (await session.execute(select(CreditAccount, owed, since)
-                                 .where(CreditAccount.customer_id == customer_id))).first()
-    return None if row is None else (row[0], int(row[1] or 0), row[2])
+    return select(CreditAccount, owed, since).where(CreditAccount.customer_id == bindparam("customer_id"))
 
 
 @dataclass
@@ -218,6 +222,23 @@ async def all_lines(ctx: Any) -> list[tuple[Customer, Standing]]:
     ]
 
 
+@prepared
+def _bump_statement(check: str) -> Any:
+    """``used_minor += :delta`` on account ``:aid``, checked against its own limit ("limit"),
+    the bound ``:cap`` ("cap"), zero ("floor") or nothing ("")."""
+    t = CreditAccount.__table__
+    new = t.c.used_minor + bindparam("delta", type_=t.c.used_minor.type)
+    stmt = update(t).where(tenant_is(t), t.c.id == bindparam("aid"))
+    if check == "limit":
+        stmt = stmt.where(new <= t.c.limit_minor)
+    elif check == "cap":
+        stmt = stmt.where(new <= bindparam("cap", type_=t.c.limit_minor.type))
+    elif check == "floor":
+        stmt = stmt.where(new >= 0)
+    return tenant_filtered(stmt.values(used_minor=new, updated_at=bindparam("now", type_=t.c.updated_at.type))
+                           .returning(t.c.used_minor))
+
+
 async def bump(session: AsyncSession, account: CreditAccount, delta: int, *, cap: int | None = None,
                 enforce_limit: bool = True) -> int | None:
     """Atomically add ``delta`` to used_minor; None if the limit or the zero floor would be crossed.
@@ -226,14 +247,9 @@ async def bump(session: AsyncSession, account: CreditAccount, delta: int, *, cap
     account outside its validity period is checked against 0); by default the
     row's own ``limit_minor`` is compared in SQL.
     """
-    new = CreditAccount.used_minor + delta
-    stmt = update(CreditAccount).where(CreditAccount.id == account.id)
-    if delta > 0 and enforce_limit:
-        stmt = stmt.where(new <= (CreditAccount.limit_minor if cap is None else cap))
-    elif delta < 0:
-        stmt = stmt.where(new >= 0)
-    stmt = stmt.values(used_minor=new, updated_at=utcnow()).returning(CreditAccount.used_minor)
-    used = (await session.execute(stmt.execution_options(synchronize_session=False))).scalar_one_or_none()
+    check = ("cap" if cap is not None else "limit") if delta > 0 and enforce_limit else "floor" if delta < 0 else ""
+    used = (await run(session, _bump_statement(check), aid=account.id, delta=delta, cap=cap,
+                      now=utcnow())).scalar_one_or_none()
     if used is None:
         return None
     set_committed_value(account, "used_minor", int(used))  # keep the identity map in step, no flush

@@ -7,11 +7,11 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from qudao.core.customers.models import Customer
 from qudao.core.money import places
-from qudao.core.plugin_api import TenantContext, utcnow
+from qudao.core.plugin_api import TenantContext, prepared, utcnow
 from qudao.plugins.promotions import rules as R
 from qudao.plugins.promotions import texts as T
 from qudao.plugins.promotions.models import Promotion, PromotionTarget, Redemption
@@ -49,13 +49,17 @@ def _matches(promo: Promotion, customer: Customer | None, tier_ids: set[int], cu
 
 async def running(ctx: TenantContext, now: datetime | None = None) -> list[Promotion]:
     """Active promotions inside their dates (not yet filtered by buyer or coupon)."""
-    now = now or utcnow()
-    stmt = select(Promotion).where(
+    return list((await ctx.session.scalars(_running_statement(), {"now": now or utcnow()})).all())
+
+
+@prepared
+def _running_statement() -> Any:
+    now = bindparam("now", type_=Promotion.starts_at.type)
+    return select(Promotion).where(
         Promotion.active.is_(True),
         (Promotion.starts_at.is_(None)) | (Promotion.starts_at <= now),
         (Promotion.ends_at.is_(None)) | (Promotion.ends_at > now),
     ).order_by(Promotion.code)
-    return list((await ctx.session.scalars(stmt)).all())
 
 
 async def eligible(ctx: TenantContext, customer: Customer | None, now: datetime | None = None) -> list[Promotion]:

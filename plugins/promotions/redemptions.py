@@ -6,9 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
-from qudao.core.plugin_api import TenantContext, add_rows
+from qudao.core.plugin_api import TenantContext, add_rows, prepared, run, tenant_filtered, tenant_is
 from qudao.plugins.promotions import texts as T
 from qudao.plugins.promotions.models import Promotion, Redemption
 from qudao.plugins.promotions.offers import customer_uses
@@ -32,6 +32,15 @@ async def record(ctx: TenantContext, order: Any, applied: list[dict[str, Any]]) 
     return refusals
 
 
+@prepared
+def _take_statement() -> Any:
+    """One use of promotion ``:pid``, if its total limit allows it."""
+    t = Promotion.__table__
+    return tenant_filtered(update(t).where(tenant_is(t), t.c.id == bindparam("pid"),
+                                           t.c.uses_limit.is_(None) | (t.c.used_count < t.c.uses_limit))
+                           .values(used_count=t.c.used_count + 1))
+
+
 async def _take(ctx: TenantContext, order: Any, entry: dict[str, Any],
                 row: Redemption | None) -> tuple[str, str] | None:
     """Take one use of a promotion for ``order`` (a new redemption, or ``row`` revived)."""
@@ -39,13 +48,7 @@ async def _take(ctx: TenantContext, order: Any, entry: dict[str, Any],
     pid = entry["id"]
     customer_id = getattr(order, "customer_id", None)
     language = T.lang(ctx)
-    result = await session.execute(
-        update(Promotion)
-        .where(Promotion.id == pid,
-               (Promotion.uses_limit.is_(None)) | (Promotion.used_count < Promotion.uses_limit))
-        .values(used_count=Promotion.used_count + 1)
-        .execution_options(synchronize_session=False)
-    )
+    result = await run(session, _take_statement(), pid=pid)
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return ("coupon_invalid" if entry.get("coupon") else "promotion_limit_exceeded",
                 T.text(language, "used_up", code=entry["code"]))
