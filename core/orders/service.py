@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -199,14 +201,22 @@ async def place_order(ctx: TenantContext, body: dict[str, Any], idempotency_key:
 
 
 def written(session: AsyncSession, model: Any, row: dict[str, Any], *, persistent: bool = False) -> Any:
-    """Queue ``row`` (core/db/rows.py) and return it as a ``model`` instance for the answer; with
-    ``persistent`` the instance joins the session as the stored row (plugins may change it)."""
+    """Queue ``row`` (core/db/rows.py) and return it for the answer: with ``persistent`` as a
+    ``model`` instance that joins the session as the stored row (plugins may change it), else
+    as a plain read-only record of its columns (an ORM instance per line cost more than its SQL)."""
     [done] = add_rows(session, model, [row])
-    obj = model(**{c.key: done.get(c.key) for c in model.__table__.columns})  # all loaded: none expire
-    if persistent:
-        make_transient_to_detached(obj)
-        session.add(obj)
+    values = {key: done.get(key) for key in _column_keys(model)}  # all loaded: none expire
+    if not persistent:
+        return SimpleNamespace(**values)
+    obj = model(**values)
+    make_transient_to_detached(obj)
+    session.add(obj)
     return obj
+
+
+@functools.cache
+def _column_keys(model: Any) -> tuple[str, ...]:
+    return tuple(c.key for c in model.__table__.columns)
 
 
 def line_rows(order: Order, cart: Cart) -> list[dict[str, Any]]:

@@ -32,11 +32,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, String, cast, literal, null, or_, select, union_all
+from sqlalchemy import BigInteger, String, bindparam, cast, literal, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qudao.core.catalog.models import Brand, Category, Product
 from qudao.core.customers.models import Customer, Tier
+from qudao.core.db.prepared import prepared
 from qudao.core.db.session import config_changed
 from qudao.core.money import quantize
 from qudao.core.pricing.models import CustomerPrice, PriceBreak, PricePolicy, TierPrice
@@ -243,30 +244,39 @@ async def tier_code_of(session: AsyncSession, customer: Customer) -> str | None:
     return await session.scalar(select(Tier.code).where(Tier.id == customer.tier_id))
 
 
-async def buyer_prices(session: AsyncSession, customer: Customer, ids: list[int], with_breaks: bool) -> tuple[
-        dict[int, Decimal], dict[int, Decimal], str | None, dict[int, list[tuple[int, Decimal, int | None]]]]:
-    """The buyer's customer prices, tier code and tier prices, and (for a cart) quantity breaks,
-    in one statement (UNION ALL): each was its own round trip on every quote and order."""
+@prepared
+def _buyer_prices_statement(with_tier: bool, with_breaks: bool) -> Any:
+    """:customer_id's prices, :tier_id's code and prices and (``with_breaks``) quantity breaks
+    for the products in :ids."""
+    ids, customer, tier = bindparam("ids", expanding=True), bindparam("customer_id"), bindparam("tier_id")
     no_int, no_code = cast(null(), BigInteger), cast(null(), String)
     parts = [select(literal("c"), CustomerPrice.product_id, CustomerPrice.price, no_int, no_int, no_code)
-             .where(CustomerPrice.customer_id == customer.id, CustomerPrice.product_id.in_(ids))]
-    if customer.tier_id is not None:
+             .where(CustomerPrice.customer_id == customer, CustomerPrice.product_id.in_(ids))]
+    if with_tier:
         # the tier's code comes with its prices (outer join: a row even with no prices)
         parts.append(select(literal("t"), TierPrice.product_id, TierPrice.price, no_int, no_int, Tier.code)
                      .select_from(Tier).outerjoin(TierPrice, (TierPrice.tier_id == Tier.id)
                                                   & (TierPrice.tenant_id == Tier.tenant_id)
                                                   & TierPrice.product_id.in_(ids))
-                     .where(Tier.id == customer.tier_id))
+                     .where(Tier.id == tier))
     if with_breaks:
         parts.append(select(literal("b"), PriceBreak.product_id, PriceBreak.price, cast(PriceBreak.min_qty, BigInteger),
                             PriceBreak.tier_id, no_code)
-                     .where(PriceBreak.product_id.in_(ids),
-                            or_(PriceBreak.tier_id.is_(None), PriceBreak.tier_id == customer.tier_id)))
+                     .where(PriceBreak.product_id.in_(ids), or_(PriceBreak.tier_id.is_(None), PriceBreak.tier_id == tier)))
+    return union_all(*parts)
+
+
+async def buyer_prices(session: AsyncSession, customer: Customer, ids: list[int], with_breaks: bool) -> tuple[
+        dict[int, Decimal], dict[int, Decimal], str | None, dict[int, list[tuple[int, Decimal, int | None]]]]:
+    """The buyer's customer prices, tier code and tier prices, and (for a cart) quantity breaks,
+    in one statement (UNION ALL): each was its own round trip on every quote and order."""
+    stmt = _buyer_prices_statement(customer.tier_id is not None, with_breaks)
+    params = {"customer_id": customer.id, "tier_id": customer.tier_id, "ids": ids}
     customer_prices: dict[int, Decimal] = {}
     tier_prices: dict[int, Decimal] = {}
     tier_code: str | None = None
     breaks: dict[int, list[tuple[int, Decimal, int | None]]] = {}
-    for kind, pid, price, min_qty, b_tier, code in (await session.execute(union_all(*parts))).all():
+    for kind, pid, price, min_qty, b_tier, code in (await session.execute(stmt, params)).all():
         if kind == "c":
             customer_prices[pid] = price
         elif kind == "t":
