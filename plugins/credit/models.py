@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qudao.core.plugin_api import (
@@ -92,6 +92,9 @@ class CreditHold(TenantOwned, Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "order_id"),
         CheckConstraint("outstanding_minor >= 0 AND outstanding_minor <= amount_minor", name="outstanding_range"),
+        # every quote and order asks for the account's overdue items (held, due before today):
+        # without it that read walked every open hold of the account, one more with each order
+        Index("ix_credit_holds_account_status_due", "tenant_id", "account_id", "status", "due_date"),
     )
 
     account_id: Mapped[int] = tenant_ref("credit_accounts", ondelete="CASCADE", index=True)
