@@ -109,10 +109,15 @@ async def availability(session: AsyncSession, warehouse_id: int | None, product_
     ids = list(product_ids)
     if warehouse_id is None or not ids:
         return {}
-    rows = await session.execute(
-        select(Stock.product_id, available_expr(count_in_transit))
-        .where(Stock.warehouse_id == warehouse_id, Stock.product_id.in_(ids)))
+    rows = await session.execute(_availability_statement(count_in_transit), {"wh": warehouse_id, "ids": ids})
     return {pid: max(0, int(avail)) for pid, avail in rows.all()}
+
+
+@prepared
+def _availability_statement(count_in_transit: bool) -> Any:
+    """Available stock of products ``:ids`` in warehouse ``:wh``."""
+    return (select(Stock.product_id, available_expr(count_in_transit))
+            .where(Stock.warehouse_id == bindparam("wh"), Stock.product_id.in_(bindparam("ids", expanding=True))))
 
 
 async def total_availability(session: AsyncSession, product_ids: Iterable[int],

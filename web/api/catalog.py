@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, put
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from qudao.core.catalog.listing import visible_ids
 from qudao.core.catalog.models import Brand, Category, Product
@@ -18,6 +18,7 @@ from qudao.core.catalog.service import (
     upsert_category,
     upsert_product,
 )
+from qudao.core.db.prepared import prepared
 from qudao.core.errors import NotFound
 from qudao.core.inventory.service import (
     counts_in_transit,
@@ -86,10 +87,8 @@ async def catalog_page(ctx: RequestContext, q: str | None, brand: str | None, li
     page = ids[offset:offset + limit].tolist()
     rows: list[tuple[Product, str | None]] = []
     if page:
-        stmt = (select(Product, Brand.code).where(Product.id.in_(page))
-                .outerjoin(Brand, (Brand.id == Product.brand_id) & (Brand.tenant_id == Product.tenant_id)))
         position = {pid: i for i, pid in enumerate(page)}
-        rows = sorted(((p, code) for p, code in (await ctx.session.execute(stmt)).all()),
+        rows = sorted(((p, code) for p, code in (await ctx.session.execute(_page_rows(), {"ids": page})).all()),
                       key=lambda row: position[row[0].id])
     total = len(ids)
     products = [p for p, _ in rows]
@@ -99,6 +98,13 @@ async def catalog_page(ctx: RequestContext, q: str | None, brand: str | None, li
               "images": p.images, "min_qty": p.min_qty, "order_multiple": p.order_multiple}
              for p, code in rows if (o := offered.get(p.id)) is not None]
     return {"items": items, "total": total or 0, "products": products}
+
+
+@prepared
+def _page_rows() -> Any:
+    """The page's products (by id, ``:ids``) with their brand codes."""
+    return (select(Product, Brand.code).where(Product.id.in_(bindparam("ids", expanding=True)))
+            .outerjoin(Brand, (Brand.id == Product.brand_id) & (Brand.tenant_id == Product.tenant_id)))
 
 
 @get("/products", tags=["catalog"])
