@@ -1,0 +1,79 @@
+"""Prepared statements (core/db/prepared.py) stay inside the session's tenant.
+
+A prepared statement is one object shared by every tenant and request of the process; the
+tenant filter of an ORM one is kept per tenant, and a Core one names the tenant itself. These
+tests run the same prepared objects for two tenants in turn, and with no tenant bound, on
+SQLite and PostgreSQL (where RLS also applies).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import bindparam, select, text, update
+
+from qudao.core.catalog.models import Product
+from qudao.core.db.prepared import prepared, run, tenant_filtered, tenant_is
+from qudao.core.db.session import Database
+from qudao.core.inventory.models import Stock
+from tests.conftest import TenantAPI
+
+
+@prepared
+def _product_by_sku() -> Any:
+    return select(Product).where(Product.sku == bindparam("sku"))
+
+
+@prepared
+def _add_on_hand() -> Any:
+    t = Stock.__table__
+    return tenant_filtered(update(t).where(tenant_is(t)).values(on_hand=t.c.on_hand + bindparam("n")))
+
+
+def _seed(api: TenantAPI, name: str, on_hand: int) -> None:
+    api.ok("put", "/products/SAME-SKU", {"name": name, "price": "1.00"})
+    api.ok("put", "/warehouses/W", {"name": "W"})
+    api.ok("put", "/warehouses/W/stock/SAME-SKU", {"on_hand": on_hand})
+
+
+async def _tenant_ids(db: Database, *slugs: str) -> list[int]:
+    async with db.engine.connect() as conn:
+        return [(await conn.execute(text("SELECT id FROM tenants WHERE slug = :s"), {"s": s})).scalar_one()
+                for s in slugs]
+
+
+async def test_one_prepared_select_answers_each_tenant_with_its_own_rows(
+        test_settings: Any, tenant: TenantAPI, other_tenant: TenantAPI) -> None:
+    _seed(tenant, "Ours", 5)
+    _seed(other_tenant, "Theirs", 7)
+    db = Database(test_settings.database_url, test_settings.db_app_role)
+    try:
+        ours, theirs = await _tenant_ids(db, tenant.slug, other_tenant.slug)
+        seen = []
+        for tid in (ours, theirs, ours, None):  # the same statement object, tenant after tenant
+            async with db.session(tid) as session:
+                rows = (await session.scalars(_product_by_sku(), {"sku": "SAME-SKU"})).all()
+                seen.append([p.name for p in rows])
+        assert seen == [["Ours"], ["Theirs"], ["Ours"], []]
+        assert _product_by_sku() is _product_by_sku()  # built once
+    finally:
+        await db.dispose()
+
+
+async def test_a_prepared_core_update_changes_only_the_bound_tenants_rows(
+        test_settings: Any, tenant: TenantAPI, other_tenant: TenantAPI) -> None:
+    _seed(tenant, "Ours", 5)
+    _seed(other_tenant, "Theirs", 7)
+    db = Database(test_settings.database_url, test_settings.db_app_role)
+    try:
+        ours, theirs = await _tenant_ids(db, tenant.slug, other_tenant.slug)
+        async with db.session(ours) as session:
+            assert (await run(session, _add_on_hand(), n=10)).rowcount == 1
+            await session.commit()
+        async with db.session(None) as session:  # no tenant bound: matches nothing
+            assert (await run(session, _add_on_hand(), n=100)).rowcount == 0
+            await session.commit()
+    finally:
+        await db.dispose()
+    assert [r["on_hand"] for r in tenant.ok("get", "/stock/SAME-SKU")] == [15]
+    assert [r["on_hand"] for r in other_tenant.ok("get", "/stock/SAME-SKU")] == [7]
