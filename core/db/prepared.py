@@ -23,7 +23,8 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam
+from sqlalchemy import any_, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,6 +57,20 @@ def tenant_filtered(stmt: Any) -> Any:
     """Mark a Core statement whose WHERE has :func:`tenant_is`: the ORM filter is not added."""
     stmt._qudao_tenant_in_statement = True
     return stmt
+
+
+def on_postgresql(session: AsyncSession) -> bool:
+    """The shape argument for :func:`in_list`."""
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
+def in_list(column: Any, name: str, postgresql: bool) -> Any:
+    """``column`` in the list bound as ``name``: on PostgreSQL ``= ANY(:name)``, one array
+    parameter, so the statement's text (and the server's prepared plan) is the same for any
+    length and asyncpg encodes one value; elsewhere an expanding ``IN``."""
+    if postgresql:
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
 
 
 async def run(session: AsyncSession, stmt: Any, **params: Any) -> Result[Any]:

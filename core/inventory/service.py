@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from qudao.core.customers.models import Customer
-from qudao.core.db.prepared import prepared, run, tenant_filtered, tenant_is
+from qudao.core.db.prepared import in_list, on_postgresql, prepared, run, tenant_filtered, tenant_is
 from qudao.core.db.rows import add_rows
 from qudao.core.db.session import sync_of, transaction_note
 from qudao.core.errors import Conflict, NotFound
@@ -109,15 +109,16 @@ async def availability(session: AsyncSession, warehouse_id: int | None, product_
     ids = list(product_ids)
     if warehouse_id is None or not ids:
         return {}
-    rows = await session.execute(_availability_statement(count_in_transit), {"wh": warehouse_id, "ids": ids})
+    rows = await session.execute(_availability_statement(count_in_transit, on_postgresql(session)),
+                                 {"wh": warehouse_id, "ids": ids})
     return {pid: max(0, int(avail)) for pid, avail in rows.all()}
 
 
 @prepared
-def _availability_statement(count_in_transit: bool) -> Any:
+def _availability_statement(count_in_transit: bool, postgresql: bool) -> Any:
     """Available stock of products ``:ids`` in warehouse ``:wh``."""
     return (select(Stock.product_id, available_expr(count_in_transit))
-            .where(Stock.warehouse_id == bindparam("wh"), Stock.product_id.in_(bindparam("ids", expanding=True))))
+            .where(Stock.warehouse_id == bindparam("wh"), in_list(Stock.product_id, "ids", postgresql)))
 
 
 async def total_availability(session: AsyncSession, product_ids: Iterable[int],

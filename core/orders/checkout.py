@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from qudao.core.catalog.models import Product
 from qudao.core.channels import prices as channel_prices
 from qudao.core.channels.sellers import as_seller_ctx, cart_warehouse, seller_for_cart
 from qudao.core.db.base import utcnow
-from qudao.core.db.prepared import prepared
+from qudao.core.db.prepared import in_list, on_postgresql, prepared
 from qudao.core.errors import InputError
 from qudao.core.inventory.service import availability, counts_in_transit
 from qudao.core.money import quantize
@@ -78,13 +78,13 @@ async def visible_products(ctx: TenantContext, skus: list[str]) -> dict[str, Pro
         found = await ctx.session.scalars(select(Product).where(Product.sku.in_(skus), Product.active.is_(True),
                                                                 *criteria))
     else:
-        found = await ctx.session.scalars(_products_by_sku(), {"skus": skus})
+        found = await ctx.session.scalars(_products_by_sku(on_postgresql(ctx.session)), {"skus": skus})
     return {p.sku: p for p in found.all()}
 
 
 @prepared
-def _products_by_sku() -> Any:
-    return select(Product).where(Product.sku.in_(bindparam("skus", expanding=True)), Product.active.is_(True))
+def _products_by_sku(postgresql: bool) -> Any:
+    return select(Product).where(in_list(Product.sku, "skus", postgresql), Product.active.is_(True))
 
 
 async def build_cart(ctx: TenantContext, body: dict[str, Any], *, placing: bool = False) -> Cart:

@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from qudao.core.catalog.models import Brand, Category, Product
 from qudao.core.customers.models import Customer, Tier
-from qudao.core.db.prepared import prepared
+from qudao.core.db.prepared import in_list, on_postgresql, prepared
 from qudao.core.db.session import config_changed
 from qudao.core.money import quantize
 from qudao.core.pricing.models import CustomerPrice, PriceBreak, PricePolicy, TierPrice
@@ -245,24 +245,24 @@ async def tier_code_of(session: AsyncSession, customer: Customer) -> str | None:
 
 
 @prepared
-def _buyer_prices_statement(with_tier: bool, with_breaks: bool) -> Any:
+def _buyer_prices_statement(with_tier: bool, with_breaks: bool, postgresql: bool) -> Any:
     """:customer_id's prices, :tier_id's code and prices and (``with_breaks``) quantity breaks
     for the products in :ids."""
-    ids, customer, tier = bindparam("ids", expanding=True), bindparam("customer_id"), bindparam("tier_id")
+    customer, tier = bindparam("customer_id"), bindparam("tier_id")
     no_int, no_code = cast(null(), BigInteger), cast(null(), String)
     parts = [select(literal("c"), CustomerPrice.product_id, CustomerPrice.price, no_int, no_int, no_code)
-             .where(CustomerPrice.customer_id == customer, CustomerPrice.product_id.in_(ids))]
+             .where(CustomerPrice.customer_id == customer, in_list(CustomerPrice.product_id, "ids", postgresql))]
     if with_tier:
         # the tier's code comes with its prices (outer join: a row even with no prices)
         parts.append(select(literal("t"), TierPrice.product_id, TierPrice.price, no_int, no_int, Tier.code)
                      .select_from(Tier).outerjoin(TierPrice, (TierPrice.tier_id == Tier.id)
                                                   & (TierPrice.tenant_id == Tier.tenant_id)
-                                                  & TierPrice.product_id.in_(ids))
+                                                  & in_list(TierPrice.product_id, "ids", postgresql))
                      .where(Tier.id == tier))
     if with_breaks:
         parts.append(select(literal("b"), PriceBreak.product_id, PriceBreak.price, cast(PriceBreak.min_qty, BigInteger),
                             PriceBreak.tier_id, no_code)
-                     .where(PriceBreak.product_id.in_(ids), or_(PriceBreak.tier_id.is_(None), PriceBreak.tier_id == tier)))
+                     .where(in_list(PriceBreak.product_id, "ids", postgresql), or_(PriceBreak.tier_id.is_(None), PriceBreak.tier_id == tier)))
     return union_all(*parts)
 
 
@@ -270,7 +270,7 @@ async def buyer_prices(session: AsyncSession, customer: Customer, ids: list[int]
         dict[int, Decimal], dict[int, Decimal], str | None, dict[int, list[tuple[int, Decimal, int | None]]]]:
     """The buyer's customer prices, tier code and tier prices, and (for a cart) quantity breaks,
     in one statement (UNION ALL): each was its own round trip on every quote and order."""
-    stmt = _buyer_prices_statement(customer.tier_id is not None, with_breaks)
+    stmt = _buyer_prices_statement(customer.tier_id is not None, with_breaks, on_postgresql(session))
     params = {"customer_id": customer.id, "tier_id": customer.tier_id, "ids": ids}
     customer_prices: dict[int, Decimal] = {}
     tier_prices: dict[int, Decimal] = {}

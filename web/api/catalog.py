@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, put
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from qudao.core.catalog.listing import visible_ids
 from qudao.core.catalog.models import Brand, Category, Product
@@ -18,7 +18,7 @@ from qudao.core.catalog.service import (
     upsert_category,
     upsert_product,
 )
-from qudao.core.db.prepared import prepared
+from qudao.core.db.prepared import in_list, on_postgresql, prepared
 from qudao.core.errors import NotFound
 from qudao.core.inventory.service import (
     counts_in_transit,
@@ -88,7 +88,8 @@ async def catalog_page(ctx: RequestContext, q: str | None, brand: str | None, li
     rows: list[tuple[Product, str | None]] = []
     if page:
         position = {pid: i for i, pid in enumerate(page)}
-        rows = sorted(((p, code) for p, code in (await ctx.session.execute(_page_rows(), {"ids": page})).all()),
+        rows = sorted(((p, code) for p, code in (await ctx.session.execute(_page_rows(on_postgresql(ctx.session)),
+                                                                              {"ids": page})).all()),
                       key=lambda row: position[row[0].id])
     total = len(ids)
     products = [p for p, _ in rows]
@@ -101,9 +102,9 @@ async def catalog_page(ctx: RequestContext, q: str | None, brand: str | None, li
 
 
 @prepared
-def _page_rows() -> Any:
+def _page_rows(postgresql: bool) -> Any:
     """The page's products (by id, ``:ids``) with their brand codes."""
-    return (select(Product, Brand.code).where(Product.id.in_(bindparam("ids", expanding=True)))
+    return (select(Product, Brand.code).where(in_list(Product.id, "ids", postgresql))
             .outerjoin(Brand, (Brand.id == Product.brand_id) & (Brand.tenant_id == Product.tenant_id)))
 
 
