@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CURRENCY_PLACES = {"CNY": 2, "USD": 2, "EUR": 2, "JPY": 0, "HKD": 2, "TWD": 0, "KRW": 0}
@@ -12,8 +13,13 @@ def places(currency: str) -> int:
 
 
 def quantize(amount: Decimal, currency: str = "CNY") -> Decimal:
-    exp = Decimal(1).scaleb(-places(currency))
-    return amount.quantize(exp, rounding=ROUND_HALF_UP)
+    return amount.quantize(_exponent(places(currency)), rounding=ROUND_HALF_UP)
+
+
+@functools.cache
+def _exponent(digits: int) -> Decimal:
+    """``Decimal('0.01')`` for 2 places: built once (every price and line is quantized)."""
+    return Decimal(1).scaleb(-digits)
 
 
 def parse_money(value: object, currency: str = "CNY", *, allow_negative: bool = False) -> Decimal:

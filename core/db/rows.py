@@ -16,6 +16,7 @@ stays the right tool everywhere else.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import Table, bindparam, event, insert, literal_column, select
@@ -49,16 +50,27 @@ def add_rows(session: AsyncSession | Session, target: Any, rows: list[dict[str, 
                 row["tenant_id"] = tid
             elif tid is not None and row["tenant_id"] != tid:
                 raise TenantMismatch(f"a row for {table.name} belongs to another tenant")
-        for column in table.c:
-            if column.key not in row and column.default is not None:
-                default = column.default
-                if getattr(default, "is_callable", False):
-                    row[column.key] = default.arg(None)  # type: ignore[attr-defined]
-                elif getattr(default, "is_scalar", False):
-                    row[column.key] = default.arg  # type: ignore[attr-defined]
+        for key, make, value in _defaults(table):
+            if key not in row:
+                row[key] = make(None) if make is not None else value
         done.append(row)
     transaction_note(sync, _KEY, list).append((table, done))
     return done
+
+
+@functools.cache
+def _defaults(table: Table) -> tuple[tuple[str, Any, Any], ...]:
+    """(key, callable or None, scalar) of the columns with a Python-side default, once per table."""
+    out = []
+    for column in table.c:
+        default = column.default
+        if default is None:
+            continue
+        if getattr(default, "is_callable", False):
+            out.append((column.key, default.arg, None))  # type: ignore[attr-defined]
+        elif getattr(default, "is_scalar", False):
+            out.append((column.key, None, default.arg))  # type: ignore[attr-defined]
+    return tuple(out)
 
 
 def _grouped(pending: list[tuple[Table, list[dict[str, Any]]]]) -> list[tuple[Table, list[dict[str, Any]]]]:
