@@ -77,3 +77,19 @@ async def test_a_prepared_core_update_changes_only_the_bound_tenants_rows(
         await db.dispose()
     assert [r["on_hand"] for r in tenant.ok("get", "/stock/SAME-SKU")] == [15]
     assert [r["on_hand"] for r in other_tenant.ok("get", "/stock/SAME-SKU")] == [7]
+
+
+def test_the_per_tenant_filtered_statements_are_bounded(monkeypatch: Any) -> None:
+    from qudao.core.db import session as db_session
+
+    monkeypatch.setattr(db_session, "FILTERED_MAX", 8)
+    monkeypatch.setattr(db_session, "_FILTERED", type(db_session._FILTERED)())
+    stmt = _product_by_sku()
+    first = db_session._filtered(stmt, 1)
+    assert db_session._filtered(stmt, 1) is first  # kept: no new statement, no new cache key
+    for tid in range(2, 40):
+        db_session._filtered(stmt, tid)
+    assert len(db_session._FILTERED) == 8
+    assert db_session._filtered(stmt, 1) is not first  # the least recently used went out
+    key = db_session._filtered(stmt, 39)._generate_cache_key()
+    assert key == db_session._filtered(stmt, 2)._generate_cache_key()  # the tenant is a bound value

@@ -15,6 +15,7 @@ Jobs collected during a unit of work are sent only after it commits.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -130,18 +131,22 @@ def _tenant_filter(state: ORMExecuteState) -> None:
         state.statement = state.statement.options(tenant_criteria(tid))
 
 
-_FILTERED: dict[tuple[int, int], tuple[Any, Any]] = {}
+_FILTERED: OrderedDict[tuple[int, int], tuple[Any, Any]] = OrderedDict()
+FILTERED_MAX = 2048  # about 8 KB each with its cache key: at most ~16 MB per process
 
 
 def _filtered(stmt: Any, tid: int) -> Any:
-    """A prepared statement with the tenant filter, kept per (statement, tenant): a new
-    statement would be re-keyed for SQLAlchemy's cache on every execution. The entry holds the
-    statement itself, so its id is not reused while the entry lives."""
-    entry = _FILTERED.get((id(stmt), tid))
+    """A prepared statement with the tenant filter, kept per (statement, tenant), least recently
+    used out: a new statement would be re-keyed for SQLAlchemy's cache on every execution. The
+    entry holds the statement itself, so its id is not reused while the entry lives."""
+    key = (id(stmt), tid)
+    entry = _FILTERED.get(key)
     if entry is None or entry[0] is not stmt:
-        if len(_FILTERED) >= 20_000:
-            _FILTERED.clear()
-        entry = _FILTERED[(id(stmt), tid)] = (stmt, stmt.options(tenant_criteria(tid)))
+        entry = _FILTERED[key] = (stmt, stmt.options(tenant_criteria(tid)))
+        if len(_FILTERED) > FILTERED_MAX:
+            _FILTERED.popitem(last=False)
+    else:
+        _FILTERED.move_to_end(key)
     return entry[1]
 
 
