@@ -120,6 +120,15 @@ HELPERS = {
     "add_rows": "queue plain rows for a table (`add_rows(session, Model, [dict, …])`); they are written with the "
                 "transaction's next flush or commit, on PostgreSQL in one statement with every other queued row "
                 "(hot paths: fewer round trips than one ORM INSERT per table)",
+    "prepared": "decorate a statement builder whose arguments are the statement's shape (never values): the "
+                "statement is built once per shape and values go as `bindparam`s at execute time; ORM ones get "
+                "the tenant filter once per tenant (core/db/prepared.py; hot paths: building a statement costs "
+                "more CPU than running it). Never derive a statement from a prepared one",
+    "run": "`await run(session, stmt, **params)`: execute a prepared statement with the session's tenant "
+           "bound as `:bound_tenant` (a tenant that matches nothing when none is bound)",
+    "tenant_filtered": "mark a prepared Core statement whose WHERE has `tenant_is(table)`, so the ORM's tenant "
+                       "filter is not added to it",
+    "tenant_is": "`table.c.tenant_id = :bound_tenant` for a prepared Core statement (filled in by `run`)",
     "audit": "`audit(session, action, target, before, after, user_id=, user_email=)`: write a staff change "
              "(money, prices, credit, stock, permissions) to the tenant's audit log in the current transaction",
     "enqueue_after_commit": "queue a job to be sent only when the current transaction commits",
