@@ -8,8 +8,10 @@ SQLite and PostgreSQL (where RLS also applies).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 from sqlalchemy import bindparam, select, text, update
 
 from qudao.core.catalog.models import Product
@@ -36,45 +38,40 @@ def _seed(api: TenantAPI, name: str, on_hand: int) -> None:
     api.ok("put", "/warehouses/W/stock/SAME-SKU", {"on_hand": on_hand})
 
 
-async def _tenant_ids(db: Database, *slugs: str) -> list[int]:
-    async with db.engine.connect() as conn:
-        return [(await conn.execute(text("SELECT id FROM tenants WHERE slug = :s"), {"s": s})).scalar_one()
-                for s in slugs]
-
-
-async def test_one_prepared_select_answers_each_tenant_with_its_own_rows(
-        test_settings: Any, tenant: TenantAPI, other_tenant: TenantAPI) -> None:
+@pytest.fixture
+async def two(test_settings: Any, tenant: TenantAPI, other_tenant: TenantAPI) -> AsyncIterator[tuple[Database, int, int]]:
+    """A product with the same SKU in two tenants ("Ours": 5 in stock, "Theirs": 7), a database
+    handle with the app role, and the two tenants' ids."""
     _seed(tenant, "Ours", 5)
     _seed(other_tenant, "Theirs", 7)
     db = Database(test_settings.database_url, test_settings.db_app_role)
-    try:
-        ours, theirs = await _tenant_ids(db, tenant.slug, other_tenant.slug)
-        seen = []
-        for tid in (ours, theirs, ours, None):  # the same statement object, tenant after tenant
-            async with db.session(tid) as session:
-                rows = (await session.scalars(_product_by_sku(), {"sku": "SAME-SKU"})).all()
-                seen.append([p.name for p in rows])
-        assert seen == [["Ours"], ["Theirs"], ["Ours"], []]
-        assert _product_by_sku() is _product_by_sku()  # built once
-    finally:
-        await db.dispose()
+    async with db.engine.connect() as conn:
+        ours, theirs = [(await conn.execute(text("SELECT id FROM tenants WHERE slug = :s"), {"s": s})).scalar_one()
+                        for s in (tenant.slug, other_tenant.slug)]
+    yield db, ours, theirs
+    await db.dispose()
+
+
+async def test_one_prepared_select_answers_each_tenant_with_its_own_rows(two: tuple[Database, int, int]) -> None:
+    db, ours, theirs = two
+    seen = []
+    for tid in (ours, theirs, ours, None):  # the same statement object, tenant after tenant
+        async with db.session(tid) as session:
+            rows = (await session.scalars(_product_by_sku(), {"sku": "SAME-SKU"})).all()
+            seen.append([p.name for p in rows])
+    assert seen == [["Ours"], ["Theirs"], ["Ours"], []]
+    assert _product_by_sku() is _product_by_sku()  # built once
 
 
 async def test_a_prepared_core_update_changes_only_the_bound_tenants_rows(
-        test_settings: Any, tenant: TenantAPI, other_tenant: TenantAPI) -> None:
-    _seed(tenant, "Ours", 5)
-    _seed(other_tenant, "Theirs", 7)
-    db = Database(test_settings.database_url, test_settings.db_app_role)
-    try:
-        ours, theirs = await _tenant_ids(db, tenant.slug, other_tenant.slug)
-        async with db.session(ours) as session:
-            assert (await run(session, _add_on_hand(), n=10)).rowcount == 1
-            await session.commit()
-        async with db.session(None) as session:  # no tenant bound: matches nothing
-            assert (await run(session, _add_on_hand(), n=100)).rowcount == 0
-            await session.commit()
-    finally:
-        await db.dispose()
+        two: tuple[Database, int, int], tenant: TenantAPI, other_tenant: TenantAPI) -> None:
+    db, ours, _theirs = two
+    async with db.session(ours) as session:
+        assert (await run(session, _add_on_hand(), n=10)).rowcount == 1
+        await session.commit()
+    async with db.session(None) as session:  # no tenant bound: matches nothing
+        assert (await run(session, _add_on_hand(), n=100)).rowcount == 0
+        await session.commit()
     assert [r["on_hand"] for r in tenant.ok("get", "/stock/SAME-SKU")] == [15]
     assert [r["on_hand"] for r in other_tenant.ok("get", "/stock/SAME-SKU")] == [7]
 
