@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -79,11 +80,13 @@ class Fields(FieldErrors):
             return self.refuse(name, "is required") if required else None
         return self.money_value(name, value, currency)
 
-    def code_items(self, name: str, *, max_items: int, max_len: int = 64, list_error: str | None = None) -> list[str]:
+    def code_items(self, name: str, *, max_items: int, max_len: int = 64, list_error: str | None = None,
+                   choices: Sequence[str] | None = None) -> list[str]:
         """A list of codes (skus, tiers, regions...), stripped and each once; missing is ``[]``. A
         value that is not a list, or has more than ``max_items``, is one error for the field
         (``list_error`` where the API words both so); a bad entry is an error naming its place
-        (``skus[2]``); an entry with a NUL character is a bad one (PostgreSQL text cannot hold it)."""
+        (``skus[2]``); an entry with a NUL character is a bad one (PostgreSQL text cannot hold it),
+        and so is one outside ``choices`` when given."""
         raw = self.data.get(name)
         if raw is None:
             return []
@@ -96,6 +99,8 @@ class Fields(FieldErrors):
             if (not isinstance(item, str) or not item.strip() or len(item.strip()) > max_len
                     or "\x00" in item):
                 self.error(f"{name}[{i}]", f"must be a non-empty text of at most {max_len} characters")
+            elif choices is not None and item.strip() not in choices:
+                self.error(f"{name}[{i}]", f"must be one of {', '.join(choices)}")
             elif item.strip() not in out:
                 out.append(item.strip())
         return out

@@ -151,11 +151,9 @@ async def upsert_policy(session: AsyncSession, code: str, data: dict[str, Any], 
     valid_until = parse_when(f, "valid_until")
     if valid_from and valid_until and valid_until <= valid_from:
         f.error("valid_until", "must be after valid_from")
-    lists = {k: f.code_items(k, max_items=MAX_LIST, max_len=200 if k == "regions" else 64)
+    lists = {k: f.code_items(k, max_items=MAX_LIST, max_len=200 if k == "regions" else 64,
+                             choices=CUSTOMER_TYPES if k == "customer_types" else None)
              for k in LIST_FIELDS}
-    for i, t in enumerate(lists["customer_types"]):
-        if t not in CUSTOMER_TYPES:
-            f.error(f"customer_types[{i}]", f"must be one of {', '.join(CUSTOMER_TYPES)}")
     lists["regions"] = [r.strip("/") for r in lists["regions"]]
     price = f.money("price", currency)
     percent = parse_percent(f)

@@ -190,11 +190,9 @@ async def parse_program(session: AsyncSession, data: Any, currency: str, code: s
         if basis != QUANTITY:
             f.error("basis", "a per_unit program counts units: use basis quantity")
     lists = {k: f.code_items(k, max_items=MAX_LIST, max_len=200 if k == "regions" else 64,
-                             list_error=f"must be a list of at most {MAX_LIST} codes")
+                             list_error=f"must be a list of at most {MAX_LIST} codes",
+                             choices=CUSTOMER_TYPES if k == "customer_types" else None)
              for k in (*PRODUCT_LISTS, *BUYER_LISTS)}
-    for i, t in enumerate(lists["customer_types"]):
-        if t not in CUSTOMER_TYPES:
-            f.error(f"customer_types[{i}]", f"must be one of {', '.join(CUSTOMER_TYPES)}")
     lists["regions"] = [r.strip("/") for r in lists["regions"]]
     valid_from = _date(f, "valid_from", required=True)
     valid_until = _date(f, "valid_until", required=period == CUSTOM)
