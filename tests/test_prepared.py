@@ -90,3 +90,13 @@ def test_the_per_tenant_filtered_statements_are_bounded(monkeypatch: Any) -> Non
     assert db_session._filtered(stmt, 1) is not first  # the least recently used went out
     key = db_session._filtered(stmt, 39)._generate_cache_key()
     assert key == db_session._filtered(stmt, 2)._generate_cache_key()  # the tenant is a bound value
+
+
+def test_a_core_statement_that_does_not_name_its_tenant_is_refused_when_built() -> None:
+    @prepared
+    def unfiltered() -> Any:
+        t = Stock.__table__
+        return update(t).values(on_hand=0)  # would touch every tenant's stock on SQLite
+
+    with pytest.raises(TypeError, match="must name its tenant"):
+        unfiltered()

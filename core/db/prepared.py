@@ -43,6 +43,11 @@ def prepared(builder: F) -> F:
     def build(*shape: Any) -> Any:
         stmt = builder(*shape)
         in_statement = bool(getattr(stmt, "_qudao_tenant_in_statement", False))
+        if not in_statement and stmt._propagate_attrs.get("compile_state_plugin") != "orm":
+            # the ORM's tenant filter applies to mapped classes only: a Core statement on tables
+            # would run unfiltered where there is no RLS (SQLite)
+            raise TypeError(f"{builder.__qualname__}: a Core statement must name its tenant "
+                            "(tenant_is(table) in its WHERE) and be marked with tenant_filtered()")
         return stmt.execution_options(**{PREPARED: True, TENANT_IN_STATEMENT: in_statement})
 
     return functools.wraps(builder)(build)  # type: ignore[return-value]

@@ -123,7 +123,8 @@ HELPERS = {
     "prepared": "decorate a statement builder whose arguments are the statement's shape (never values): the "
                 "statement is built once per shape and values go as `bindparam`s at execute time; ORM ones get "
                 "the tenant filter once per tenant (core/db/prepared.py; hot paths: building a statement costs "
-                "more CPU than running it). Never derive a statement from a prepared one",
+                "more CPU than running it). A Core statement must name its tenant (`tenant_is`, `tenant_filtered`) "
+                "or it is refused when built. Never derive a statement from a prepared one",
     "run": "`await run(session, stmt, **params)`: execute a prepared statement with the session's tenant "
            "bound as `:bound_tenant` (a tenant that matches nothing when none is bound)",
     "tenant_filtered": "mark a prepared Core statement whose WHERE has `tenant_is(table)`, so the ORM's tenant "
