@@ -26,7 +26,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from qudao.core.db.base import TenantConfig
-from qudao.core.db.session import CONFIG_CHANGED, bind_tenant, transaction_note
+from qudao.core.db.session import CONFIG_CHANGED, bind_tenant, on_postgresql, transaction_note
 from qudao.core.plugins.host import PluginHost
 from qudao.core.plugins.models import PluginState
 from qudao.tenants.models import Tenant
@@ -69,7 +69,7 @@ async def _current_version(session: AsyncSession, tenant_id: int) -> int | None:
     """The tenant's version as the transaction's binding statement read it (one read on SQLite)."""
     await session.connection()  # begins the transaction: the binding statement runs now
     info = session.sync_session.info
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if on_postgresql(session):
         return info.get("tenant_version")
     # kept for the rest of this transaction, as PostgreSQL's binding statement keeps it
     info["tenant_version"] = await session.scalar(select(Tenant.config_version).where(Tenant.id == tenant_id))

@@ -22,7 +22,7 @@ from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from qudao.core.db.session import sync_of, transaction_note
+from qudao.core.db.session import on_postgresql, sync_of, transaction_note
 from qudao.tenants.models import Tenant
 
 _KEY = "catalog_changed"  # session.info: ids of the tenants whose catalog this transaction changed
@@ -53,7 +53,7 @@ async def catalog_version(session: AsyncSession) -> int | None:
     """The bound tenant's catalog version as this transaction began (one read on SQLite)."""
     await session.connection()  # begins the transaction: the binding statement runs now
     info = session.sync_session.info
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if on_postgresql(session):
         return info.get("catalog_version")
     tid = info.get("tenant_id")
     return None if tid is None else await session.scalar(select(Tenant.catalog_version).where(Tenant.id == tid))

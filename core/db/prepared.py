@@ -64,13 +64,8 @@ def tenant_filtered(stmt: Any) -> Any:
     return stmt
 
 
-def on_postgresql(session: AsyncSession) -> bool:
-    """The shape argument for :func:`in_list`."""
-    return session.bind is not None and session.bind.dialect.name == "postgresql"
-
-
 def in_list(column: Any, name: str, postgresql: bool) -> Any:
-    """``column`` in the list bound as ``name``: on PostgreSQL ``= ANY(:name)``, one array
+    """``column`` in the list bound as ``name`` (``postgresql``: ``core.db.session.on_postgresql``): on PostgreSQL ``= ANY(:name)``, one array
     parameter, so the statement's text (and the server's prepared plan) is the same for any
     length and asyncpg encodes one value; elsewhere an expanding ``IN``."""
     if postgresql:

@@ -76,6 +76,11 @@ def sync_of(session: AsyncSession | Session) -> Session:
     return session.sync_session if isinstance(session, AsyncSession) else session
 
 
+def on_postgresql(session: AsyncSession) -> bool:
+    """Whether the session talks to PostgreSQL (RLS, row locks, arrays) rather than SQLite."""
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
 def current_tenant(session: AsyncSession | Session) -> int | None:
     return sync_of(session).info.get("tenant_id")
 

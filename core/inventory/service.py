@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from qudao.core.customers.models import Customer
-from qudao.core.db.prepared import in_list, on_postgresql, prepared, run, tenant_filtered, tenant_is
+from qudao.core.db.prepared import in_list, prepared, run, tenant_filtered, tenant_is
 from qudao.core.db.rows import add_rows
-from qudao.core.db.session import sync_of, transaction_note
+from qudao.core.db.session import on_postgresql, sync_of, transaction_note
 from qudao.core.errors import Conflict, NotFound
 from qudao.core.inventory.models import Stock, StockMove, Warehouse
 from qudao.core.plugins.host import gather_hook
@@ -34,9 +34,10 @@ if TYPE_CHECKING:
 _DROPS = "inventory_stock_drops"  # session.info key: {(warehouse_id, product_id): qty taken}
 
 
-def available_expr(count_in_transit: bool) -> Any:
-    expr = Stock.on_hand - Stock.reserved
-    return expr + Stock.in_transit if count_in_transit else expr
+def available_expr(count_in_transit: bool, stock: Any = Stock) -> Any:
+    """Available stock; ``stock`` is the model or, for a Core statement, its table's columns."""
+    expr = stock.on_hand - stock.reserved
+    return expr + stock.in_transit if count_in_transit else expr
 
 
 def counts_in_transit(tenant: Tenant) -> bool:
@@ -158,14 +159,11 @@ async def reserve(session: AsyncSession, warehouse_id: int, product_id: int, qty
 def _reserve_statement(lines: int, count_in_transit: bool, postgresql: bool) -> Any:
     """The reservation of ``lines`` products: ``:wh``, ``:p0…``/``:q0…`` (product, qty)."""
     t = Stock.__table__
-    where = (tenant_is(t), t.c.warehouse_id == bindparam("wh"),
-             t.c.product_id.in_([bindparam(f"p{i}", type_=t.c.product_id.type) for i in range(lines)]))
-    qty = case(*[(bindparam(f"p{i}", type_=t.c.product_id.type), bindparam(f"q{i}", type_=Integer))
-                 for i in range(lines)], value=t.c.product_id)  # CASE product_id WHEN :p0 THEN :q0 … END
-    available = t.c.on_hand - t.c.reserved
-    if count_in_transit:
-        available = available + t.c.in_transit
-    stmt = update(t).where(*where, available >= qty)
+    pids = [bindparam(f"p{i}", type_=t.c.product_id.type) for i in range(lines)]
+    where = (tenant_is(t), t.c.warehouse_id == bindparam("wh"), t.c.product_id.in_(pids))
+    qty = case(*[(pid, bindparam(f"q{i}", type_=Integer)) for i, pid in enumerate(pids)],
+               value=t.c.product_id)  # CASE product_id WHEN :p0 THEN :q0 … END
+    stmt = update(t).where(*where, available_expr(count_in_transit, t.c) >= qty)
     if postgresql:
         locked = (select(t.c.id).where(*where).order_by(t.c.id).with_for_update()
                   .cte("locked").prefix_with("MATERIALIZED"))
@@ -185,11 +183,10 @@ async def reserve_many(session: AsyncSession, warehouse_id: int, need: dict[int,
     """
     if not need:
         return None
-    postgresql = session.bind is not None and session.bind.dialect.name == "postgresql"
     values = {"wh": warehouse_id}
     for i, (pid, qty) in enumerate(need.items()):
         values[f"p{i}"], values[f"q{i}"] = pid, qty
-    result = await run(session, _reserve_statement(len(need), count_in_transit, postgresql), **values)
+    result = await run(session, _reserve_statement(len(need), count_in_transit, on_postgresql(session)), **values)
     done = {row[0] for row in result.all()}
     short = [pid for pid in need if pid not in done]
     if short:

@@ -18,7 +18,8 @@ from qudao.core.catalog.models import Product
 from qudao.core.channels import prices as channel_prices
 from qudao.core.channels.sellers import as_seller_ctx, cart_warehouse, seller_for_cart
 from qudao.core.db.base import utcnow
-from qudao.core.db.prepared import in_list, on_postgresql, prepared
+from qudao.core.db.prepared import in_list, prepared
+from qudao.core.db.session import on_postgresql
 from qudao.core.errors import InputError
 from qudao.core.inventory.service import availability, counts_in_transit
 from qudao.core.money import quantize

@@ -37,8 +37,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from qudao.core.catalog.models import Brand, Category, Product
 from qudao.core.customers.models import Customer, Tier
-from qudao.core.db.prepared import in_list, on_postgresql, prepared
-from qudao.core.db.session import config_changed
+from qudao.core.db.prepared import in_list, prepared
+from qudao.core.db.session import config_changed, on_postgresql
 from qudao.core.money import quantize
 from qudao.core.pricing.models import CustomerPrice, PriceBreak, PricePolicy, TierPrice
 

@@ -18,7 +18,8 @@ from qudao.core.catalog.service import (
     upsert_category,
     upsert_product,
 )
-from qudao.core.db.prepared import in_list, on_postgresql, prepared
+from qudao.core.db.prepared import in_list, prepared
+from qudao.core.db.session import on_postgresql
 from qudao.core.errors import NotFound
 from qudao.core.inventory.service import (
     counts_in_transit,
