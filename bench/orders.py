@@ -162,7 +162,9 @@ def load(server: Server, url: str, buyers: list[Any], skus: list[str], concurren
                                 "-f", "raw", "-o", profile, "--nonblocking"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     web0, pg0 = cpu.web(), cpu.postgres()
+    client0 = time.process_time()
     latencies, statuses, elapsed = asyncio.run(timed_loop(concurrency, seconds, place))
+    client1 = time.process_time()
     web1, pg1 = cpu.web(), cpu.postgres()
     if spy is not None:
         spy.wait(timeout=seconds + 60)
@@ -170,6 +172,7 @@ def load(server: Server, url: str, buyers: list[Any], skus: list[str], concurren
     return {"placed": placed, "ops": placed / elapsed, "p50": pct(latencies, 50), "p99": pct(latencies, 99),
             "errors": sum(v for k, v in statuses.items() if k != 201),
             "web_cpu_ms": (web1 - web0) * 1000 / max(1, placed), "pg_cpu_ms": backend_cpu(pg0, pg1) * 1000 / max(1, placed),
+            "client_cpu_ms": (client1 - client0) * 1000 / max(1, placed),
             "rss": sum_rss(server)}
 
 

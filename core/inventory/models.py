@@ -40,6 +40,7 @@ class StockMove(TenantOwned, Base):
     """Ledger: receipt, shipment, transfer, adjustment, stocktake, reservation, release."""
 
     __tablename__ = "stock_moves"
+    __tenant_parent__ = "warehouses"
 
     warehouse_id: Mapped[int] = tenant_ref("warehouses", ondelete="CASCADE")
     product_id: Mapped[ProductRef]

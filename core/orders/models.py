@@ -56,6 +56,7 @@ class Order(TenantOwned, Base):
 
 class OrderLine(TenantOwned, Base):
     __tablename__ = "order_lines"
+    __tenant_parent__ = "orders"
 
     order_id: Mapped[OrderRef] = mapped_column(index=True)
     line_no: Mapped[Int32]
@@ -72,6 +73,7 @@ class OrderLine(TenantOwned, Base):
 
 class OrderAdjustment(TenantOwned, Base):
     __tablename__ = "order_adjustments"
+    __tenant_parent__ = "orders"
 
     order_id: Mapped[OrderRef] = mapped_column(index=True)
     source: Mapped[str] = mapped_column(String(100))
@@ -81,6 +83,7 @@ class OrderAdjustment(TenantOwned, Base):
 
 class OrderEvent(TenantOwned, Base):
     __tablename__ = "order_events"
+    __tenant_parent__ = "orders"
 
     order_id: Mapped[OrderRef] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(String(20))

@@ -89,6 +89,7 @@ class CreditHold(TenantOwned, Base):
     """
 
     __tablename__ = "credit_holds"
+    __tenant_parent__ = "credit_accounts"
     __table_args__ = (
         UniqueConstraint("tenant_id", "order_id"),
         CheckConstraint("outstanding_minor >= 0 AND outstanding_minor <= amount_minor", name="outstanding_range"),
@@ -117,6 +118,7 @@ class CreditEntry(AccountMovement, TenantOwned, Base):
     (``balance_minor`` is the account's ``used_minor`` right after the entry)."""
 
     __tablename__ = "credit_entries"
+    __tenant_parent__ = "credit_accounts"
     __account_table__ = "credit_accounts"
 
     order_id: Mapped[int | None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from qudao.core.catalog.models import Product
 from qudao.core.customers.models import Customer, Tier
@@ -26,7 +26,7 @@ from qudao.plugins.promotions.fields import (
     tenant_tz,
     text_field,
 )
-from qudao.plugins.promotions.models import Promotion, PromotionTarget
+from qudao.plugins.promotions.models import Promotion, PromotionTarget, Redemption
 
 
 async def validate(ctx: TenantContext, code: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -225,8 +225,12 @@ async def upsert(ctx: TenantContext, code: str, data: dict[str, Any]) -> tuple[P
         session.add(promo)
         await session.flush()
     else:
+        newly_limited = promo.uses_limit is None and clean["uses_limit"] is not None
         for key, value in clean.items():
             setattr(promo, key, value)
+        if newly_limited:
+            await session.flush()  # the UPDATE waits for the orders holding the row FOR SHARE
+            promo.used_count = await uses_so_far(session, promo.id)
         for target in (await session.scalars(
             select(PromotionTarget).where(PromotionTarget.promotion_id == promo.id)
         )).all():
@@ -238,6 +242,14 @@ async def upsert(ctx: TenantContext, code: str, data: dict[str, Any]) -> tuple[P
         session.add(PromotionTarget(promotion_id=promo.id, customer_id=customer_id))
     await session.flush()
     return promo, created
+
+
+async def uses_so_far(session: Any, pid: int) -> int:
+    """The uses of a promotion that had no total limit: its redemptions of orders not released.
+    Read after the promotion's row is locked, so every order that used it without counting
+    (``redemptions.record``) has committed and is seen here."""
+    return int(await session.scalar(select(func.count()).select_from(Redemption).where(
+        Redemption.promotion_id == pid, Redemption.released.is_(False))) or 0)
 
 
 async def set_active(ctx: TenantContext, promo: Promotion, active: bool) -> None:

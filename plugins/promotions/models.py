@@ -92,6 +92,7 @@ class Redemption(Created, TenantOwned, Base):
     """
 
     __tablename__ = "promotions_redemptions"
+    __tenant_parent__ = "orders"
     __table_args__ = (
         UniqueConstraint("tenant_id", "order_id", "promotion_id"),
         Index("ix_promotions_redemptions_customer", "tenant_id", "promotion_id", "customer_id"),

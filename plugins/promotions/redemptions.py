@@ -17,8 +17,13 @@ from qudao.plugins.promotions.offers import customer_uses
 async def record(ctx: TenantContext, order: Any, applied: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """Record the promotions an order used; return (code, message) refusals.
 
-    Counters are taken with a conditional UPDATE (row lock on PostgreSQL, one writer on
-    SQLite), promotion rows in id order, so parallel orders never overrun a usage limit.
+    A promotion with a total limit is counted with a conditional UPDATE (row lock on PostgreSQL,
+    one writer on SQLite), promotion rows in id order, so parallel orders never overrun it. One
+    without a limit is not counted here (its uses are its redemptions): an UPDATE would make
+    every order of a running promotion wait for the one before it to commit, one order at a
+    time on the busiest row of a sale. It is read ``FOR SHARE`` instead, which orders hold
+    together; a clerk who gives it a limit waits for them and counts their redemptions
+    (``editing.upsert``), and an order after the clerk sees the limit and is counted.
     """
     session = ctx.session
     if getattr(order, "id", None) is None:
@@ -41,6 +46,25 @@ def _take_statement() -> Any:
                            .values(used_count=t.c.used_count + 1))
 
 
+@prepared
+def _limit_statement() -> Any:
+    """Promotion ``:pid``'s total limit as committed now, held ``FOR SHARE`` until commit."""
+    t = Promotion.__table__
+    return tenant_filtered(select(t.c.uses_limit).where(tenant_is(t), t.c.id == bindparam("pid"))
+                           .with_for_update(read=True))
+
+
+async def _count_use(session: Any, pid: int, promo: Promotion | None) -> bool:
+    """Count one use of promotion ``pid`` where it has a total limit; False when used up (or gone).
+    ``promo`` is the row the offer was read from, in this session (no statement)."""
+    if promo is None or promo.uses_limit is not None:
+        return (await run(session, _take_statement(), pid=pid)).rowcount == 1  # type: ignore[attr-defined]
+    now = (await run(session, _limit_statement(), pid=pid)).first()
+    if now is None:
+        return False
+    return now[0] is None or (await run(session, _take_statement(), pid=pid)).rowcount == 1  # type: ignore[attr-defined]
+
+
 async def _take(ctx: TenantContext, order: Any, entry: dict[str, Any],
                 row: Redemption | None) -> tuple[str, str] | None:
     """Take one use of a promotion for ``order`` (a new redemption, or ``row`` revived)."""
@@ -48,11 +72,10 @@ async def _take(ctx: TenantContext, order: Any, entry: dict[str, Any],
     pid = entry["id"]
     customer_id = getattr(order, "customer_id", None)
     language = T.lang(ctx)
-    result = await run(session, _take_statement(), pid=pid)
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    promo = await session.get(Promotion, (ctx.tenant.id, pid))
+    if not await _count_use(session, pid, promo):
         return ("coupon_invalid" if entry.get("coupon") else "promotion_limit_exceeded",
                 T.text(language, "used_up", code=entry["code"]))
-    promo = await session.get(Promotion, (ctx.tenant.id, pid))
     if promo is None:
         return None
     if customer_id is not None and (promo.uses_per_customer is not None or promo.limit_per_customer is not None):

@@ -136,7 +136,9 @@ def view(ctx: TenantContext, promo: Promotion, targets: tuple[list[str], list[st
         "sku": promo.sku, "price": money(promo.price), "gift_sku": promo.gift_sku, "gift_qty": promo.gift_qty,
         "buy_qty": promo.buy_qty, "repeat": promo.repeat, "items": list(promo.items or []) or None,
         "coupon": promo.coupon, "uses_limit": promo.uses_limit, "uses_per_customer": promo.uses_per_customer,
-        "used": promo.used_count, "limit_per_order": promo.limit_per_order,
+        # a promotion without a total limit is not counted at placement (redemptions.record)
+        "used": promo.used_count if promo.uses_limit is not None else orders,
+        "limit_per_order": promo.limit_per_order,
         "limit_per_customer": promo.limit_per_customer, "group": promo.stack_group,
         "priority": promo.priority, "tiers": targets[0], "customers": targets[1],
         "customer_types": list(promo.customer_types or []), "regions": list(promo.regions or []),
