@@ -95,3 +95,55 @@ def test_postgres_restart_under_load(tmp_path: Path, test_settings: Any, client:
         if thread is not None:
             thread.join(timeout=20)
         pg.remove()
+
+
+def test_a_connection_that_died_idle_is_replaced_at_checkout(tmp_path: Path, monkeypatch: Any) -> None:
+    """The pool pings a connection only after it sat idle (core/db/session.py ping_when_idle):
+    one that died while idle is replaced without the request seeing it; one handed out fresh
+    from use is not pinged, and if it died the error invalidates the pool for the next checkout."""
+    import asyncio
+
+    from sqlalchemy import text
+
+    from qudao.core.db import session as db_session
+
+    pg = PrivatePostgres(tmp_path).init()
+    pg.start()
+
+    async def scenario() -> tuple[int, str, int]:
+        engine = db_session.make_engine(pg.url)
+        killer = db_session.make_engine(pg.url)
+
+        async def backend() -> int:
+            async with engine.connect() as conn:
+                return int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+        async def kill(pid: int) -> None:
+            async with killer.connect() as conn:
+                await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            await asyncio.sleep(0.2)
+
+        try:
+            first = await backend()
+            await kill(first)
+            monkeypatch.setattr(db_session, "PING_AFTER_IDLE", 0.0)  # it has sat idle: pinged, replaced
+            second = await backend()
+            assert second != first
+            monkeypatch.setattr(db_session, "PING_AFTER_IDLE", 3600.0)  # just used: handed out as is
+            await kill(second)
+            try:
+                await backend()
+                failed = "no error"
+            except Exception as error:  # noqa: BLE001 - the dead connection's error, whatever the class
+                failed = type(error).__name__
+            return second, failed, await backend()
+        finally:
+            await engine.dispose()
+            await killer.dispose()
+
+    try:
+        second, failed, third = asyncio.run(scenario())
+    finally:
+        pg.remove()
+    assert failed != "no error"
+    assert third != second  # the disconnect invalidated the pool: a fresh connection

@@ -15,12 +15,13 @@ Jobs collected during a unit of work are sent only after it commits.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
@@ -39,9 +40,38 @@ def make_engine(url: str, *, app_role: str | None = None, pool_size: int = 10) -
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _sqlite_setup(engine)
     else:
-        engine = create_async_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+        engine = create_async_engine(url, pool_size=pool_size, max_overflow=20)
+        ping_when_idle(engine)
     engine.sync_engine.qudao_app_role = None if url.startswith("sqlite") else app_role  # type: ignore[attr-defined]
     return engine
+
+
+PING_AFTER_IDLE = 5.0  # seconds
+
+
+def ping_when_idle(engine: AsyncEngine) -> None:
+    """``pool_pre_ping`` for a connection that sat idle in the pool, not for every checkout.
+
+    The asyncpg adapter's ping is three round trips (BEGIN, ``;``, ROLLBACK), which
+    ``pool_pre_ping`` paid before every request's transaction. A connection checked in less
+    than :data:`PING_AFTER_IDLE` seconds ago is handed out as is: should it have died meanwhile
+    (PostgreSQL restarted), the request gets a 503 and the disconnect invalidates the whole pool,
+    so the next checkouts connect afresh (tests/test_fault_postgres_restart.py)."""
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "connect")
+    @event.listens_for(pool, "checkin")
+    def _idle_from_now(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("idle_since", 0.0) < PING_AFTER_IDLE:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as error:  # the pool discards this connection and checks out another
+            raise exc.DisconnectionError(str(error)) from error
 
 
 def _sqlite_setup(engine: AsyncEngine) -> None:
@@ -210,7 +240,8 @@ def _side_of(sync_engine: Any) -> AsyncEngine:
             side = create_async_engine(sync_engine.url, connect_args={"timeout": 30})
             _sqlite_setup(side)
         else:
-            side = create_async_engine(sync_engine.url, pool_size=2, max_overflow=6, pool_pre_ping=True)
+            side = create_async_engine(sync_engine.url, pool_size=2, max_overflow=6)
+            ping_when_idle(side)
         side.sync_engine.qudao_app_role = getattr(sync_engine, "qudao_app_role", None)  # type: ignore[attr-defined]
         _side_engines[key] = side
     return side
