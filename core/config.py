@@ -44,6 +44,8 @@ class Settings:
     wechat_api_base: str
     var_dir: Path
     db_app_role: str | None
+    # PostgreSQL connections a web process keeps open once it has opened them (its most at once)
+    db_pool_size: int = 30
     platform_fee_percent: str = "0"
     log_json: bool = False
     log_level: str = "INFO"  # WARNING drops the per-request access line (busy pods, benchmarks)
@@ -81,12 +83,13 @@ def load_settings() -> Settings:
         # transaction so row-level security applies even if the URL's user
         # owns the tables. Empty string disables it.
         db_app_role=_env("QUDAO_DB_APP_ROLE", "qudao_app"),
+        db_pool_size=int(_positive(_env("QUDAO_DB_POOL_SIZE"), 30)),
         platform_fee_percent=_env("QUDAO_PLATFORM_FEE_PERCENT", "0") or "0",
         log_json=(_env("QUDAO_LOG_JSON", "0") == "1"),
         log_level=_log_level(_env("QUDAO_LOG_LEVEL")),
         trusted_proxies=_env("QUDAO_TRUSTED_PROXIES", "") or "",
         public_url=_env("QUDAO_PUBLIC_URL", "") or "",
-        outbox_relay_seconds=_seconds(_env("QUDAO_OUTBOX_RELAY_SECONDS"), 5.0),
+        outbox_relay_seconds=_positive(_env("QUDAO_OUTBOX_RELAY_SECONDS"), 5.0),
     )
 
 
@@ -96,8 +99,8 @@ def _log_level(raw: str | None) -> str:
     return level if level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO"
 
 
-def _seconds(raw: str | None, default: float) -> float:
-    """A positive number of seconds from the environment; anything else keeps the default."""
+def _positive(raw: str | None, default: float) -> float:
+    """A positive number (seconds, a count) from the environment; anything else keeps the default."""
     try:
         value = float(raw) if raw else default
     except ValueError:

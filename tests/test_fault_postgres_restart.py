@@ -147,3 +147,42 @@ def test_a_connection_that_died_idle_is_replaced_at_checkout(tmp_path: Path, mon
         pg.remove()
     assert failed != "no error"
     assert third != second  # the disconnect invalidated the pool: a fresh connection
+
+
+def test_a_steady_load_reuses_the_connections_it_opened(tmp_path: Path) -> None:
+    """16 clients through one process's pool, each pausing between its transactions as a request
+    does between its queries: 16 connections opened once, not one per turn (a pool with overflow
+    closes what is idle above its size at each checkin and opens it again for the next request)."""
+    import asyncio
+    import random
+
+    from sqlalchemy import event, text
+
+    from qudao.core.db.session import make_engine
+
+    pg = PrivatePostgres(tmp_path).init()
+    pg.start()
+
+    async def scenario() -> int:
+        engine = make_engine(pg.url)
+        opened = []
+        event.listen(engine.sync_engine.pool, "connect", lambda *_: opened.append(1))
+        rnd = random.Random(7)
+
+        async def client() -> None:
+            for _ in range(30):
+                async with engine.begin() as conn:
+                    await conn.execute(text("SELECT 1"))
+                await asyncio.sleep(rnd.random() * 0.004)
+
+        try:
+            await asyncio.gather(*(client() for _ in range(16)))
+        finally:
+            await engine.dispose()
+        return len(opened)
+
+    try:
+        opened = asyncio.run(scenario())
+    finally:
+        pg.remove()
+    assert opened <= 16, opened

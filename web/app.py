@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None, host: PluginHost | None = None,
     from qudao.web.pages.common import render
 
     set_page_renderer(render)
-    db = db or Database(settings.database_url, settings.db_app_role)
+    db = db or Database(settings.database_url, settings.db_app_role, settings.db_pool_size)
     plugin_api, plugin_pages, plugin_platform = _plugin_routers(host)
 
     tenant_api = Router(

@@ -35,12 +35,17 @@ class TenantMismatch(Exception):
     """An INSERT or UPDATE tried to write a row into another tenant."""
 
 
-def make_engine(url: str, *, app_role: str | None = None, pool_size: int = 10) -> AsyncEngine:
+def make_engine(url: str, *, app_role: str | None = None, pool_size: int = 30) -> AsyncEngine:
+    """The process's engine. On PostgreSQL the pool keeps every connection it opened, up to
+    ``pool_size`` (no overflow): an overflow connection is closed at checkin whenever more than
+    the pool's size are idle, and under a steady load above that size the pool then opens and
+    closes connections all the time (a new backend, its prepared statements, at every turn; 12
+    a second under the 32-buyer order bench with 10 + 20 overflow)."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _sqlite_setup(engine)
     else:
-        engine = create_async_engine(url, pool_size=pool_size, max_overflow=20)
+        engine = create_async_engine(url, pool_size=pool_size, max_overflow=0)
         ping_when_idle(engine)
     engine.sync_engine.qudao_app_role = None if url.startswith("sqlite") else app_role  # type: ignore[attr-defined]
     return engine
@@ -369,9 +374,9 @@ def _drop_notes(session: Session, previous_transaction: Any) -> None:
 class Database:
     """Holds the engine and session factory for one process."""
 
-    def __init__(self, url: str, app_role: str | None = None) -> None:
+    def __init__(self, url: str, app_role: str | None = None, pool_size: int = 30) -> None:
         self.url = url
-        self.engine = make_engine(url, app_role=app_role)
+        self.engine = make_engine(url, app_role=app_role, pool_size=pool_size)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
