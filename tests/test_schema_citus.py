@@ -101,6 +101,28 @@ async def test_tenant_tables_are_distributable_by_tenant_id(test_settings: Any) 
     assert not problems, "schema is not Citus-ready:\n  " + "\n  ".join(problems)
 
 
+def kept_after_tenant_delete(conn: Connection) -> list[str]:
+    """Tenant-owned tables whose rows would outlive their tenant: neither a foreign key to
+    ``tenants`` with ON DELETE CASCADE nor one with CASCADE to a table that goes with the tenant
+    (a ``__tenant_parent__``'s rows go through their parent, core/db/base.py)."""
+    insp = inspect(conn)
+    owned = tenant_owned(conn)
+    cascades = {t: {fk["referred_table"] for fk in insp.get_foreign_keys(t)
+                    if (fk.get("options") or {}).get("ondelete", "").upper() == "CASCADE"} for t in owned}
+    gone = {"tenants"}
+    while True:
+        more = {t for t in owned if t not in gone and cascades[t] & gone}
+        if not more:
+            return sorted(set(owned) - gone)
+        gone |= more
+
+
+async def test_deleting_a_tenant_reaches_every_tenant_table(test_settings: Any) -> None:
+    assert "order_lines" in await on_db(test_settings, tenant_owned)
+    kept = await on_db(test_settings, kept_after_tenant_delete)
+    assert not kept, f"rows of these tables would outlive their tenant: {kept}"
+
+
 async def test_the_checker_catches_each_mistake(tmp_path: Any) -> None:
     """The check above is only worth something if it fails on a bad schema."""
     md = MetaData()

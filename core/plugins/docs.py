@@ -110,7 +110,11 @@ HELPERS = {
     "TenantContext": "what a hook gets as `ctx`: `tenant`, `session`, `user`, `customer`, `guest`, "
                      "`settings(name)`, `is_enabled(name)`",
     "TenantOwned": "a mixin for tenant-owned tables: the session filters and stamps `tenant_id`; "
-                   "row-level security covers the table",
+                   "row-level security covers the table. A table whose rows each belong to one row of a "
+                   "parent (an order's lines) may set `__tenant_parent__ = \"orders\"` beside a non-null "
+                   "`tenant_ref(\"orders\", ondelete=\"CASCADE\")` column: its `tenant_id` then has no "
+                   "key of its own to `tenants`, which PostgreSQL would check by locking the tenant's row "
+                   "for every row inserted",
     "CatalogVisibility": "a mixin marking a model whose rows decide which products a buyer sees (what your "
                          "`qudao_product_criteria` reads): a change to one bumps the tenant's catalog version, "
                          "so cached catalog listings are read again",
