@@ -38,7 +38,7 @@ from qudao.core.db.mixins import (
     TierOrCustomer,
 )
 from qudao.core.db.prepared import prepared, run, tenant_filtered, tenant_is
-from qudao.core.db.rows import add_rows
+from qudao.core.db.rows import add_rows, independent
 from qudao.core.db.session import enqueue_after_commit, transaction_note
 from qudao.core.jobs import job
 from qudao.core.money import fmt, from_minor, parse_money, quantize, to_minor
@@ -64,5 +64,5 @@ __all__ = [
     # mixins for column groups plugin models share (core/db/mixins.py)
     "AccountMovement", "BuyerScope", "Created", "CustomerBalance", "ProductScope", "TierOrCustomer",
     # statements built once per shape, for hot paths (core/db/prepared.py)
-    "prepared", "run", "tenant_filtered", "tenant_is",
+    "independent", "prepared", "run", "tenant_filtered", "tenant_is",
 ]

@@ -14,8 +14,8 @@ from tests.test_pricing_statements import counting
 # SQLite has no binding statement but reads the tenant's config version on its own, bumps the
 # order-number counter in the order's transaction (PostgreSQL takes blocks of numbers) and
 # writes one INSERT per table where PostgreSQL writes one statement (core/db/rows.py).
-MAX_ORDER_STATEMENTS = 11
-SQLITE_EXTRA = 7
+MAX_ORDER_STATEMENTS = 10
+SQLITE_EXTRA = 8
 
 
 def shop(t: TenantAPI) -> TenantAPI:

@@ -100,3 +100,37 @@ def test_a_core_statement_that_does_not_name_its_tenant_is_refused_when_built() 
 
     with pytest.raises(TypeError, match="must name its tenant"):
         unfiltered()
+
+
+async def test_queued_rows_are_written_before_a_statement_that_may_need_them(two: tuple[Database, int, int]) -> None:
+    """Rows queued with add_rows (core/db/rows.py) exist for any later statement of the
+    transaction, an UPDATE too; one marked independent() leaves them queued for the commit."""
+    from sqlalchemy import func
+
+    from qudao.core.db.rows import add_rows, independent
+    from qudao.core.inventory.models import StockMove
+
+    db, ours, _ = two
+    moves = StockMove.__table__
+    count = select(func.count()).select_from(moves).where(moves.c.note == "queued-test")
+
+    async def queue(session: Any) -> None:
+        product, warehouse = (await session.execute(select(Stock.product_id, Stock.warehouse_id))).one()
+        add_rows(session, StockMove, [dict(warehouse_id=warehouse, product_id=product, kind="adjustment",
+                                           on_hand_delta=0, reserved_delta=0, in_transit_delta=0,
+                                           note="queued-test")])
+
+    async with db.session(ours) as session:
+        await queue(session)
+        touched = await run(session, independent(_add_on_hand()), n=0)  # independent: still queued
+        assert touched.rowcount == 1
+        assert session.sync_session.info.get("pending_rows")
+        await run(session, _add_on_hand(), n=0)  # not independent: the rows are written first
+        assert not session.sync_session.info.get("pending_rows")
+        assert await session.scalar(count) == 1
+        await session.rollback()
+    async with db.session(ours) as session:
+        await queue(session)
+        await session.commit()  # written at commit
+    async with db.session(ours) as session:
+        assert await session.scalar(count) == 1

@@ -3,7 +3,8 @@
 A unit of work such as placing an order writes rows into several tables (the order, its
 lines, adjustments, events, stock moves, …). Through the ORM that is one INSERT per table,
 one round trip each. ``add_rows`` collects plain rows instead; they are written before the
-transaction's next flush, query through the session or commit (or by ``write_rows``), on
+transaction's next flush, statement through the session (unless it is :func:`independent`
+of them) or commit (or by ``write_rows``), on
 PostgreSQL as one statement of data-modifying CTEs (``WITH a AS (INSERT …), b AS (INSERT …)
 SELECT 1``: foreign keys are checked at the end of the statement, so parents and children may
 share it), on SQLite as one multi-row INSERT per table. Tenant-owned rows are stamped and checked against the bound tenant
@@ -26,6 +27,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from qudao.core.db.session import TenantMismatch, sync_of, transaction_note
 
 _KEY = "pending_rows"
+_INDEPENDENT = "qudao_independent_of_queued_rows"
 MAX_PARAMS = 30_000  # asyncpg allows 32,767 bind parameters per statement
 
 
@@ -186,8 +188,17 @@ def _before_commit(session: Session) -> None:
     _write(session)
 
 
+def independent(stmt: Any) -> Any:
+    """Mark a statement that neither reads nor refers to rows queued with :func:`add_rows` (a
+    lock on, or a conditional UPDATE of, a row of another table): the queued rows are not
+    written before it, so they still go out with the transaction's later rows as one statement
+    (an order's rows and its plugins' rows, at commit)."""
+    return stmt.execution_options(**{_INDEPENDENT: True})
+
+
 @event.listens_for(Session, "do_orm_execute")
-def _before_select(state: ORMExecuteState) -> None:
-    """A query through the session sees the queued rows (they are written before it)."""
-    if state.is_select and state.session.info.get(_KEY):
+def _before_statement(state: ORMExecuteState) -> None:
+    """A statement through the session sees, and may refer to, the queued rows: they are written
+    before it, unless it is :func:`independent` of them."""
+    if state.session.info.get(_KEY) and not state.execution_options.get(_INDEPENDENT):
         _write(state.session)

@@ -21,7 +21,7 @@ from qudao.core.channels.stock import receive_brand_order
 from qudao.core.customers.models import Customer
 from qudao.core.customers.scope import order_customer_criteria
 from qudao.core.db.base import utcnow
-from qudao.core.db.rows import add_rows, write_rows
+from qudao.core.db.rows import add_rows
 from qudao.core.db.session import apply_db_tenant, side_engine
 from qudao.core.errors import Conflict, Forbidden, InputError, NotFound, Refused
 from qudao.core.inventory import service as stock
@@ -181,9 +181,11 @@ async def place_order(ctx: TenantContext, body: dict[str, Any], idempotency_key:
     event = written(session, OrderEvent, dict(order_id=order.id, status="submitted", note=note or "",
                                               user_id=ctx.user.id if ctx.user else None))
     try:
-        # stock moves, the order, its lines, adjustments and event: one statement on PostgreSQL;
-        # a replayed key stops here (the key's unique index), before plugins act
-        await write_rows(session)
+        # stock moves, the order, its lines, adjustments and event stay queued (core/db/rows.py):
+        # the plugins' own rows (credit hold, redemptions) join them, and all are written as one
+        # statement on PostgreSQL at commit, or before a plugin's first statement that is not
+        # independent of them; a replayed key stops there (the key's unique index) and the whole
+        # transaction, plugins' changes included, rolls back
         refusals = []
         for found in await gather_hook(ctx.hooks.qudao_order_placed, ctx=ctx, order=order, cart=cart):
             refusals.extend(found or [])

@@ -121,9 +121,12 @@ HELPERS = {
     "bump_catalog": "`bump_catalog(session)`: note that the current transaction changes what buyers see, for "
                     "writes that bypass the ORM (raw SQL, `add_rows`) into a `CatalogVisibility` table",
     "Violation": "a refusal (`code`, `message`) returned by veto hooks",
-    "add_rows": "queue plain rows for a table (`add_rows(session, Model, [dict, …])`); they are written with the "
-                "transaction's next flush or commit, on PostgreSQL in one statement with every other queued row "
-                "(hot paths: fewer round trips than one ORM INSERT per table)",
+    "add_rows": "queue plain rows for a table (`add_rows(session, Model, [dict, …])`); they are written before "
+                "the transaction's next flush, statement or commit, on PostgreSQL in one statement with every "
+                "other queued row (hot paths: fewer round trips than one ORM INSERT per table)",
+    "independent": "mark a statement that neither reads nor refers to queued rows (`independent(update(…))`: "
+                   "a lock or conditional UPDATE of another table's row): queued rows are not written before "
+                   "it, so an order's rows and yours still go out as one statement at commit",
     "prepared": "decorate a statement builder whose arguments are the statement's shape (never values): the "
                 "statement is built once per shape and values go as `bindparam`s at execute time; ORM ones get "
                 "the tenant filter once per tenant (core/db/prepared.py; hot paths: building a statement costs "

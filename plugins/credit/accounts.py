@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from qudao.core.customers.models import Customer
-from qudao.core.plugin_api import audit, fmt, prepared, run, tenant_filtered, tenant_is, utcnow
+from qudao.core.plugin_api import audit, fmt, independent, prepared, run, tenant_filtered, tenant_is, utcnow
 from qudao.plugins.credit.models import (
     ADJUSTMENT,
     HOLD_HELD,
@@ -235,8 +235,8 @@ def _bump_statement(check: str) -> Any:
         stmt = stmt.where(new <= bindparam("cap", type_=t.c.limit_minor.type))
     elif check == "floor":
         stmt = stmt.where(new >= 0)
-    return tenant_filtered(stmt.values(used_minor=new, updated_at=bindparam("now", type_=t.c.updated_at.type))
-                           .returning(t.c.used_minor))
+    return independent(tenant_filtered(stmt.values(used_minor=new, updated_at=bindparam("now", type_=t.c.updated_at.type))
+                                       .returning(t.c.used_minor)))
 
 
 async def bump(session: AsyncSession, account: CreditAccount, delta: int, *, cap: int | None = None,

@@ -98,9 +98,8 @@ async def take_for_order(ctx: Any, order: Any) -> list[Violation]:
         return refused or [Violation(CODE_LIMIT, f"Credit limit exceeded: settle {st.money(amount)} first.")]
     terms = terms_for(ctx, account)
     due = tenant_today(ctx) + timedelta(days=terms) if terms is not None else None  # the order is placed now
-    await ctx.session.flush()  # the order row first: the hold references it
-    # the hold and the ledger entry are written with the transaction's other queued rows (one
-    # statement on PostgreSQL) before its next query or its commit
+    # the hold and the ledger entry are written with the transaction's other queued rows, the
+    # order's among them (one statement on PostgreSQL), before its next statement or its commit
     add_rows(ctx.session, CreditHold, [dict(account_id=account.id, customer_id=account.customer_id, kind="order",
                                             order_id=order.id, order_number=order.number, amount_minor=amount,
                                             outstanding_minor=amount, status=HOLD_HELD, due_date=due)])

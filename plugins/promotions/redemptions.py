@@ -8,7 +8,15 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
-from qudao.core.plugin_api import TenantContext, add_rows, prepared, run, tenant_filtered, tenant_is
+from qudao.core.plugin_api import (
+    TenantContext,
+    add_rows,
+    independent,
+    prepared,
+    run,
+    tenant_filtered,
+    tenant_is,
+)
 from qudao.plugins.promotions import texts as T
 from qudao.plugins.promotions.models import Promotion, Redemption
 from qudao.plugins.promotions.offers import customer_uses
@@ -41,17 +49,17 @@ async def record(ctx: TenantContext, order: Any, applied: list[dict[str, Any]]) 
 def _take_statement() -> Any:
     """One use of promotion ``:pid``, if its total limit allows it."""
     t = Promotion.__table__
-    return tenant_filtered(update(t).where(tenant_is(t), t.c.id == bindparam("pid"),
-                                           t.c.uses_limit.is_(None) | (t.c.used_count < t.c.uses_limit))
-                           .values(used_count=t.c.used_count + 1))
+    return independent(tenant_filtered(update(t).where(
+        tenant_is(t), t.c.id == bindparam("pid"), t.c.uses_limit.is_(None) | (t.c.used_count < t.c.uses_limit))
+        .values(used_count=t.c.used_count + 1)))
 
 
 @prepared
 def _limit_statement() -> Any:
     """Promotion ``:pid``'s total limit as committed now, held ``FOR SHARE`` until commit."""
     t = Promotion.__table__
-    return tenant_filtered(select(t.c.uses_limit).where(tenant_is(t), t.c.id == bindparam("pid"))
-                           .with_for_update(read=True))
+    return independent(tenant_filtered(select(t.c.uses_limit).where(tenant_is(t), t.c.id == bindparam("pid"))
+                                       .with_for_update(read=True)))
 
 
 async def _count_use(session: Any, pid: int, promo: Promotion | None) -> bool:
