@@ -7,8 +7,9 @@
 
 One tenant with promotions (a threshold discount) and credit (a large limit) on, 1,000 products in
 stock, 32 buyer logins. Every figure is printed beside the pgbench read/write TPS of the same run
-(ratio) and as CPU ms per operation of the web process(es) and of the PostgreSQL backends, which
-do not depend on how busy the shared machine is. ``--compare`` checks BASE out with ``git
+(ratio) and as CPU ms per operation of the web process(es), of the PostgreSQL backends and of
+this client (a fixed amount of work per request: it shows how fast the shared machine is running at
+that moment, which drifts; compare rows by it). ``--compare`` checks BASE out with ``git
 worktree`` into a temporary folder and serves it through a ``qudao`` package of symlinks put first
 on ``PYTHONPATH``; both run on the same database (migrated by this tree), one after the other,
 alternating, so the machine's load falls on both alike.
@@ -274,8 +275,9 @@ def report(results: dict[str, list[dict[str, Any]]], levels: list[int], tps: flo
            f"load average now {' / '.join(f'{x:.2f}' for x in os.getloadavg())}; workers {args.workers}; "
            f"HEAD {head}; plugins on: {', '.join(plugins_on)}; {args.seconds:.0f} s per load", "",
            "| code | buyers | orders/s | ratio to pgbench | p50 ms | p99 ms | web CPU ms/order | "
-           "PostgreSQL CPU ms/order | errors | SQL/order (1/10/50 lines) | 200-line quote p50/p99 ms | RSS MiB |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "PostgreSQL CPU ms/order | client CPU ms/order | errors | SQL/order (1/10/50 lines) | "
+           "200-line quote p50/p99 ms | RSS MiB |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for label, rows in results.items():
         for row in rows:
             by = row["sql_by_lines"]
@@ -284,7 +286,8 @@ def report(results: dict[str, list[dict[str, Any]]], levels: list[int], tps: flo
             for c in levels:
                 r = row[c]
                 out.append(f"| {label} | {c} | {r['ops']:.1f} | {r['ops'] / tps:.3f} | {ms(r['p50'])} | "
-                           f"{ms(r['p99'])} | {r['web_cpu_ms']:.1f} | {r['pg_cpu_ms']:.1f} | {r['errors']} | {sql} | "
+                           f"{ms(r['p99'])} | {r['web_cpu_ms']:.1f} | {r['pg_cpu_ms']:.1f} | {r['client_cpu_ms']:.1f} | "
+                           f"{r['errors']} | {sql} | "
                            f"{ms(q['p50'])} / {ms(q['p99'])} | {r['rss']:.0f} |")
     if args.list:
         for label, rows in results.items():

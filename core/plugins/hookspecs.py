@@ -140,7 +140,9 @@ def qudao_order_placed(ctx: Any, order: Any, cart: Any) -> list[Any]:
     """Called inside the placement transaction; return violations to refuse and roll back.
 
     Use ``ctx.session`` for conditional updates (e.g. credit) and
-    ``enqueue_after_commit`` for jobs.
+    ``enqueue_after_commit`` for jobs. The order's rows are queued (``add_rows``): they are
+    written before your first statement through the session, or with your own queued rows in
+    one statement at commit if your statements are ``independent()`` of them.
     """
 
 
