@@ -83,7 +83,7 @@ def load_settings() -> Settings:
         # transaction so row-level security applies even if the URL's user
         # owns the tables. Empty string disables it.
         db_app_role=_env("QUDAO_DB_APP_ROLE", "qudao_app"),
-        db_pool_size=int(_positive(_env("QUDAO_DB_POOL_SIZE"), 30)),
+        db_pool_size=int(_positive(_env("QUDAO_DB_POOL_SIZE"), Settings.db_pool_size)),
         platform_fee_percent=_env("QUDAO_PLATFORM_FEE_PERCENT", "0") or "0",
         log_json=(_env("QUDAO_LOG_JSON", "0") == "1"),
         log_level=_log_level(_env("QUDAO_LOG_LEVEL")),

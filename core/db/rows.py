@@ -4,7 +4,7 @@ A unit of work such as placing an order writes rows into several tables (the ord
 lines, adjustments, events, stock moves, …). Through the ORM that is one INSERT per table,
 one round trip each. ``add_rows`` collects plain rows instead; they are written before the
 transaction's next flush, statement through the session (unless it is :func:`independent`
-of them) or commit (or by ``write_rows``), on
+of them) or commit, on
 PostgreSQL as one statement of data-modifying CTEs (``WITH a AS (INSERT …), b AS (INSERT …)
 SELECT 1``: foreign keys are checked at the end of the statement, so parents and children may
 share it), on SQLite as one multi-row INSERT per table. Tenant-owned rows are stamped and checked against the bound tenant
@@ -170,12 +170,6 @@ def _write(sync: Session) -> None:
         sql, order = _compiled(conn.dialect, tuple((table, tuple(rows[0]), len(rows)) for table, rows in part))
         params = tuple(proc(part[g][1][r][key]) if proc else part[g][1][r][key] for g, r, key, proc in order)
         conn.exec_driver_sql(sql, params)
-
-
-async def write_rows(session: AsyncSession) -> None:
-    """Write the queued rows now (a flush or commit would do it too)."""
-    if session.sync_session.info.get(_KEY):
-        await session.run_sync(_write)
 
 
 @event.listens_for(Session, "before_flush")

@@ -35,7 +35,10 @@ class TenantMismatch(Exception):
     """An INSERT or UPDATE tried to write a row into another tenant."""
 
 
-def make_engine(url: str, *, app_role: str | None = None, pool_size: int = 30) -> AsyncEngine:
+POOL_SIZE = 30  # PostgreSQL connections one process keeps (QUDAO_DB_POOL_SIZE for the web process)
+
+
+def make_engine(url: str, *, app_role: str | None = None, pool_size: int = POOL_SIZE) -> AsyncEngine:
     """The process's engine. On PostgreSQL the pool keeps every connection it opened, up to
     ``pool_size`` (no overflow): an overflow connection is closed at checkin whenever more than
     the pool's size are idle, and under a steady load above that size the pool then opens and
@@ -374,7 +377,7 @@ def _drop_notes(session: Session, previous_transaction: Any) -> None:
 class Database:
     """Holds the engine and session factory for one process."""
 
-    def __init__(self, url: str, app_role: str | None = None, pool_size: int = 30) -> None:
+    def __init__(self, url: str, app_role: str | None = None, pool_size: int = POOL_SIZE) -> None:
         self.url = url
         self.engine = make_engine(url, app_role=app_role, pool_size=pool_size)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from qudao.core.catalog.models import Product
 from qudao.core.customers.models import Customer, Tier
 from qudao.core.plugin_api import TenantContext
 from qudao.core.validation import FieldErrors
 from qudao.plugins.promotions import rules as R
+from qudao.plugins.promotions import views
 from qudao.plugins.promotions.fields import (
     CODE_RE,
     FIELDS,
@@ -26,7 +27,7 @@ from qudao.plugins.promotions.fields import (
     tenant_tz,
     text_field,
 )
-from qudao.plugins.promotions.models import Promotion, PromotionTarget, Redemption
+from qudao.plugins.promotions.models import Promotion, PromotionTarget
 
 
 async def validate(ctx: TenantContext, code: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -229,8 +230,10 @@ async def upsert(ctx: TenantContext, code: str, data: dict[str, Any]) -> tuple[P
         for key, value in clean.items():
             setattr(promo, key, value)
         if newly_limited:
-            await session.flush()  # the UPDATE waits for the orders holding the row FOR SHARE
-            promo.used_count = await uses_so_far(session, promo.id)
+            # the UPDATE waits for the orders holding the row FOR SHARE, which used it without
+            # counting (redemptions.record): once it returns, their redemptions are committed
+            await session.flush()
+            promo.used_count = (await views.usage(ctx, [promo.id])).get(promo.id, (0, Decimal("0")))[0]
         for target in (await session.scalars(
             select(PromotionTarget).where(PromotionTarget.promotion_id == promo.id)
         )).all():
@@ -242,14 +245,6 @@ async def upsert(ctx: TenantContext, code: str, data: dict[str, Any]) -> tuple[P
         session.add(PromotionTarget(promotion_id=promo.id, customer_id=customer_id))
     await session.flush()
     return promo, created
-
-
-async def uses_so_far(session: Any, pid: int) -> int:
-    """The uses of a promotion that had no total limit: its redemptions of orders not released.
-    Read after the promotion's row is locked, so every order that used it without counting
-    (``redemptions.record``) has committed and is seen here."""
-    return int(await session.scalar(select(func.count()).select_from(Redemption).where(
-        Redemption.promotion_id == pid, Redemption.released.is_(False))) or 0)
 
 
 async def set_active(ctx: TenantContext, promo: Promotion, active: bool) -> None:

@@ -31,7 +31,8 @@ async def record(ctx: TenantContext, order: Any, applied: list[dict[str, Any]]) 
     every order of a running promotion wait for the one before it to commit, one order at a
     time on the busiest row of a sale. It is read ``FOR SHARE`` instead, which orders hold
     together; a clerk who gives it a limit waits for them and counts their redemptions
-    (``editing.upsert``), and an order after the clerk sees the limit and is counted.
+    (``editing.upsert``), and an order after the clerk sees the limit and is counted. The
+    redemptions are queued with the order's rows, written with them at commit.
     """
     session = ctx.session
     if getattr(order, "id", None) is None:
@@ -41,7 +42,6 @@ async def record(ctx: TenantContext, order: Any, applied: list[dict[str, Any]]) 
         refusal = await _take(ctx, order, entry, None)
         if refusal is not None:
             refusals.append(refusal)
-    await session.flush()
     return refusals
 
 
