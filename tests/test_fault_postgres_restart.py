@@ -9,11 +9,13 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 
 from qudao.core.db.migrate import upgrade_all
@@ -97,7 +99,18 @@ def test_postgres_restart_under_load(tmp_path: Path, test_settings: Any, client:
         pg.remove()
 
 
-def test_a_connection_that_died_idle_is_replaced_at_checkout(tmp_path: Path, monkeypatch: Any) -> None:
+@pytest.fixture
+def private_pg(tmp_path: Path) -> Iterator[PrivatePostgres]:
+    """A started private PostgreSQL cluster of this test's own, removed after it."""
+    pg = PrivatePostgres(tmp_path).init()
+    pg.start()
+    try:
+        yield pg
+    finally:
+        pg.remove()
+
+
+def test_a_connection_that_died_idle_is_replaced_at_checkout(private_pg: PrivatePostgres, monkeypatch: Any) -> None:
     """The pool pings a connection only after it sat idle (core/db/session.py ping_when_idle):
     one that died while idle is replaced without the request seeing it; one handed out fresh
     from use is not pinged, and if it died the error invalidates the pool for the next checkout."""
@@ -107,8 +120,7 @@ def test_a_connection_that_died_idle_is_replaced_at_checkout(tmp_path: Path, mon
 
     from qudao.core.db import session as db_session
 
-    pg = PrivatePostgres(tmp_path).init()
-    pg.start()
+    pg = private_pg
 
     async def scenario() -> tuple[int, str, int]:
         engine = db_session.make_engine(pg.url)
@@ -141,15 +153,12 @@ def test_a_connection_that_died_idle_is_replaced_at_checkout(tmp_path: Path, mon
             await engine.dispose()
             await killer.dispose()
 
-    try:
-        second, failed, third = asyncio.run(scenario())
-    finally:
-        pg.remove()
+    second, failed, third = asyncio.run(scenario())
     assert failed != "no error"
     assert third != second  # the disconnect invalidated the pool: a fresh connection
 
 
-def test_a_steady_load_reuses_the_connections_it_opened(tmp_path: Path) -> None:
+def test_a_steady_load_reuses_the_connections_it_opened(private_pg: PrivatePostgres) -> None:
     """16 clients through one process's pool, each pausing between its transactions as a request
     does between its queries: 16 connections opened once, not one per turn (a pool with overflow
     closes what is idle above its size at each checkin and opens it again for the next request)."""
@@ -160,11 +169,8 @@ def test_a_steady_load_reuses_the_connections_it_opened(tmp_path: Path) -> None:
 
     from qudao.core.db.session import make_engine
 
-    pg = PrivatePostgres(tmp_path).init()
-    pg.start()
-
     async def scenario() -> int:
-        engine = make_engine(pg.url)
+        engine = make_engine(private_pg.url)
         opened = []
         event.listen(engine.sync_engine.pool, "connect", lambda *_: opened.append(1))
         rnd = random.Random(7)
@@ -181,8 +187,5 @@ def test_a_steady_load_reuses_the_connections_it_opened(tmp_path: Path) -> None:
             await engine.dispose()
         return len(opened)
 
-    try:
-        opened = asyncio.run(scenario())
-    finally:
-        pg.remove()
+    opened = asyncio.run(scenario())
     assert opened <= 16, opened
